@@ -1,0 +1,189 @@
+//! Deterministic release archives: a `.tar.gz` or `.zip` holding exactly one executable.
+//!
+//! Every byte is a function of the entry name, its contents and `SOURCE_DATE_EPOCH`: owner 0/0,
+//! mode 0755, a fixed mtime, a gzip header without name or time, fixed zip timestamps. Two
+//! builds of the same commit therefore produce identical archives.
+
+use std::io::{Read, Write};
+
+use anyhow::{Context, Result, bail};
+use codex_installer::target::ArchiveFormat;
+use flate2::{Compression, GzBuilder};
+
+/// Mode of the executable inside every archive.
+pub const ENTRY_MODE: u32 = 0o755;
+
+/// Builds an archive in memory holding `contents` under `entry_name`.
+pub fn pack(format: ArchiveFormat, entry_name: &str, contents: &[u8], epoch: u64) -> Result<Vec<u8>> {
+    match format {
+        ArchiveFormat::TarGz => pack_tar_gz(entry_name, contents, epoch),
+        ArchiveFormat::Zip => pack_zip(entry_name, contents, epoch),
+    }
+}
+
+fn pack_tar_gz(entry_name: &str, contents: &[u8], epoch: u64) -> Result<Vec<u8>> {
+    let mut header = tar::Header::new_ustar();
+    header.set_path(entry_name)?;
+    header.set_size(contents.len() as u64);
+    header.set_mode(ENTRY_MODE);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_username("root")?;
+    header.set_groupname("root")?;
+    header.set_mtime(epoch);
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_cksum();
+
+    // OS byte 3 (Unix) and mtime 0 keep the gzip header identical on every machine.
+    let gz = GzBuilder::new()
+        .mtime(0)
+        .operating_system(3)
+        .write(Vec::new(), Compression::best());
+    let mut tar = tar::Builder::new(gz);
+    tar.append(&header, contents)?;
+    let gz = tar.into_inner().context("finishing tar stream")?;
+    Ok(gz.finish()?)
+}
+
+fn pack_zip(entry_name: &str, contents: &[u8], epoch: u64) -> Result<Vec<u8>> {
+    use zip::write::SimpleFileOptions;
+    let (y, mo, d, h, mi, s) = civil_from_epoch(epoch);
+    // DOS timestamps start in 1980; clamp older epochs rather than fail.
+    let time = zip::DateTime::from_date_and_time(y.clamp(1980, 2107), mo, d, h, mi, s)
+        .or_else(|_| zip::DateTime::from_date_and_time(1980, 1, 1, 0, 0, 0))
+        .map_err(|e| anyhow::anyhow!("zip timestamp: {e}"))?;
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(9))
+        .last_modified_time(time)
+        .unix_permissions(ENTRY_MODE);
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file(entry_name, options)?;
+    zip.write_all(contents)?;
+    Ok(zip.finish()?.into_inner())
+}
+
+/// Converts seconds since the Unix epoch to UTC (year, month, day, hour, minute, second).
+fn civil_from_epoch(epoch: u64) -> (u16, u8, u8, u8, u8, u8) {
+    let days = (epoch / 86_400) as i64;
+    let secs = epoch % 86_400;
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (
+        u16::try_from(y).unwrap_or(u16::MAX),
+        m as u8,
+        d as u8,
+        (secs / 3600) as u8,
+        (secs / 60 % 60) as u8,
+        (secs % 60) as u8,
+    )
+}
+
+/// The single entry of an archive, as read back for verification.
+#[derive(Debug)]
+pub struct Entry {
+    /// Path stored in the archive.
+    pub name: String,
+    /// Unix mode bits (permission part).
+    pub mode: u32,
+    /// Owner uid and gid (tar only; zip has none).
+    pub owner: Option<(u64, u64)>,
+    /// File contents.
+    pub contents: Vec<u8>,
+}
+
+/// Reads an archive and returns its one regular-file entry; any other shape is an error.
+pub fn unpack_single(format: ArchiveFormat, bytes: &[u8]) -> Result<Entry> {
+    match format {
+        ArchiveFormat::TarGz => {
+            let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
+            let mut found = None;
+            for entry in tar.entries()? {
+                let mut entry = entry?;
+                if found.is_some() {
+                    bail!("archive holds more than one entry");
+                }
+                let header = entry.header();
+                if header.entry_type() != tar::EntryType::Regular {
+                    bail!("archive entry is not a regular file ({:?})", header.entry_type());
+                }
+                let name = entry.path()?.to_string_lossy().into_owned();
+                let mode = header.mode()? & 0o7777;
+                let owner = Some((header.uid()?, header.gid()?));
+                let mut contents = Vec::new();
+                entry.read_to_end(&mut contents)?;
+                found = Some(Entry { name, mode, owner, contents });
+            }
+            found.context("archive is empty")
+        }
+        ArchiveFormat::Zip => {
+            let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))?;
+            if zip.len() != 1 {
+                bail!("archive holds {} entries, expected 1", zip.len());
+            }
+            let mut file = zip.by_index(0)?;
+            if file.is_dir() || file.is_symlink() {
+                bail!("archive entry is not a regular file");
+            }
+            let name = file.name().to_owned();
+            let mode = file.unix_mode().unwrap_or(0) & 0o7777;
+            let mut contents = Vec::new();
+            file.read_to_end(&mut contents)?;
+            Ok(Entry { name, mode, owner: None, contents })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EPOCH: u64 = 1_700_000_000;
+
+    #[test]
+    fn packing_twice_gives_identical_bytes_for_both_formats() {
+        for format in [ArchiveFormat::TarGz, ArchiveFormat::Zip] {
+            let a = pack(format, "codex-x", b"\x7fELF payload", EPOCH).expect("pack");
+            let b = pack(format, "codex-x", b"\x7fELF payload", EPOCH).expect("pack");
+            assert_eq!(a, b, "{format:?}");
+            let c = pack(format, "codex-x", b"\x7fELF payload", EPOCH + 2).expect("pack");
+            assert_ne!(a, c, "{format:?}: the epoch must reach the archive");
+        }
+    }
+
+    #[test]
+    fn packed_entry_reads_back_with_name_mode_and_owner() {
+        let tgz = pack(ArchiveFormat::TarGz, "codex-t", b"data", EPOCH).expect("pack");
+        let e = unpack_single(ArchiveFormat::TarGz, &tgz).expect("unpack");
+        assert_eq!((e.name.as_str(), e.mode, e.owner), ("codex-t", 0o755, Some((0, 0))));
+        assert_eq!(e.contents, b"data");
+        let zip = pack(ArchiveFormat::Zip, "codex-t.exe", b"data", EPOCH).expect("pack");
+        let e = unpack_single(ArchiveFormat::Zip, &zip).expect("unpack");
+        assert_eq!((e.name.as_str(), e.mode), ("codex-t.exe", 0o755));
+        assert_eq!(e.contents, b"data");
+    }
+
+    #[test]
+    fn gzip_header_carries_no_time_or_name() {
+        let tgz = pack(ArchiveFormat::TarGz, "codex-t", b"data", EPOCH).expect("pack");
+        // ID1 ID2 CM FLG MTIME(4) XFL OS
+        assert_eq!(&tgz[..4], &[0x1f, 0x8b, 8, 0]);
+        assert_eq!(&tgz[4..8], &[0, 0, 0, 0]);
+        assert_eq!(tgz[9], 3);
+    }
+
+    #[test]
+    fn civil_dates_match_known_values() {
+        assert_eq!(civil_from_epoch(0), (1970, 1, 1, 0, 0, 0));
+        assert_eq!(civil_from_epoch(951_782_400), (2000, 2, 29, 0, 0, 0));
+        assert_eq!(civil_from_epoch(1_700_000_000), (2023, 11, 14, 22, 13, 20));
+    }
+}

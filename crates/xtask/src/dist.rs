@@ -1,0 +1,312 @@
+//! `cargo xtask dist`: builds every target and writes a complete, verifiable release to `dist/`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use codex_installer::digest::Digest;
+use codex_installer::manifest::{
+    Artifact, FileInfo, MANIFEST_FILE, Manifest, SCHEMA_VERSION, SHA256SUMS_FILE, tag_for,
+};
+use codex_installer::target::{Binary, Os, Target};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::compile::{self, BuildEnv};
+use crate::env::EnvVar;
+use crate::{archive, macho, tools, verify};
+
+/// What to build and where.
+pub struct DistOptions {
+    /// Targets to build, in table order.
+    pub targets: Vec<&'static Target>,
+    /// Version override (semver, optional leading `v`); default: the workspace version.
+    pub version: Option<String>,
+    /// Output directory, replaced as a whole when the build succeeds.
+    pub out: PathBuf,
+}
+
+/// Bumped whenever [`archive::pack`] changes its output, so cached archives are not reused.
+const ARCHIVE_CACHE_VERSION: u32 = 1;
+
+/// The workspace root (this crate lives at `crates/xtask`).
+pub fn workspace_root() -> PathBuf {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .ancestors()
+        .nth(2)
+        .map(Path::to_path_buf)
+        .unwrap_or(manifest_dir)
+}
+
+/// Checks a user-supplied version: semver, with an optional leading `v`.
+pub fn parse_version(text: &str) -> Result<semver::Version> {
+    let bare = text.strip_prefix('v').unwrap_or(text);
+    semver::Version::parse(bare).map_err(|e| {
+        anyhow::anyhow!("version '{text}' is not semver ({e}); use MAJOR.MINOR.PATCH, e.g. 1.2.3 or 1.2.3-beta.1")
+    })
+}
+
+/// The host's entry in the target table (Linux hosts build the static musl target).
+pub fn host_target() -> Result<&'static Target> {
+    let triple = match (std::env::consts::OS, std::env::consts::ARCH) {
+        ("linux", "x86_64") => "x86_64-unknown-linux-musl",
+        ("linux", "aarch64") => "aarch64-unknown-linux-musl",
+        ("macos", "x86_64") => "x86_64-apple-darwin",
+        ("macos", "aarch64") => "aarch64-apple-darwin",
+        ("windows", "x86_64") => "x86_64-pc-windows-gnu",
+        ("windows", "aarch64") => "aarch64-pc-windows-gnullvm",
+        (os, arch) => bail!(
+            "this host ({os}/{arch}) has no release target; pass --target with one of: {}",
+            codex_installer::target::supported_list()
+        ),
+    };
+    Ok(Target::from_triple(triple)?)
+}
+
+/// Builds the release described by `opts`.
+pub fn run(opts: &DistOptions) -> Result<()> {
+    let started = Instant::now();
+    let root = workspace_root();
+    let version = match &opts.version {
+        Some(v) => parse_version(v)?,
+        None => parse_version(env!("CARGO_PKG_VERSION"))?,
+    };
+    tools::ensure_rust_targets(&opts.targets)?;
+    let zigbuild = tools::ensure_zigbuild()?;
+    let commit = match EnvVar::GitCommit.get() {
+        Some(c) => c,
+        None => git(&root, &["rev-parse", "HEAD"])?,
+    };
+    let source_date_epoch = match EnvVar::SourceDateEpoch.get() {
+        Some(s) => s.parse().with_context(|| {
+            format!("{} must be whole seconds since 1970, got {s:?}", EnvVar::SourceDateEpoch.name())
+        })?,
+        None => git(&root, &["log", "-1", "--format=%ct"])?
+            .parse()
+            .context("git printed a commit time that is not a number")?,
+    };
+    let target_base = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let env = BuildEnv {
+        root: root.clone(),
+        target_dir: target_base.join("xtask-dist"),
+        zigbuild,
+        version: version.to_string(),
+        commit: commit.clone(),
+        source_date_epoch,
+    };
+    let tty = std::io::stderr().is_terminal();
+    eprintln!(
+        "building codex {version} ({}) for {} target(s) with zig {}",
+        short(&commit),
+        opts.targets.len(),
+        tools::zig_version()
+    );
+
+    let staging = sibling(&opts.out, "partial")?;
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)?;
+    }
+    std::fs::create_dir_all(&staging)
+        .with_context(|| format!("cannot create {}", staging.display()))?;
+
+    let mut artifacts = Vec::new();
+    for (i, target) in opts.targets.iter().enumerate() {
+        let label = format!("[{}/{}] {}", i + 1, opts.targets.len(), target.triple);
+        let bar = progress_bar(tty, &label);
+        let t0 = Instant::now();
+        let binaries = compile::build_target(&env, target, |done, total, name| {
+            bar.set_length(total);
+            bar.set_position(done);
+            bar.set_message(name.to_owned());
+        })?;
+        bar.finish_and_clear();
+        for (binary, path) in binaries {
+            artifacts.push(package(&env, target, binary, &path, &staging)?);
+        }
+        eprintln!("{label} built in {}", secs(t0.elapsed()));
+    }
+
+    let manifest = Manifest {
+        schema: SCHEMA_VERSION,
+        tag: tag_for(&version),
+        version,
+        commit,
+        source_date_epoch,
+        artifacts,
+    };
+    let mut sums = String::new();
+    for a in &manifest.artifacts {
+        let line = a.archive.sha256.sha256sum_line(&a.archive.name);
+        std::fs::write(staging.join(format!("{}.sha256", a.archive.name)), &line)?;
+        sums.push_str(&line);
+    }
+    std::fs::write(staging.join(SHA256SUMS_FILE), sums)?;
+    std::fs::write(staging.join(MANIFEST_FILE), manifest.to_json())?;
+    verify::verify_dir(&staging).context("the fresh release failed verification")?;
+    replace_dir(&staging, &opts.out)?;
+
+    print_summary(&manifest);
+    eprintln!(
+        "release {} written to {} in {}",
+        manifest.version,
+        opts.out.display(),
+        secs(started.elapsed())
+    );
+    Ok(())
+}
+
+/// Post-processes one binary and packs it, reusing a cached archive when nothing changed.
+fn package(
+    env: &BuildEnv,
+    target: &Target,
+    binary: Binary,
+    built: &Path,
+    out: &Path,
+) -> Result<Artifact> {
+    let mut bytes = std::fs::read(built).with_context(|| format!("cannot read {}", built.display()))?;
+    if target.os == Os::MacOs {
+        // zig's linker derives LC_UUID from inputs that vary between builds; pin it.
+        macho::make_uuid_deterministic(&mut bytes)
+            .with_context(|| format!("fixing the Mach-O UUID of {}", built.display()))?;
+    }
+    let entry_name = target.entry_name(binary);
+    let archive_name = target.archive_name(binary);
+    let entry_digest = Digest::of_bytes(&bytes);
+
+    let cache_dir = env.target_dir.join("archives");
+    std::fs::create_dir_all(&cache_dir)?;
+    let cached = cache_dir.join(&archive_name);
+    let key_file = cache_dir.join(format!("{archive_name}.key"));
+    let key = format!(
+        "v{ARCHIVE_CACHE_VERSION} {entry_digest} {entry_name} {}\n",
+        env.source_date_epoch
+    );
+    let archive_bytes = match std::fs::read_to_string(&key_file) {
+        Ok(k) if k == key && cached.is_file() => std::fs::read(&cached)?,
+        _ => {
+            let packed = archive::pack(target.archive_format(), &entry_name, &bytes, env.source_date_epoch)?;
+            std::fs::write(&cached, &packed)?;
+            std::fs::write(&key_file, key)?;
+            packed
+        }
+    };
+    std::fs::write(out.join(&archive_name), &archive_bytes)?;
+    Ok(Artifact {
+        binary: binary.name().to_owned(),
+        target: target.triple.to_owned(),
+        archive: FileInfo {
+            name: archive_name,
+            size: archive_bytes.len() as u64,
+            sha256: Digest::of_bytes(&archive_bytes),
+        },
+        entry: FileInfo {
+            name: entry_name,
+            size: bytes.len() as u64,
+            sha256: entry_digest,
+        },
+    })
+}
+
+fn progress_bar(tty: bool, label: &str) -> ProgressBar {
+    if !tty {
+        eprintln!("{label} building");
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} crates {elapsed} {wide_msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(label.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+fn print_summary(m: &Manifest) {
+    println!("{:<28} {:<18} {:>10} {:>10}  sha256", "target", "binary", "binary", "archive");
+    for a in &m.artifacts {
+        println!(
+            "{:<28} {:<18} {:>10} {:>10}  {}",
+            a.target,
+            a.binary,
+            human(a.entry.size),
+            human(a.archive.size),
+            &a.archive.sha256.to_string()[..16]
+        );
+    }
+}
+
+/// Size in KiB/MiB with one decimal.
+pub fn human(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
+    } else {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    }
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
+}
+
+fn short(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
+}
+
+fn git(root: &Path, args: &[&str]) -> Result<String> {
+    tools::output(Command::new("git").args(args).current_dir(root))
+        .map(|s| s.trim().to_owned())
+        .with_context(|| {
+            format!(
+                "cannot read the commit from git; outside a git checkout set {} and {}",
+                EnvVar::GitCommit.name(),
+                EnvVar::SourceDateEpoch.name()
+            )
+        })
+}
+
+/// `<dir>.<suffix>` next to `dir`, for staging and swapping.
+fn sibling(dir: &Path, suffix: &str) -> Result<PathBuf> {
+    let name = dir
+        .file_name()
+        .with_context(|| format!("{} has no final path component", dir.display()))?;
+    let mut name = name.to_os_string();
+    name.push(format!(".{suffix}"));
+    Ok(dir.with_file_name(name))
+}
+
+/// Replaces `dest` with `staging` so that `dest` is never half-written: a failed build leaves
+/// the previous release in place.
+fn replace_dir(staging: &Path, dest: &Path) -> Result<()> {
+    let old = sibling(dest, "old")?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old)?;
+    }
+    if dest.exists() {
+        std::fs::rename(dest, &old)
+            .with_context(|| format!("cannot move the old {} aside", dest.display()))?;
+    }
+    std::fs::rename(staging, dest).with_context(|| format!("cannot create {}", dest.display()))?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_must_be_semver_with_optional_v() {
+        assert_eq!(parse_version("v1.2.3").expect("ok").to_string(), "1.2.3");
+        assert_eq!(parse_version("1.2.3-beta.1").expect("ok").to_string(), "1.2.3-beta.1");
+        let err = parse_version("1.2").expect_err("not semver");
+        insta::assert_snapshot!(err.to_string(), @"version '1.2' is not semver (unexpected end of input while parsing minor version number); use MAJOR.MINOR.PATCH, e.g. 1.2.3 or 1.2.3-beta.1");
+    }
+}

@@ -1,0 +1,66 @@
+//! Every environment variable the build driver reads or sets, declared once with its meaning.
+//! `cargo xtask dist --help` and docs/release-build.md list them from here.
+
+/// An environment variable known to the build driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnvVar {
+    /// Seconds since the epoch stamped on every archive entry; defaults to the commit time.
+    SourceDateEpoch,
+    /// Git commit recorded in binaries and the manifest; defaults to `git rev-parse HEAD`.
+    GitCommit,
+    /// Release version passed to the binaries' build scripts (set by `dist`, not by users).
+    ReleaseVersion,
+    /// Python interpreter used to install and run zig and cargo-zigbuild; defaults to `python3`.
+    Python,
+}
+
+impl EnvVar {
+    /// All variables, for generated docs.
+    pub const ALL: [EnvVar; 4] = [
+        Self::SourceDateEpoch,
+        Self::GitCommit,
+        Self::ReleaseVersion,
+        Self::Python,
+    ];
+
+    /// The variable's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::SourceDateEpoch => "SOURCE_DATE_EPOCH",
+            // Also read by crates/build-info/build.rs, which cannot depend on this crate.
+            Self::GitCommit => "CODEX_GIT_COMMIT",
+            Self::ReleaseVersion => "CODEX_RELEASE_VERSION",
+            Self::Python => "CODEX_XTASK_PYTHON",
+        }
+    }
+
+    /// One-line description for help and docs.
+    pub fn doc(self) -> &'static str {
+        match self {
+            Self::SourceDateEpoch => {
+                "Seconds since the epoch stamped on every archive entry; default: the commit time"
+            }
+            Self::GitCommit => {
+                "Commit recorded in `--version` and the manifest; default: `git rev-parse HEAD`"
+            }
+            Self::ReleaseVersion => {
+                "Version baked into the binaries; set by `dist` from --version or Cargo.toml"
+            }
+            Self::Python => "Python used to pip-install zig and cargo-zigbuild; default: python3",
+        }
+    }
+
+    /// The value, if set and not empty.
+    pub fn get(self) -> Option<String> {
+        std::env::var(self.name()).ok().filter(|v| !v.is_empty())
+    }
+
+    /// Markdown table of every variable.
+    pub fn markdown_table() -> String {
+        let mut s = String::from("| Variable | Meaning |\n| --- | --- |\n");
+        for v in Self::ALL {
+            s.push_str(&format!("| `{}` | {} |\n", v.name(), v.doc()));
+        }
+        s
+    }
+}

@@ -1,0 +1,113 @@
+//! The build driver behind `cargo xtask`: release archives (`dist`), their verification
+//! (`verify`), files generated from the target table (`generate`) and the full test run (`test`).
+//! It is a library too, so the end-to-end tests build releases in-process.
+
+pub mod archive;
+pub mod compile;
+pub mod dist;
+pub mod env;
+pub mod generate;
+pub mod inspect;
+pub mod macho;
+pub mod testrun;
+pub mod tools;
+pub mod verify;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use codex_installer::target::{TARGETS, Target};
+
+/// Command line of `cargo xtask`.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about = "Build, verify and test codex releases.")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Build release archives, checksums and manifest.json for every target into dist/.
+    #[command(after_help = after_help_env())]
+    Dist {
+        /// Build only this target (repeatable); default: every target in docs/targets.md.
+        #[arg(long = "target", value_name = "TRIPLE", value_parser = parse_target)]
+        targets: Vec<&'static Target>,
+        /// Build only the target for this machine, for quick iteration.
+        #[arg(long, conflicts_with = "targets")]
+        host_only: bool,
+        /// Release version (semver); default: the workspace version in Cargo.toml.
+        #[arg(long = "version", value_name = "SEMVER")]
+        version: Option<String>,
+        /// Output directory, replaced only when the build succeeds.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Check a release directory: names, single entries, modes, digests, executable formats.
+    Verify {
+        /// The release directory.
+        #[arg(default_value = "dist")]
+        dir: PathBuf,
+    },
+    /// Rewrite files derived from the target table (dist-workspace.toml, docs/targets.md).
+    Generate {
+        /// Fail instead of writing when a file is out of date.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Install what the tests need, then run format, lint, generated-file and all tests.
+    Test,
+}
+
+fn parse_target(s: &str) -> Result<&'static Target, String> {
+    Target::from_triple(s).map_err(|e| e.to_string())
+}
+
+fn after_help_env() -> String {
+    let mut s = String::from("Environment:\n");
+    for v in env::EnvVar::ALL {
+        s.push_str(&format!("  {:<22} {}\n", v.name(), v.doc()));
+    }
+    s
+}
+
+/// Runs `cargo xtask` with the process arguments.
+pub fn main() -> Result<()> {
+    match Cli::parse().command {
+        Cmd::Dist {
+            targets,
+            host_only,
+            version,
+            out,
+        } => {
+            let targets = if host_only {
+                vec![dist::host_target()?]
+            } else if targets.is_empty() {
+                TARGETS.iter().collect()
+            } else {
+                // Table order, no repeats, whatever order the flags came in.
+                TARGETS.iter().filter(|t| targets.contains(t)).collect()
+            };
+            let out = out.unwrap_or_else(|| dist::workspace_root().join("dist"));
+            dist::run(&dist::DistOptions {
+                targets,
+                version,
+                out,
+            })
+        }
+        Cmd::Verify { dir } => {
+            let m = verify::verify_dir(&dir)?;
+            println!(
+                "{}: release {} with {} archives verified",
+                dir.display(),
+                m.version,
+                m.artifacts.len()
+            );
+            Ok(())
+        }
+        Cmd::Generate { check } => generate::run(&dist::workspace_root(), check),
+        Cmd::Test => testrun::run(),
+    }
+}

@@ -1,0 +1,48 @@
+//! `cargo xtask test`: the README's test command and what CI runs. It installs whatever the tests
+//! need, then runs every check; the first failure stops the run with its exit status.
+
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use codex_installer::target::TARGETS;
+
+use crate::{dist, generate, tools};
+
+/// Commands the tests run, paired with the Debian package that provides each.
+const DEBIAN_TEST_TOOLS: &[(&str, &str)] = &[("qemu-aarch64-static", "qemu-user-static")];
+
+/// Runs every check in order.
+pub fn run() -> Result<()> {
+    let root = dist::workspace_root();
+    let started = Instant::now();
+    tools::ensure_rust_targets(&TARGETS.iter().collect::<Vec<_>>())?;
+    tools::ensure_zigbuild()?;
+    tools::ensure_debian_packages(DEBIAN_TEST_TOOLS)?;
+
+    eprintln!("==> generated files are up to date");
+    generate::run(&root, true)?;
+    cargo(&root, "format", &["fmt", "--all", "--check"])?;
+    cargo(
+        &root,
+        "lint",
+        &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"],
+    )?;
+    let nextest = tools::output(Command::new("cargo").args(["nextest", "--version"])).is_ok();
+    if nextest {
+        cargo(&root, "tests", &["nextest", "run", "--workspace", "--locked", "--no-fail-fast"])?;
+    } else {
+        cargo(&root, "tests", &["test", "--workspace", "--locked", "--no-fail-fast"])?;
+    }
+    eprintln!("all checks passed in {:.0}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn cargo(root: &std::path::Path, what: &str, args: &[&str]) -> Result<()> {
+    eprintln!("==> {what}: cargo {}", args.join(" "));
+    let status = Command::new("cargo").args(args).current_dir(root).status()?;
+    if !status.success() {
+        bail!("{what} failed: `cargo {}` exited with {status}", args.join(" "));
+    }
+    Ok(())
+}

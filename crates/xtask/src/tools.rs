@@ -1,0 +1,175 @@
+//! Finds, and where missing installs, the tools a release build needs: rustup targets, zig and
+//! cargo-zigbuild (from PyPI), and Debian packages for the tests. Each failure is one line that
+//! says what to install by hand.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+use codex_installer::target::Target;
+
+use crate::env::EnvVar;
+
+/// Pinned so that every machine links with the same zig, which reproducible builds need.
+pub const ZIG_PYPI: &str = "ziglang==0.17.1";
+/// Pinned for the same reason as [`ZIG_PYPI`].
+pub const ZIGBUILD_PYPI: &str = "cargo-zigbuild==0.24.0";
+
+/// Runs `cmd`, returning stdout on success.
+pub fn output(cmd: &mut Command) -> Result<String> {
+    let shown = format!("{cmd:?}");
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("cannot run {shown}"))?;
+    if !out.status.success() {
+        bail!(
+            "{shown} failed: {}",
+            last_line(&String::from_utf8_lossy(&out.stderr))
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The last non-empty line of a tool's output, which is where tools put the reason.
+pub fn last_line(text: &str) -> &str {
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+}
+
+/// Adds any of `targets` that rustup does not have yet.
+pub fn ensure_rust_targets(targets: &[&Target]) -> Result<()> {
+    let installed = output(Command::new("rustup").args(["target", "list", "--installed"]))
+        .context("rustup is required to add cross-compilation targets; install it from rustup.rs")?;
+    let missing: Vec<&str> = targets
+        .iter()
+        .map(|t| t.triple)
+        .filter(|t| !installed.lines().any(|l| l.trim() == *t))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("installing Rust targets: {}", missing.join(" "));
+    output(Command::new("rustup").args(["target", "add"]).args(&missing)).with_context(|| {
+        format!(
+            "could not add Rust targets; run `rustup target add {}` by hand",
+            missing.join(" ")
+        )
+    })?;
+    Ok(())
+}
+
+/// Returns the `cargo-zigbuild` executable, installing zig and cargo-zigbuild from PyPI when
+/// either is missing.
+pub fn ensure_zigbuild() -> Result<PathBuf> {
+    if let (Some(zigbuild), true) = (find_zigbuild(), zig_works()) {
+        return Ok(zigbuild);
+    }
+    let python = EnvVar::Python.get().unwrap_or_else(|| "python3".to_owned());
+    eprintln!("installing {ZIG_PYPI} and {ZIGBUILD_PYPI} with {python} -m pip");
+    let pip = Command::new(&python)
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+        .args([ZIG_PYPI, ZIGBUILD_PYPI])
+        .stdin(Stdio::null())
+        .output();
+    let why = match pip {
+        Err(e) => format!("cannot run {python}: {e}"),
+        Ok(out) if !out.status.success() => {
+            last_line(&String::from_utf8_lossy(&out.stderr)).to_owned()
+        }
+        Ok(_) => match (find_zigbuild(), zig_works()) {
+            (Some(zigbuild), true) => return Ok(zigbuild),
+            _ => "pip reported success but cargo-zigbuild or zig still cannot be found".to_owned(),
+        },
+    };
+    bail!(
+        "zig and cargo-zigbuild are missing and could not be installed ({why}); install Python 3 with pip, or put zig 0.17 and cargo-zigbuild 0.24 on PATH"
+    )
+}
+
+/// `cargo-zigbuild` on PATH, or in the scripts folder of the Python that pip installs into
+/// (pip puts console scripts there, which is not always on PATH).
+fn find_zigbuild() -> Option<PathBuf> {
+    if let Some(p) = on_path("cargo-zigbuild") {
+        return Some(p);
+    }
+    let python = EnvVar::Python.get().unwrap_or_else(|| "python3".to_owned());
+    let scripts = output(Command::new(python).args([
+        "-c",
+        "import sysconfig; print(sysconfig.get_path('scripts'))",
+    ]))
+    .ok()?;
+    let candidate = PathBuf::from(scripts.trim()).join("cargo-zigbuild");
+    candidate.is_file().then_some(candidate)
+}
+
+/// cargo-zigbuild runs `zig` from PATH or falls back to `python3 -m ziglang`.
+fn zig_works() -> bool {
+    let python = EnvVar::Python.get().unwrap_or_else(|| "python3".to_owned());
+    output(Command::new("zig").arg("version")).is_ok()
+        || output(Command::new(python).args(["-m", "ziglang", "version"])).is_ok()
+}
+
+/// Zig's version, for the build header.
+pub fn zig_version() -> String {
+    let python = EnvVar::Python.get().unwrap_or_else(|| "python3".to_owned());
+    output(Command::new("zig").arg("version"))
+        .or_else(|_| output(Command::new(python).args(["-m", "ziglang", "version"])))
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+/// Finds an executable on PATH.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| is_executable(p))
+}
+
+fn is_executable(p: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    p.metadata()
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+/// Installs Debian packages whose commands are missing. `wanted` pairs a command with the package
+/// that provides it.
+pub fn ensure_debian_packages(wanted: &[(&str, &str)]) -> Result<()> {
+    let missing: Vec<&str> = wanted
+        .iter()
+        .filter(|(cmd, _)| on_path(cmd).is_none())
+        .map(|(_, pkg)| *pkg)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let hint = format!("install the Debian packages by hand: apt-get install {}", missing.join(" "));
+    if on_path("apt-get").is_none() {
+        bail!("apt-get not found; {hint}");
+    }
+    eprintln!("installing Debian packages: {}", missing.join(" "));
+    let sudo: &[&str] = if is_root() { &[] } else { &["sudo", "-n"] };
+    let run = |args: &[&str]| -> Result<()> {
+        let mut all: Vec<&str> = sudo.to_vec();
+        all.extend_from_slice(args);
+        output(
+            Command::new(all[0])
+                .args(&all[1..])
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )
+        .map(drop)
+    };
+    run(&["apt-get", "update", "-qq"]).with_context(|| hint.clone())?;
+    let mut install = vec!["apt-get", "install", "-y", "-qq", "--no-install-recommends"];
+    install.extend(&missing);
+    run(&install).with_context(|| hint.clone())
+}
+
+fn is_root() -> bool {
+    output(Command::new("id").arg("-u")).is_ok_and(|u| u.trim() == "0")
+}

@@ -1,0 +1,110 @@
+//! `cargo xtask verify`: checks a release directory against everything the release promises.
+//! `dist` runs it on every build before replacing `dist/`, and the end-to-end tests run it too.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail, ensure};
+use codex_installer::digest::{Digest, parse_sha256sums};
+use codex_installer::manifest::{MANIFEST_FILE, Manifest, SHA256SUMS_FILE};
+use codex_installer::target::{Binary, Os, Target};
+
+use crate::archive::{self, ENTRY_MODE};
+use crate::{inspect, macho};
+
+/// Verifies the release in `dir` and returns its manifest.
+///
+/// Checks: every target in the manifest has every binary; archive and entry names follow the
+/// convention; each archive holds exactly one regular file with mode 0755 (owner 0/0 in tar);
+/// digests and sizes agree between the files, `manifest.json`, `<archive>.sha256` and
+/// `SHA256SUMS`; each binary is the right executable format and CPU for its target, static on
+/// Linux, code-signed (with valid page hashes) on arm64 macOS; and nothing else is in `dir`.
+pub fn verify_dir(dir: &Path) -> Result<Manifest> {
+    let text = std::fs::read_to_string(dir.join(MANIFEST_FILE))
+        .with_context(|| format!("cannot read {}", dir.join(MANIFEST_FILE).display()))?;
+    let manifest = Manifest::from_json(&text)?;
+    let sums_text = std::fs::read_to_string(dir.join(SHA256SUMS_FILE))
+        .with_context(|| format!("cannot read {}", dir.join(SHA256SUMS_FILE).display()))?;
+    let sums = parse_sha256sums(&sums_text)?;
+
+    let mut expected_files: BTreeSet<String> =
+        [MANIFEST_FILE.to_owned(), SHA256SUMS_FILE.to_owned()].into();
+    for triple in manifest.targets() {
+        let target = Target::from_triple(triple)?;
+        for binary in Binary::ALL {
+            manifest.artifact(binary, target)?;
+        }
+    }
+    ensure!(
+        manifest.artifacts.len() == manifest.targets().len() * Binary::ALL.len(),
+        "manifest lists duplicate artifacts"
+    );
+    ensure!(
+        sums.len() == manifest.artifacts.len(),
+        "{SHA256SUMS_FILE} has {} lines for {} archives",
+        sums.len(),
+        manifest.artifacts.len()
+    );
+
+    for a in &manifest.artifacts {
+        let target = Target::from_triple(&a.target)?;
+        let binary = Binary::from_name(&a.binary)
+            .with_context(|| format!("manifest names an unknown binary {:?}", a.binary))?;
+        let what = format!("{} for {}", a.binary, a.target);
+        ensure!(a.archive.name == target.archive_name(binary), "{what}: archive is named {:?}", a.archive.name);
+        ensure!(a.entry.name == target.entry_name(binary), "{what}: entry is named {:?}", a.entry.name);
+        expected_files.insert(a.archive.name.clone());
+        expected_files.insert(format!("{}.sha256", a.archive.name));
+
+        let bytes = std::fs::read(dir.join(&a.archive.name))
+            .with_context(|| format!("{what}: cannot read {}", a.archive.name))?;
+        let digest = Digest::of_bytes(&bytes);
+        ensure!(
+            digest == a.archive.sha256 && bytes.len() as u64 == a.archive.size,
+            "{what}: {} has sha256 {digest} and {} bytes, manifest says {} and {}",
+            a.archive.name,
+            bytes.len(),
+            a.archive.sha256,
+            a.archive.size
+        );
+        let side = std::fs::read_to_string(dir.join(format!("{}.sha256", a.archive.name)))?;
+        ensure!(
+            parse_sha256sums(&side)? == vec![(digest, a.archive.name.clone())],
+            "{what}: {}.sha256 does not match the archive",
+            a.archive.name
+        );
+        ensure!(
+            sums.contains(&(digest, a.archive.name.clone())),
+            "{what}: {SHA256SUMS_FILE} has no matching line for {}",
+            a.archive.name
+        );
+
+        let entry = archive::unpack_single(target.archive_format(), &bytes)
+            .with_context(|| format!("{what}: {}", a.archive.name))?;
+        ensure!(entry.name == a.entry.name, "{what}: archive holds {:?}", entry.name);
+        ensure!(entry.mode == ENTRY_MODE, "{what}: entry mode is {:o}, expected 755", entry.mode);
+        if let Some(owner) = entry.owner {
+            ensure!(owner == (0, 0), "{what}: entry owner is {owner:?}, expected 0/0");
+        }
+        ensure!(
+            Digest::of_bytes(&entry.contents) == a.entry.sha256
+                && entry.contents.len() as u64 == a.entry.size,
+            "{what}: extracted binary does not match the manifest's entry digest"
+        );
+        inspect::check_for_target(&entry.contents, target).with_context(|| what.clone())?;
+        if target.os == Os::MacOs {
+            macho::verify_code_signature(&entry.contents).with_context(|| what.clone())?;
+        }
+    }
+
+    let mut actual = BTreeSet::new();
+    for e in std::fs::read_dir(dir)? {
+        actual.insert(e?.file_name().to_string_lossy().into_owned());
+    }
+    let extra: Vec<_> = actual.difference(&expected_files).collect();
+    let missing: Vec<_> = expected_files.difference(&actual).collect();
+    if !extra.is_empty() || !missing.is_empty() {
+        bail!("release directory has unexpected files {extra:?} and lacks {missing:?}");
+    }
+    Ok(manifest)
+}
