@@ -33,8 +33,8 @@ enum Cmd {
     #[command(after_help = after_help_env())]
     Dist {
         /// Build only this target (repeatable); default: every target in docs/targets.md.
-        #[arg(long = "target", value_name = "TRIPLE", value_parser = parse_target)]
-        targets: Vec<&'static Target>,
+        #[arg(long = "target", value_name = "TRIPLE")]
+        targets: Vec<String>,
         /// Build only the target for this machine, for quick iteration.
         #[arg(long, conflicts_with = "targets")]
         host_only: bool,
@@ -61,10 +61,6 @@ enum Cmd {
     Test,
 }
 
-fn parse_target(s: &str) -> Result<&'static Target, String> {
-    Target::from_triple(s).map_err(|e| e.to_string())
-}
-
 fn after_help_env() -> String {
     let mut s = String::from("Environment:\n");
     for v in env::EnvVar::ALL {
@@ -87,8 +83,12 @@ pub fn main() -> Result<()> {
             } else if targets.is_empty() {
                 TARGETS.iter().collect()
             } else {
+                let wanted = targets
+                    .iter()
+                    .map(|t| Target::from_triple(t))
+                    .collect::<Result<Vec<_>, _>>()?;
                 // Table order, no repeats, whatever order the flags came in.
-                TARGETS.iter().filter(|t| targets.contains(t)).collect()
+                TARGETS.iter().filter(|t| wanted.contains(t)).collect()
             };
             let out = out.unwrap_or_else(|| dist::workspace_root().join("dist"));
             dist::run(&dist::DistOptions {

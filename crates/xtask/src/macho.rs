@@ -1,10 +1,12 @@
 //! Deterministic LC_UUID and ad hoc code signature repair for thin 64-bit Mach-O executables.
 //!
 //! zig's linker (what `cargo zigbuild` links Apple targets with) gives two links of identical
-//! inputs different LC_UUIDs. On arm64 it also signs the output ad hoc, and the signature's page
-//! hash for the first page covers the UUID, so that differs as well. Those 48 bytes are the only
-//! difference between two release builds, so rewriting the UUID from the file's own contents and
+//! inputs different LC_UUIDs. On arm64 it also signs the output ad hoc, and the signature's hash
+//! of the first page covers the UUID, so that differs as well. In stripped release builds those
+//! 48 bytes are the only difference, so rewriting the UUID from the file's own contents and
 //! re-hashing the pages makes releases byte-identical without a macOS host or `codesign`.
+//! (Unstripped builds also differ in the object-file mtimes of their N_OSO debug-map symbols,
+//! which this module does not touch: releases must be stripped.)
 //!
 //! Only what release builds need is supported: a thin, little-endian, 64-bit Mach-O whose
 //! signature uses SHA-256 CodeDirectories. Everything else is rejected with an error rather than
@@ -35,7 +37,7 @@ const CSSLOT_SIGNATURESLOT: u32 = 0x1_0000;
 const EMPTY_BLOB_LEN: usize = 8;
 const CS_HASHTYPE_SHA256: u8 = 2;
 const SHA256_LEN: usize = 32;
-/// Fixed CodeDirectory header up to and including `scatterOffset`'s predecessor `spare2`.
+/// CodeDirectory header fields every version has (through `spare2`, before `scatterOffset`).
 const CD_BASE_HEADER_LEN: usize = 44;
 const CS_SUPPORTSCODELIMIT64: u32 = 0x20300;
 /// Header length once `codeLimit64` (at offset 56) exists.
@@ -126,8 +128,8 @@ pub fn make_uuid_deterministic(bytes: &mut [u8]) -> Result<bool> {
     let digest = hasher.finalize();
     let mut new_uuid = [0u8; UUID_LEN];
     new_uuid.copy_from_slice(&digest[..UUID_LEN]);
-    // Version 3 and the RFC 4122 variant are the bits ld64, lld and zig all set on their
-    // (MD5- or otherwise hashed) UUIDs; keeping them makes ours indistinguishable in form.
+    // Version 3 with the RFC 4122 variant is what zig (like ld64 and lld) stamps on its
+    // content-hash UUIDs, so ours look like any other linker-made UUID to tools that check.
     new_uuid[6] = (new_uuid[6] & 0x0f) | 0x30;
     new_uuid[8] = (new_uuid[8] & 0x3f) | 0x80;
 
@@ -198,7 +200,9 @@ fn parse_layout(bytes: &[u8]) -> Result<Layout> {
         0xcffa_edfe | 0xcefa_edfe => {
             bail!("file is a big-endian Mach-O; only little-endian files are supported")
         }
-        other => bail!("not a 64-bit little-endian Mach-O: magic is {other:#010x}, expected {MH_MAGIC_64:#010x}"),
+        other => bail!(
+            "not a 64-bit little-endian Mach-O: magic is {other:#010x}, expected {MH_MAGIC_64:#010x}"
+        ),
     }
     let cputype = le32(bytes, 4, "Mach-O cputype")?;
     let ncmds = le32(bytes, 16, "Mach-O ncmds")?;
@@ -336,13 +340,9 @@ fn parse_signature(bytes: &[u8], signature: CodeSignature) -> Result<Signature> 
             "code signature blob of slot type {slot_type:#x} has length {blob_length}, less than \
              its own header"
         );
-        let blob = slice(
-            superblob,
-            blob_offset,
-            blob_length,
-            "code signature blob",
-        )?;
-        if slot_type == CSSLOT_CODEDIRECTORY || CSSLOT_ALTERNATE_CODEDIRECTORIES.contains(&slot_type)
+        let blob = slice(superblob, blob_offset, blob_length, "code signature blob")?;
+        if slot_type == CSSLOT_CODEDIRECTORY
+            || CSSLOT_ALTERNATE_CODEDIRECTORIES.contains(&slot_type)
         {
             ensure!(
                 blob_magic == CSMAGIC_CODEDIRECTORY,
@@ -515,4 +515,326 @@ fn be32(buf: &[u8], offset: usize, what: &str) -> Result<u32> {
 
 fn be64(buf: &[u8], offset: usize, what: &str) -> Result<u64> {
     array(buf, offset, what).map(u64::from_be_bytes)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    // Two `cargo zigbuild --release --target aarch64-apple-darwin` links of the same hello world
+    // (strip, lto, opt-level "z", panic "abort"), and one x86_64 link. See the module docs.
+    const ARM64_1: &[u8] = include_bytes!("../tests/fixtures/hello-aarch64-apple-darwin-1");
+    const ARM64_2: &[u8] = include_bytes!("../tests/fixtures/hello-aarch64-apple-darwin-2");
+    const X86_64: &[u8] = include_bytes!("../tests/fixtures/hello-x86_64-apple-darwin");
+
+    fn uuid_range(bytes: &[u8]) -> Range<usize> {
+        let offset = parse_layout(bytes).unwrap().uuid_offset.unwrap();
+        offset..offset + UUID_LEN
+    }
+
+    #[test]
+    fn parses_zig_arm64_binary() {
+        for fixture in [ARM64_1, ARM64_2] {
+            let macho = parse(fixture).unwrap();
+            assert_eq!(macho.cputype, CPU_TYPE_ARM64);
+            assert!(macho.uuid.is_some());
+            let signature = macho.code_signature.unwrap();
+            // zig puts the signature last, filling the file exactly.
+            assert_eq!(
+                signature.dataoff as usize + signature.datasize as usize,
+                fixture.len()
+            );
+        }
+    }
+
+    #[test]
+    fn zig_signature_verifies() {
+        assert!(verify_code_signature(ARM64_1).unwrap());
+        assert!(verify_code_signature(ARM64_2).unwrap());
+    }
+
+    #[test]
+    fn builds_differ_only_in_uuid_and_signature() {
+        assert_eq!(ARM64_1.len(), ARM64_2.len());
+        assert_ne!(
+            ARM64_1, ARM64_2,
+            "fixtures should show zig's UUID nondeterminism"
+        );
+        let uuid = uuid_range(ARM64_1);
+        let dataoff = parse(ARM64_1).unwrap().code_signature.unwrap().dataoff as usize;
+        for (offset, (a, b)) in ARM64_1.iter().zip(ARM64_2).enumerate() {
+            if a != b {
+                assert!(
+                    uuid.contains(&offset) || offset >= dataoff,
+                    "unexpected difference at {offset:#x}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn deterministic_uuid_keeps_signature_valid_and_is_idempotent() {
+        let mut bytes = ARM64_1.to_vec();
+        let before = parse(&bytes).unwrap().uuid.unwrap();
+        assert!(make_uuid_deterministic(&mut bytes).unwrap());
+        let after = parse(&bytes).unwrap().uuid.unwrap();
+        assert_ne!(before, after);
+        assert_eq!(after[6] >> 4, 3, "UUID version");
+        assert_eq!(after[8] >> 6, 0b10, "UUID variant");
+        assert!(verify_code_signature(&bytes).unwrap());
+
+        let once = bytes.clone();
+        assert!(!make_uuid_deterministic(&mut bytes).unwrap());
+        assert_eq!(bytes, once);
+    }
+
+    #[test]
+    fn two_builds_become_identical() {
+        let mut first = ARM64_1.to_vec();
+        let mut second = ARM64_2.to_vec();
+        assert!(make_uuid_deterministic(&mut first).unwrap());
+        assert!(make_uuid_deterministic(&mut second).unwrap());
+        assert!(
+            first == second,
+            "builds still differ after make_uuid_deterministic"
+        );
+    }
+
+    #[test]
+    fn x86_64_binary_has_no_signature() {
+        let macho = parse(X86_64).unwrap();
+        assert_eq!(macho.cputype, CPU_TYPE_X86_64);
+        assert!(macho.uuid.is_some());
+        assert_eq!(macho.code_signature, None);
+        assert!(!verify_code_signature(X86_64).unwrap());
+
+        let mut bytes = X86_64.to_vec();
+        assert!(make_uuid_deterministic(&mut bytes).unwrap());
+        let once = bytes.clone();
+        assert!(!make_uuid_deterministic(&mut bytes).unwrap());
+        assert_eq!(bytes, once);
+        let uuid = uuid_range(X86_64);
+        for (offset, (a, b)) in X86_64.iter().zip(&bytes).enumerate() {
+            assert!(a == b || uuid.contains(&offset), "changed byte {offset:#x}");
+        }
+    }
+
+    #[test]
+    fn corrupted_page_is_reported_and_not_resigned() {
+        let mut bytes = ARM64_1.to_vec();
+        bytes[5 * 4096 + 17] ^= 1;
+        let error = format!("{:#}", verify_code_signature(&bytes).unwrap_err());
+        assert!(error.contains("code slot 5 "), "{error}");
+        let error = format!("{:#}", make_uuid_deterministic(&mut bytes).unwrap_err());
+        assert!(error.contains("refusing to re-sign"), "{error}");
+    }
+
+    #[test]
+    fn truncated_files_are_errors() {
+        let sizeofcmds = u32::from_le_bytes(ARM64_1[20..24].try_into().unwrap()) as usize;
+        let dataoff = parse(ARM64_1).unwrap().code_signature.unwrap().dataoff as usize;
+        for len in [
+            0,
+            4,
+            31,
+            32,
+            100,
+            MACH_HEADER_64_SIZE + sizeofcmds - 1,
+            MACH_HEADER_64_SIZE + sizeofcmds,
+            dataoff,
+            dataoff + 12,
+            dataoff + 100,
+            ARM64_1.len() - 1,
+        ] {
+            let truncated = &ARM64_1[..len];
+            assert!(verify_code_signature(truncated).is_err(), "length {len}");
+            assert!(
+                make_uuid_deterministic(&mut truncated.to_vec()).is_err(),
+                "length {len}"
+            );
+            if len < MACH_HEADER_64_SIZE + sizeofcmds {
+                assert!(parse(truncated).is_err(), "length {len}");
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_magic_is_an_error() {
+        let mut bytes = ARM64_1.to_vec();
+        bytes[0] ^= 0xff;
+        let error = format!("{:#}", parse(&bytes).unwrap_err());
+        assert!(error.contains("magic"), "{error}");
+        assert!(verify_code_signature(&bytes).is_err());
+        assert!(make_uuid_deterministic(&mut bytes).is_err());
+
+        bytes[..4].copy_from_slice(&[0xca, 0xfe, 0xba, 0xbe]);
+        let error = format!("{:#}", parse(&bytes).unwrap_err());
+        assert!(error.contains("fat"), "{error}");
+    }
+
+    /// Options for [`synthetic`], covering layouts zig does not produce.
+    #[derive(Clone, Copy)]
+    struct Synth {
+        code_len: usize,
+        page_shift: u8,
+        hash_type: u8,
+        code_limit64: bool,
+        cms_len: usize,
+    }
+
+    const SYNTH: Synth = Synth {
+        code_len: 2 * 4096 + 100,
+        page_shift: 12,
+        hash_type: CS_HASHTYPE_SHA256,
+        code_limit64: false,
+        cms_len: 8,
+    };
+
+    /// A minimal signed Mach-O: header, LC_UUID, LC_CODE_SIGNATURE, filler, then a SuperBlob
+    /// with one CodeDirectory and a CMS wrapper. Hashes are computed here independently of the
+    /// module so the verifier is not only checked against itself.
+    fn synthetic(options: Synth) -> Vec<u8> {
+        let Synth {
+            code_len,
+            page_shift,
+            hash_type,
+            code_limit64,
+            cms_len,
+        } = options;
+        let mut file = Vec::new();
+        for word in [MH_MAGIC_64, CPU_TYPE_ARM64, 0, 2, 2, 24 + 16, 0, 0] {
+            file.extend(word.to_le_bytes());
+        }
+        file.extend(LC_UUID.to_le_bytes());
+        file.extend(24u32.to_le_bytes());
+        file.extend([0x42; 16]);
+        file.extend(LC_CODE_SIGNATURE.to_le_bytes());
+        file.extend(16u32.to_le_bytes());
+        // The sizes are hashed too, so lay the signature out before hashing anything.
+        let page = if page_shift == 0 {
+            code_len
+        } else {
+            1 << page_shift
+        };
+        let n_code_slots = code_len.div_ceil(page);
+        let hash_offset = 88 + 2;
+        let cd_len = hash_offset + n_code_slots * 32;
+        let cd_offset = 12 + 2 * 8;
+        let cms_offset = cd_offset + cd_len;
+        let total = cms_offset + cms_len;
+        file.extend(u32::try_from(code_len).unwrap().to_le_bytes());
+        file.extend(u32::try_from(total).unwrap().to_le_bytes());
+        while file.len() < code_len {
+            file.push(u8::try_from(file.len() % 251).unwrap());
+        }
+        let hashes: Vec<u8> = file
+            .chunks(page)
+            .flat_map(|chunk| Sha256::digest(chunk).to_vec())
+            .collect();
+        assert_eq!(hashes.len(), n_code_slots * 32);
+        let mut cd = Vec::new();
+        let code_limit32 = if code_limit64 { 0 } else { code_len };
+        for word in [
+            CSMAGIC_CODEDIRECTORY,
+            u32::try_from(cd_len).unwrap(),
+            0x20400,
+            0x2,
+            u32::try_from(hash_offset).unwrap(),
+            88,
+            0,
+            u32::try_from(n_code_slots).unwrap(),
+            u32::try_from(code_limit32).unwrap(),
+        ] {
+            cd.extend(word.to_be_bytes());
+        }
+        cd.extend([32, hash_type, 0, page_shift]);
+        cd.extend([0; 16]);
+        let limit64 = if code_limit64 { code_len as u64 } else { 0 };
+        cd.extend(limit64.to_be_bytes());
+        cd.extend([0; 24]);
+        assert_eq!(cd.len(), 88);
+        cd.extend(b"x\0");
+        cd.extend(hashes);
+
+        let mut signature = Vec::new();
+        for word in [
+            CSMAGIC_EMBEDDED_SIGNATURE,
+            u32::try_from(total).unwrap(),
+            2,
+            CSSLOT_CODEDIRECTORY,
+            u32::try_from(cd_offset).unwrap(),
+            CSSLOT_SIGNATURESLOT,
+            u32::try_from(cms_offset).unwrap(),
+        ] {
+            signature.extend(word.to_be_bytes());
+        }
+        signature.extend(cd);
+        signature.extend(0xfade_0b01u32.to_be_bytes());
+        signature.extend(u32::try_from(cms_len).unwrap().to_be_bytes());
+        signature.resize(total, 0);
+        file.extend(signature);
+        file
+    }
+
+    fn round_trip(options: Synth) {
+        let mut bytes = synthetic(options);
+        assert!(verify_code_signature(&bytes).unwrap());
+        assert!(make_uuid_deterministic(&mut bytes).unwrap());
+        assert!(verify_code_signature(&bytes).unwrap());
+        assert!(!make_uuid_deterministic(&mut bytes).unwrap());
+    }
+
+    #[test]
+    fn synthetic_layouts_round_trip() {
+        round_trip(SYNTH);
+        round_trip(Synth {
+            page_shift: 0,
+            ..SYNTH
+        });
+        round_trip(Synth {
+            code_limit64: true,
+            ..SYNTH
+        });
+        round_trip(Synth {
+            code_len: 3 * 4096,
+            page_shift: 14,
+            ..SYNTH
+        });
+    }
+
+    #[test]
+    fn unsupported_signatures_are_errors() {
+        let sha1 = synthetic(Synth {
+            hash_type: 1,
+            ..SYNTH
+        });
+        let error = format!("{:#}", verify_code_signature(&sha1).unwrap_err());
+        assert!(error.contains("hashType 1"), "{error}");
+
+        let mut cms = synthetic(Synth {
+            cms_len: 64,
+            ..SYNTH
+        });
+        assert!(verify_code_signature(&cms).unwrap());
+        let error = format!("{:#}", make_uuid_deterministic(&mut cms).unwrap_err());
+        assert!(error.contains("CMS"), "{error}");
+    }
+
+    /// Every single-byte corruption of the structures we parse must give a result, not a panic.
+    #[test]
+    fn corrupted_structures_do_not_panic() {
+        let original = synthetic(SYNTH);
+        let dataoff = SYNTH.code_len;
+        let positions = (0..MACH_HEADER_64_SIZE + 40).chain(dataoff..dataoff + 12 + 16 + 90);
+        for position in positions {
+            for value in [0x00, 0xff, 0x80, 0x01, original[position] ^ 0x01] {
+                let mut bytes = original.clone();
+                bytes[position] = value;
+                let _ = parse(&bytes);
+                let _ = verify_code_signature(&bytes);
+                let _ = make_uuid_deterministic(&mut bytes);
+            }
+        }
+    }
 }
