@@ -39,10 +39,10 @@ fn git_commit() -> Option<String> {
             watch(&p);
         }
     }
-    if let Some(head_ref) = git(&["symbolic-ref", "-q", "HEAD"]) {
-        if let Some(p) = git(&["rev-parse", "--git-path", &head_ref]) {
-            watch(&p);
-        }
+    if let Some(p) = git(&["symbolic-ref", "-q", "HEAD"])
+        .and_then(|head_ref| git(&["rev-parse", "--git-path", &head_ref]))
+    {
+        watch(&p);
     }
     git(&["rev-parse", "HEAD"])
 }

@@ -1,1 +1,99 @@
-//! Shared fixtures for the end-to-end tests.
+//! Shared fixtures for the end-to-end tests: real releases built by the real build driver.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use anyhow::{Context, Result};
+use codex_installer::manifest::Manifest;
+use codex_installer::target::Target;
+
+/// A release directory built for a test, and its manifest.
+#[derive(Debug, Clone)]
+pub struct Release {
+    /// The directory `cargo xtask dist --out` wrote.
+    pub dir: PathBuf,
+    /// Its parsed manifest.json.
+    pub manifest: Manifest,
+}
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    xtask::dist::workspace_root()
+}
+
+/// Scratch space for end-to-end tests, inside the workspace's target dir.
+pub fn e2e_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+        .join("e2e")
+}
+
+/// Builds the release `version` for `targets` with the real build driver, once per test process.
+///
+/// Test processes (nextest runs one per test) take turns through a file lock; each runs the build,
+/// which is a no-op of a few seconds when nothing changed, so a fixture can never be stale.
+pub fn release(version: &str, targets: &[&'static Target]) -> Result<Release> {
+    static BUILT: OnceLock<Mutex<HashMap<String, Release>>> = OnceLock::new();
+    let triples: Vec<&str> = targets.iter().map(|t| t.triple).collect();
+    let key = format!("{version}-{}", triples.join("+"));
+    let cache = BUILT.get_or_init(Default::default);
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(r) = cache.get(&key) {
+        return Ok(r.clone());
+    }
+
+    let base = e2e_dir();
+    std::fs::create_dir_all(&base)?;
+    let lock = File::create(base.join("release.lock"))?;
+    lock.lock().context("locking the e2e release dir")?;
+    // One folder per version and target set, named short enough for any filesystem.
+    let name = format!("release-{version}-{}", short_hash(&key));
+    let dir = base.join(name);
+    xtask::dist::run(&xtask::dist::DistOptions {
+        targets: targets.to_vec(),
+        version: Some(version.to_owned()),
+        out: dir.clone(),
+    })?;
+    drop(lock);
+    let manifest = Manifest::from_json(&std::fs::read_to_string(dir.join("manifest.json"))?)?;
+    let r = Release { dir, manifest };
+    cache.insert(key, r.clone());
+    Ok(r)
+}
+
+fn short_hash(s: &str) -> String {
+    codex_installer::Digest::of_bytes(s.as_bytes()).to_string()[..12].to_owned()
+}
+
+/// Copies the files git knows about (tracked and untracked-but-not-ignored) from the workspace to
+/// `dest`, so a second build sees exactly the sources of the first, uncommitted edits included.
+pub fn copy_sources(dest: &Path) -> Result<()> {
+    let root = workspace_root();
+    let out = std::process::Command::new("git")
+        .args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
+        .current_dir(&root)
+        .output()?;
+    anyhow::ensure!(out.status.success(), "git ls-files failed");
+    for rel in out.stdout.split(|b| *b == 0).filter(|p| !p.is_empty()) {
+        let rel = Path::new(std::str::from_utf8(rel)?);
+        let from = root.join(rel);
+        if !from.is_file() {
+            continue; // deleted in the working tree
+        }
+        let to = dest.join(rel);
+        if let Some(dir) = to.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::copy(&from, &to).with_context(|| format!("copying {}", rel.display()))?;
+    }
+    Ok(())
+}

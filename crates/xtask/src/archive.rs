@@ -14,7 +14,12 @@ use flate2::{Compression, GzBuilder};
 pub const ENTRY_MODE: u32 = 0o755;
 
 /// Builds an archive in memory holding `contents` under `entry_name`.
-pub fn pack(format: ArchiveFormat, entry_name: &str, contents: &[u8], epoch: u64) -> Result<Vec<u8>> {
+pub fn pack(
+    format: ArchiveFormat,
+    entry_name: &str,
+    contents: &[u8],
+    epoch: u64,
+) -> Result<Vec<u8>> {
     match format {
         ArchiveFormat::TarGz => pack_tar_gz(entry_name, contents, epoch),
         ArchiveFormat::Zip => pack_zip(entry_name, contents, epoch),
@@ -113,14 +118,22 @@ pub fn unpack_single(format: ArchiveFormat, bytes: &[u8]) -> Result<Entry> {
                 }
                 let header = entry.header();
                 if header.entry_type() != tar::EntryType::Regular {
-                    bail!("archive entry is not a regular file ({:?})", header.entry_type());
+                    bail!(
+                        "archive entry is not a regular file ({:?})",
+                        header.entry_type()
+                    );
                 }
                 let name = entry.path()?.to_string_lossy().into_owned();
                 let mode = header.mode()? & 0o7777;
                 let owner = Some((header.uid()?, header.gid()?));
                 let mut contents = Vec::new();
                 entry.read_to_end(&mut contents)?;
-                found = Some(Entry { name, mode, owner, contents });
+                found = Some(Entry {
+                    name,
+                    mode,
+                    owner,
+                    contents,
+                });
             }
             found.context("archive is empty")
         }
@@ -137,7 +150,12 @@ pub fn unpack_single(format: ArchiveFormat, bytes: &[u8]) -> Result<Entry> {
             let mode = file.unix_mode().unwrap_or(0) & 0o7777;
             let mut contents = Vec::new();
             file.read_to_end(&mut contents)?;
-            Ok(Entry { name, mode, owner: None, contents })
+            Ok(Entry {
+                name,
+                mode,
+                owner: None,
+                contents,
+            })
         }
     }
 }
@@ -163,7 +181,10 @@ mod tests {
     fn packed_entry_reads_back_with_name_mode_and_owner() {
         let tgz = pack(ArchiveFormat::TarGz, "codex-t", b"data", EPOCH).expect("pack");
         let e = unpack_single(ArchiveFormat::TarGz, &tgz).expect("unpack");
-        assert_eq!((e.name.as_str(), e.mode, e.owner), ("codex-t", 0o755, Some((0, 0))));
+        assert_eq!(
+            (e.name.as_str(), e.mode, e.owner),
+            ("codex-t", 0o755, Some((0, 0)))
+        );
         assert_eq!(e.contents, b"data");
         let zip = pack(ArchiveFormat::Zip, "codex-t.exe", b"data", EPOCH).expect("pack");
         let e = unpack_single(ArchiveFormat::Zip, &zip).expect("unpack");

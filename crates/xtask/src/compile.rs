@@ -48,7 +48,10 @@ pub fn build_target(
         .env("CARGO_TARGET_DIR", &env.target_dir)
         .env(EnvVar::ReleaseVersion.name(), &env.version)
         .env(EnvVar::GitCommit.name(), &env.commit)
-        .env(EnvVar::SourceDateEpoch.name(), env.source_date_epoch.to_string())
+        .env(
+            EnvVar::SourceDateEpoch.name(),
+            env.source_date_epoch.to_string(),
+        )
         .env("RUSTFLAGS", remap_flags(&env.root)?)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -105,7 +108,11 @@ pub fn build_target(
     }
     for b in Binary::ALL {
         if !binaries.contains_key(&b) {
-            bail!("cargo built {} but reported no `{}` executable", target.triple, b.name());
+            bail!(
+                "cargo built {} but reported no `{}` executable",
+                target.triple,
+                b.name()
+            );
         }
     }
     Ok(binaries)
@@ -138,7 +145,9 @@ fn crate_count(env: &BuildEnv, target: &Target) -> Result<u64> {
             .current_dir(&env.root),
     )?;
     let meta: Value = serde_json::from_str(&text)?;
-    let nodes = meta["resolve"]["nodes"].as_array().context("no resolve graph")?;
+    let nodes = meta["resolve"]["nodes"]
+        .as_array()
+        .context("no resolve graph")?;
     let by_id: BTreeMap<&str, &Value> = nodes
         .iter()
         .filter_map(|n| Some((n["id"].as_str()?, n)))
@@ -156,7 +165,12 @@ fn crate_count(env: &BuildEnv, target: &Target) -> Result<u64> {
         if !seen.insert(id) {
             continue;
         }
-        for dep in by_id.get(id).and_then(|n| n["deps"].as_array()).into_iter().flatten() {
+        for dep in by_id
+            .get(id)
+            .and_then(|n| n["deps"].as_array())
+            .into_iter()
+            .flatten()
+        {
             let dev_only = dep["dep_kinds"]
                 .as_array()
                 .is_some_and(|ks| ks.iter().all(|k| k["kind"] == "dev"));

@@ -81,7 +81,10 @@ pub fn run(opts: &DistOptions) -> Result<()> {
     };
     let source_date_epoch = match EnvVar::SourceDateEpoch.get() {
         Some(s) => s.parse().with_context(|| {
-            format!("{} must be whole seconds since 1970, got {s:?}", EnvVar::SourceDateEpoch.name())
+            format!(
+                "{} must be whole seconds since 1970, got {s:?}",
+                EnvVar::SourceDateEpoch.name()
+            )
         })?,
         None => git(&root, &["log", "-1", "--format=%ct"])?
             .parse()
@@ -167,7 +170,8 @@ fn package(
     built: &Path,
     out: &Path,
 ) -> Result<Artifact> {
-    let mut bytes = std::fs::read(built).with_context(|| format!("cannot read {}", built.display()))?;
+    let mut bytes =
+        std::fs::read(built).with_context(|| format!("cannot read {}", built.display()))?;
     if target.os == Os::MacOs {
         // zig's linker derives LC_UUID from inputs that vary between builds; pin it.
         macho::make_uuid_deterministic(&mut bytes)
@@ -188,7 +192,12 @@ fn package(
     let archive_bytes = match std::fs::read_to_string(&key_file) {
         Ok(k) if k == key && cached.is_file() => std::fs::read(&cached)?,
         _ => {
-            let packed = archive::pack(target.archive_format(), &entry_name, &bytes, env.source_date_epoch)?;
+            let packed = archive::pack(
+                target.archive_format(),
+                &entry_name,
+                &bytes,
+                env.source_date_epoch,
+            )?;
             std::fs::write(&cached, &packed)?;
             std::fs::write(&key_file, key)?;
             packed
@@ -228,7 +237,10 @@ fn progress_bar(tty: bool, label: &str) -> ProgressBar {
 }
 
 fn print_summary(m: &Manifest) {
-    println!("{:<28} {:<18} {:>10} {:>10}  sha256", "target", "binary", "binary", "archive");
+    println!(
+        "{:<28} {:<18} {:>10} {:>10}  sha256",
+        "target", "binary", "binary", "archive"
+    );
     for a in &m.artifacts {
         println!(
             "{:<28} {:<18} {:>10} {:>10}  {}",
@@ -282,7 +294,14 @@ fn sibling(dir: &Path, suffix: &str) -> Result<PathBuf> {
 
 /// Replaces `dest` with `staging` so that `dest` is never half-written: a failed build leaves
 /// the previous release in place.
+///
+/// When `dest` already holds exactly the same files, it is left alone, so a no-change rebuild
+/// does not disturb anything reading the release meanwhile.
 fn replace_dir(staging: &Path, dest: &Path) -> Result<()> {
+    if same_files(staging, dest) {
+        std::fs::remove_dir_all(staging)?;
+        return Ok(());
+    }
     let old = sibling(dest, "old")?;
     if old.exists() {
         std::fs::remove_dir_all(&old)?;
@@ -298,6 +317,28 @@ fn replace_dir(staging: &Path, dest: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Whether two directories hold the same file names with the same contents.
+fn same_files(a: &Path, b: &Path) -> bool {
+    let list = |d: &Path| -> Option<Vec<std::ffi::OsString>> {
+        let mut v: Vec<_> = std::fs::read_dir(d)
+            .ok()?
+            .map(|e| e.map(|e| e.file_name()))
+            .collect::<Result<_, _>>()
+            .ok()?;
+        v.sort();
+        Some(v)
+    };
+    match (list(a), list(b)) {
+        (Some(x), Some(y)) if x == y => x.iter().all(|name| {
+            matches!(
+                (std::fs::read(a.join(name)), std::fs::read(b.join(name))),
+                (Ok(p), Ok(q)) if p == q
+            )
+        }),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,7 +346,10 @@ mod tests {
     #[test]
     fn versions_must_be_semver_with_optional_v() {
         assert_eq!(parse_version("v1.2.3").expect("ok").to_string(), "1.2.3");
-        assert_eq!(parse_version("1.2.3-beta.1").expect("ok").to_string(), "1.2.3-beta.1");
+        assert_eq!(
+            parse_version("1.2.3-beta.1").expect("ok").to_string(),
+            "1.2.3-beta.1"
+        );
         let err = parse_version("1.2").expect_err("not semver");
         insta::assert_snapshot!(err.to_string(), @"version '1.2' is not semver (unexpected end of input while parsing minor version number); use MAJOR.MINOR.PATCH, e.g. 1.2.3 or 1.2.3-beta.1");
     }

@@ -26,23 +26,54 @@ pub fn run() -> Result<()> {
     cargo(
         &root,
         "lint",
-        &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"],
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ],
     )?;
     let nextest = tools::output(Command::new("cargo").args(["nextest", "--version"])).is_ok();
     if nextest {
-        cargo(&root, "tests", &["nextest", "run", "--workspace", "--locked", "--no-fail-fast"])?;
+        cargo(
+            &root,
+            "tests",
+            &[
+                "nextest",
+                "run",
+                "--workspace",
+                "--locked",
+                "--no-fail-fast",
+            ],
+        )?;
     } else {
-        cargo(&root, "tests", &["test", "--workspace", "--locked", "--no-fail-fast"])?;
+        cargo(
+            &root,
+            "tests",
+            &["test", "--workspace", "--locked", "--no-fail-fast"],
+        )?;
     }
-    eprintln!("all checks passed in {:.0}s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "all checks passed in {:.0}s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
 fn cargo(root: &std::path::Path, what: &str, args: &[&str]) -> Result<()> {
     eprintln!("==> {what}: cargo {}", args.join(" "));
-    let status = Command::new("cargo").args(args).current_dir(root).status()?;
+    let status = Command::new("cargo")
+        .args(args)
+        .current_dir(root)
+        .status()?;
     if !status.success() {
-        bail!("{what} failed: `cargo {}` exited with {status}", args.join(" "));
+        bail!(
+            "{what} failed: `cargo {}` exited with {status}",
+            args.join(" ")
+        );
     }
     Ok(())
 }

@@ -43,7 +43,9 @@ pub fn last_line(text: &str) -> &str {
 /// Adds any of `targets` that rustup does not have yet.
 pub fn ensure_rust_targets(targets: &[&Target]) -> Result<()> {
     let installed = output(Command::new("rustup").args(["target", "list", "--installed"]))
-        .context("rustup is required to add cross-compilation targets; install it from rustup.rs")?;
+        .context(
+            "rustup is required to add cross-compilation targets; install it from rustup.rs",
+        )?;
     let missing: Vec<&str> = targets
         .iter()
         .map(|t| t.triple)
@@ -53,7 +55,12 @@ pub fn ensure_rust_targets(targets: &[&Target]) -> Result<()> {
         return Ok(());
     }
     eprintln!("installing Rust targets: {}", missing.join(" "));
-    output(Command::new("rustup").args(["target", "add"]).args(&missing)).with_context(|| {
+    output(
+        Command::new("rustup")
+            .args(["target", "add"])
+            .args(&missing),
+    )
+    .with_context(|| {
         format!(
             "could not add Rust targets; run `rustup target add {}` by hand",
             missing.join(" ")
@@ -71,7 +78,13 @@ pub fn ensure_zigbuild() -> Result<PathBuf> {
     let python = EnvVar::Python.get().unwrap_or_else(|| "python3".to_owned());
     eprintln!("installing {ZIG_PYPI} and {ZIGBUILD_PYPI} with {python} -m pip");
     let pip = Command::new(&python)
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
         .args([ZIG_PYPI, ZIGBUILD_PYPI])
         .stdin(Stdio::null())
         .output();
@@ -148,7 +161,10 @@ pub fn ensure_debian_packages(wanted: &[(&str, &str)]) -> Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    let hint = format!("install the Debian packages by hand: apt-get install {}", missing.join(" "));
+    let hint = format!(
+        "install the Debian packages by hand: apt-get install {}",
+        missing.join(" ")
+    );
     if on_path("apt-get").is_none() {
         bail!("apt-get not found; {hint}");
     }

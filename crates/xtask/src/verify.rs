@@ -51,8 +51,16 @@ pub fn verify_dir(dir: &Path) -> Result<Manifest> {
         let binary = Binary::from_name(&a.binary)
             .with_context(|| format!("manifest names an unknown binary {:?}", a.binary))?;
         let what = format!("{} for {}", a.binary, a.target);
-        ensure!(a.archive.name == target.archive_name(binary), "{what}: archive is named {:?}", a.archive.name);
-        ensure!(a.entry.name == target.entry_name(binary), "{what}: entry is named {:?}", a.entry.name);
+        ensure!(
+            a.archive.name == target.archive_name(binary),
+            "{what}: archive is named {:?}",
+            a.archive.name
+        );
+        ensure!(
+            a.entry.name == target.entry_name(binary),
+            "{what}: entry is named {:?}",
+            a.entry.name
+        );
         expected_files.insert(a.archive.name.clone());
         expected_files.insert(format!("{}.sha256", a.archive.name));
 
@@ -81,10 +89,21 @@ pub fn verify_dir(dir: &Path) -> Result<Manifest> {
 
         let entry = archive::unpack_single(target.archive_format(), &bytes)
             .with_context(|| format!("{what}: {}", a.archive.name))?;
-        ensure!(entry.name == a.entry.name, "{what}: archive holds {:?}", entry.name);
-        ensure!(entry.mode == ENTRY_MODE, "{what}: entry mode is {:o}, expected 755", entry.mode);
+        ensure!(
+            entry.name == a.entry.name,
+            "{what}: archive holds {:?}",
+            entry.name
+        );
+        ensure!(
+            entry.mode == ENTRY_MODE,
+            "{what}: entry mode is {:o}, expected 755",
+            entry.mode
+        );
         if let Some(owner) = entry.owner {
-            ensure!(owner == (0, 0), "{what}: entry owner is {owner:?}, expected 0/0");
+            ensure!(
+                owner == (0, 0),
+                "{what}: entry owner is {owner:?}, expected 0/0"
+            );
         }
         ensure!(
             Digest::of_bytes(&entry.contents) == a.entry.sha256

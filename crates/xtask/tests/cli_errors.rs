@@ -1,0 +1,51 @@
+//! Bad input to `cargo xtask dist` fails fast with one line that says what to do.
+
+use std::process::Command;
+
+fn xtask() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+}
+
+fn stderr_of(cmd: &mut Command) -> (i32, String) {
+    let out = cmd.output().expect("run xtask");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn unknown_target_is_one_line_listing_supported_targets() {
+    let (code, err) = stderr_of(xtask().args(["dist", "--target", "sparc-sun-solaris"]));
+    assert_eq!(code, 1);
+    insta::assert_snapshot!(err, @"error: unknown target 'sparc-sun-solaris'; supported targets: x86_64-unknown-linux-musl, aarch64-unknown-linux-musl, x86_64-apple-darwin, aarch64-apple-darwin, x86_64-pc-windows-gnu, aarch64-pc-windows-gnullvm");
+}
+
+#[test]
+fn non_semver_version_is_one_line_with_an_example() {
+    let (code, err) = stderr_of(xtask().args(["dist", "--host-only", "--version", "1.x"]));
+    assert_eq!(code, 1);
+    insta::assert_snapshot!(err, @"error: version '1.x' is not semver (unexpected character 'x' while parsing minor version number); use MAJOR.MINOR.PATCH, e.g. 1.2.3 or 1.2.3-beta.1");
+}
+
+#[test]
+fn missing_zig_that_cannot_be_installed_is_one_line_saying_what_to_install() {
+    // A PATH with rustup but without zig, cargo-zigbuild or a Python that could install them.
+    let bin = tempfile::tempdir().expect("tmp");
+    let rustup = xtask::tools::on_path("rustup").expect("rustup on PATH");
+    std::os::unix::fs::symlink(rustup, bin.path().join("rustup")).expect("symlink");
+    let (code, err) = stderr_of(
+        xtask()
+            .args(["dist", "--host-only"])
+            .env("PATH", bin.path())
+            .env("CODEX_XTASK_PYTHON", "/nonexistent/python3"),
+    );
+    assert_eq!(code, 1);
+    let last = err.lines().last().unwrap_or_default();
+    insta::assert_snapshot!(last, @"error: zig and cargo-zigbuild are missing and could not be installed (cannot run /nonexistent/python3: No such file or directory (os error 2)); install Python 3 with pip, or put zig 0.17 and cargo-zigbuild 0.24 on PATH");
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("error")).count(),
+        1,
+        "{err}"
+    );
+}

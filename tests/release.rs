@@ -1,0 +1,347 @@
+//! End-to-end tests of the release build: the real `cargo xtask dist` builds every target, and
+//! these tests open the archives it wrote the way users and installers will.
+
+use std::path::Path;
+use std::process::Command;
+
+use codex_e2e::{Release, copy_sources, e2e_dir};
+use codex_installer::digest::{Digest, parse_sha256sums};
+use codex_installer::target::{Arch, Binary, Os, TARGETS, Target};
+use xtask::archive::unpack_single;
+
+/// A version unlike the workspace's, so the tests prove `--version` reaches every output.
+const VERSION: &str = "1.2.3-e2e.1";
+
+fn all_targets() -> Vec<&'static Target> {
+    TARGETS.iter().collect()
+}
+
+fn release() -> Release {
+    codex_e2e::release(VERSION, &all_targets()).expect("release build")
+}
+
+fn triple(t: &str) -> &'static Target {
+    Target::from_triple(t).expect("known target")
+}
+
+/// The executable inside `binary`'s archive for `target`, read back from the archive.
+fn entry_bytes(r: &Release, binary: Binary, target: &Target) -> Vec<u8> {
+    let bytes = std::fs::read(r.dir.join(target.archive_name(binary))).expect("archive");
+    unpack_single(target.archive_format(), &bytes)
+        .expect("one entry")
+        .contents
+}
+
+/// Writes `binary` for `target` to a temp dir as an executable and returns its path.
+fn extract_to(r: &Release, binary: Binary, target: &Target, dir: &Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(target.entry_name(binary));
+    std::fs::write(&path, entry_bytes(r, binary, target)).expect("write");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    path
+}
+
+#[test]
+fn every_target_has_both_archives_each_holding_one_0755_entry_named_after_it() {
+    let r = release();
+    assert_eq!(r.manifest.version.to_string(), VERSION);
+    assert_eq!(r.manifest.tag, format!("v{VERSION}"));
+    for target in TARGETS {
+        for binary in Binary::ALL {
+            let name = target.archive_name(binary);
+            let expected_ext = if target.os == Os::Windows {
+                ".zip"
+            } else {
+                ".tar.gz"
+            };
+            assert!(name.ends_with(expected_ext), "{name}");
+            let bytes = std::fs::read(r.dir.join(&name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let entry = unpack_single(target.archive_format(), &bytes).expect("single entry");
+            let exe = if target.os == Os::Windows { ".exe" } else { "" };
+            assert_eq!(
+                entry.name,
+                format!("{}-{}{exe}", binary.name(), target.triple)
+            );
+            assert_eq!(entry.mode, 0o755, "{name}");
+            if target.os != Os::Windows {
+                assert_eq!(entry.owner, Some((0, 0)), "{name}");
+                // The system tar must agree: exactly one line, a regular 0755 file owned by root.
+                let out = Command::new("tar")
+                    .args(["-tvzf"])
+                    .arg(r.dir.join(&name))
+                    .output()
+                    .expect("tar");
+                let listing = String::from_utf8_lossy(&out.stdout);
+                assert_eq!(listing.lines().count(), 1, "{listing}");
+                assert!(listing.starts_with("-rwxr-xr-x root/root "), "{listing}");
+            }
+            let a = r.manifest.artifact(binary, target).expect("in manifest");
+            assert_eq!(a.entry.sha256, Digest::of_bytes(&entry.contents));
+            assert_eq!(a.entry.size, entry.contents.len() as u64);
+        }
+    }
+}
+
+#[test]
+fn archive_digests_match_manifest_sidecars_sha256sums_and_coreutils() {
+    let r = release();
+    let sums = parse_sha256sums(&std::fs::read_to_string(r.dir.join("SHA256SUMS")).expect("sums"))
+        .expect("parse");
+    assert_eq!(sums.len(), TARGETS.len() * Binary::ALL.len());
+    for a in &r.manifest.artifacts {
+        let actual = Digest::of_file(&r.dir.join(&a.archive.name)).expect("hash");
+        assert_eq!(actual, a.archive.sha256, "{}", a.archive.name);
+        assert!(
+            sums.contains(&(actual, a.archive.name.clone())),
+            "{}",
+            a.archive.name
+        );
+        let side = std::fs::read_to_string(r.dir.join(format!("{}.sha256", a.archive.name)))
+            .expect("sidecar");
+        assert_eq!(side, format!("{actual}  {}\n", a.archive.name));
+    }
+    // The files must be in the format real tools check, not just ours.
+    let out = Command::new("sha256sum")
+        .args(["--check", "--strict", "SHA256SUMS"])
+        .current_dir(&r.dir)
+        .output()
+        .expect("sha256sum");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn linux_x86_64_binaries_are_static_and_print_version_target_and_commit() {
+    let r = release();
+    let target = triple("x86_64-unknown-linux-musl");
+    let tmp = tempfile::tempdir().expect("tmp");
+    for binary in Binary::ALL {
+        let bytes = entry_bytes(&r, binary, target);
+        let exe = xtask::inspect::identify(&bytes).expect("elf");
+        assert_eq!(
+            exe,
+            xtask::inspect::Executable::Elf {
+                arch: Arch::X86_64,
+                fully_static: true
+            }
+        );
+        let path = extract_to(&r, binary, target, tmp.path());
+        let out = Command::new(&path).arg("--version").output().expect("run");
+        assert!(out.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!(
+                "{} {VERSION} (x86_64-unknown-linux-musl, commit {})\n",
+                binary.name(),
+                r.manifest.commit
+            )
+        );
+        // ldd must not find a dynamic loader either.
+        let ldd = Command::new("ldd").arg(&path).output().expect("ldd");
+        let said = String::from_utf8_lossy(&ldd.stdout).to_string()
+            + &String::from_utf8_lossy(&ldd.stderr);
+        assert!(
+            said.contains("not a dynamic executable") || said.contains("statically linked"),
+            "{said}"
+        );
+    }
+}
+
+#[test]
+fn linux_aarch64_binaries_run_under_qemu() {
+    let r = release();
+    let target = triple("aarch64-unknown-linux-musl");
+    let Some(qemu) = xtask::tools::on_path("qemu-aarch64-static") else {
+        eprintln!(
+            "SKIPPED: qemu-aarch64-static is not installed (Debian package qemu-user-static); `cargo xtask test` installs it"
+        );
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    for binary in Binary::ALL {
+        let bytes = entry_bytes(&r, binary, target);
+        assert_eq!(
+            xtask::inspect::identify(&bytes).expect("elf"),
+            xtask::inspect::Executable::Elf {
+                arch: Arch::Aarch64,
+                fully_static: true
+            }
+        );
+        let path = extract_to(&r, binary, target, tmp.path());
+        let out = Command::new(&qemu)
+            .arg(&path)
+            .arg("--version")
+            .output()
+            .expect("qemu");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!(
+                "{} {VERSION} (aarch64-unknown-linux-musl, commit {})\n",
+                binary.name(),
+                r.manifest.commit
+            )
+        );
+    }
+}
+
+#[test]
+fn darwin_archives_hold_macho_for_the_right_cpu_and_arm64_is_code_signed() {
+    let r = release();
+    for (t, cputype) in [
+        ("x86_64-apple-darwin", [0x07, 0, 0, 0x01]),
+        ("aarch64-apple-darwin", [0x0c, 0, 0, 0x01]),
+    ] {
+        for binary in Binary::ALL {
+            let bytes = entry_bytes(&r, binary, triple(t));
+            assert_eq!(
+                &bytes[..4],
+                &[0xcf, 0xfa, 0xed, 0xfe],
+                "{t}: 64-bit Mach-O magic"
+            );
+            assert_eq!(&bytes[4..8], &cputype, "{t}: cputype");
+            let m = xtask::macho::parse(&bytes).expect("mach-o");
+            if t.starts_with("aarch64") {
+                assert!(m.code_signature.is_some(), "{t}: LC_CODE_SIGNATURE");
+                assert!(xtask::macho::verify_code_signature(&bytes).expect("valid page hashes"));
+            }
+        }
+    }
+}
+
+#[test]
+fn windows_archives_hold_pe_executables_for_the_right_machine() {
+    let r = release();
+    for (t, machine) in [
+        ("x86_64-pc-windows-gnu", 0x8664u16),
+        ("aarch64-pc-windows-gnullvm", 0xaa64),
+    ] {
+        for binary in Binary::ALL {
+            let bytes = entry_bytes(&r, binary, triple(t));
+            assert_eq!(&bytes[..2], b"MZ", "{t}");
+            let pe = u32::from_le_bytes(bytes[0x3c..0x40].try_into().expect("4 bytes")) as usize;
+            assert_eq!(&bytes[pe..pe + 4], b"PE\0\0", "{t}");
+            assert_eq!(
+                u16::from_le_bytes([bytes[pe + 4], bytes[pe + 5]]),
+                machine,
+                "{t}"
+            );
+        }
+    }
+}
+
+#[test]
+fn binaries_carry_no_paths_of_the_machine_that_built_them() {
+    let r = release();
+    let root = codex_e2e::workspace_root();
+    let home = std::env::var("HOME").expect("HOME");
+    let needles = [
+        root.to_string_lossy().into_owned(),
+        format!("{home}/.cargo"),
+    ];
+    for target in TARGETS {
+        for binary in Binary::ALL {
+            let bytes = entry_bytes(&r, binary, target);
+            for needle in &needles {
+                let found = bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+                assert!(!found, "{} for {} contains {needle}", binary, target.triple);
+            }
+        }
+    }
+}
+
+#[test]
+fn verify_rejects_tampered_releases() {
+    let r = release();
+    let tamper = |what: &str, f: &dyn Fn(&Path)| -> String {
+        let tmp = tempfile::tempdir_in(e2e_dir()).expect("tmp");
+        for e in std::fs::read_dir(&r.dir).expect("dir") {
+            let e = e.expect("entry");
+            std::fs::copy(e.path(), tmp.path().join(e.file_name())).expect("copy");
+        }
+        assert!(
+            xtask::verify::verify_dir(tmp.path()).is_ok(),
+            "untouched copy verifies"
+        );
+        f(tmp.path());
+        let err = xtask::verify::verify_dir(tmp.path()).expect_err(what);
+        format!("{err:#}")
+    };
+    let archive = TARGETS[0].archive_name(Binary::Codex);
+    let err = tamper("flipped byte", &|d| {
+        let p = d.join(&archive);
+        let mut b = std::fs::read(&p).expect("read");
+        let mid = b.len() / 2;
+        b[mid] ^= 1;
+        std::fs::write(&p, b).expect("write");
+    });
+    assert!(err.contains("manifest says"), "{err}");
+    let err = tamper("stray file", &|d| {
+        std::fs::write(d.join("notes.txt"), "x").expect("write")
+    });
+    assert!(err.contains("unexpected files"), "{err}");
+    let err = tamper("missing archive", &|d| {
+        std::fs::remove_file(d.join(&archive)).expect("rm")
+    });
+    assert!(err.contains("cannot read"), "{err}");
+    let err = tamper("wrong sidecar", &|d| {
+        std::fs::write(
+            d.join(format!("{archive}.sha256")),
+            format!("{}  {archive}\n", "0".repeat(64)),
+        )
+        .expect("write")
+    });
+    assert!(err.contains(".sha256 does not match"), "{err}");
+}
+
+#[test]
+fn two_builds_from_different_checkouts_are_byte_identical() {
+    let r = release();
+    // A different path (and length) and a fresh cargo target dir: nothing may leak into outputs.
+    let tmp = tempfile::Builder::new()
+        .prefix("repro-checkout-")
+        .tempdir_in(e2e_dir())
+        .expect("tmp");
+    let src = tmp.path().join("a/second/checkout");
+    copy_sources(&src).expect("copy sources");
+    let targets = [
+        "x86_64-unknown-linux-musl",
+        "aarch64-apple-darwin",
+        "x86_64-pc-windows-gnu",
+    ];
+    let out = tmp.path().join("dist");
+    let mut cmd = Command::new("cargo");
+    cmd.args(["xtask", "dist", "--version", VERSION, "--out"])
+        .arg(&out)
+        .current_dir(&src)
+        .env_remove("CARGO_TARGET_DIR")
+        .env("CODEX_GIT_COMMIT", &r.manifest.commit)
+        .env(
+            "SOURCE_DATE_EPOCH",
+            r.manifest.source_date_epoch.to_string(),
+        );
+    for t in targets {
+        cmd.args(["--target", t]);
+    }
+    let status = cmd.status().expect("cargo xtask dist in the copy");
+    assert!(status.success());
+    let second = codex_installer::Manifest::from_json(
+        &std::fs::read_to_string(out.join("manifest.json")).expect("manifest"),
+    )
+    .expect("parse");
+    let first: Vec<_> = r
+        .manifest
+        .artifacts
+        .iter()
+        .filter(|a| targets.contains(&a.target.as_str()))
+        .collect();
+    assert_eq!(first.len(), targets.len() * Binary::ALL.len());
+    assert_eq!(first, second.artifacts.iter().collect::<Vec<_>>());
+}
