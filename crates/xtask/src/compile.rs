@@ -34,12 +34,18 @@ pub const PROFILE: &str = "dist";
 
 /// Builds every [`Binary`] for `target`, calling `on_progress(done, total, crate)` as crates
 /// finish. Returns the path of each binary.
+/// `count_crates` asks `cargo metadata` for the total first; skip it when nobody watches a bar.
 pub fn build_target(
     env: &BuildEnv,
     target: &Target,
+    count_crates: bool,
     mut on_progress: impl FnMut(u64, u64, &str),
 ) -> Result<BTreeMap<Binary, PathBuf>> {
-    let total = crate_count(env, target).unwrap_or(0);
+    let total = if count_crates {
+        crate_count(env, target).unwrap_or(0)
+    } else {
+        0
+    };
     let mut cmd = Command::new(&env.zigbuild);
     cmd.arg("zigbuild")
         .args(["--profile", PROFILE, "--locked", "--target", target.triple])

@@ -121,7 +121,7 @@ pub fn run(opts: &DistOptions) -> Result<()> {
         let label = format!("[{}/{}] {}", i + 1, opts.targets.len(), target.triple);
         let bar = progress_bar(tty, &label);
         let t0 = Instant::now();
-        let binaries = compile::build_target(&env, target, |done, total, name| {
+        let binaries = compile::build_target(&env, target, tty, |done, total, name| {
             bar.set_length(total);
             bar.set_position(done);
             bar.set_message(name.to_owned());
