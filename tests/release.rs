@@ -5,9 +5,9 @@ use std::path::Path;
 use std::process::Command;
 
 use codex_e2e::{Release, copy_sources, e2e_dir};
+use codex_installer::archive::read_single_entry;
 use codex_installer::digest::{Digest, parse_sha256sums};
 use codex_installer::target::{Arch, Binary, Os, TARGETS, Target};
-use xtask::archive::unpack_single;
 
 /// A version unlike the workspace's, so the tests prove `--version` reaches every output.
 const VERSION: &str = "1.2.3-e2e.1";
@@ -27,7 +27,7 @@ fn triple(t: &str) -> &'static Target {
 /// The executable inside `binary`'s archive for `target`, read back from the archive.
 fn entry_bytes(r: &Release, binary: Binary, target: &Target) -> Vec<u8> {
     let bytes = std::fs::read(r.dir.join(target.archive_name(binary))).expect("archive");
-    unpack_single(target.archive_format(), &bytes)
+    read_single_entry(target.archive_format(), &bytes, None)
         .expect("one entry")
         .contents
 }
@@ -56,7 +56,8 @@ fn every_target_has_both_archives_each_holding_one_0755_entry_named_after_it() {
             };
             assert!(name.ends_with(expected_ext), "{name}");
             let bytes = std::fs::read(r.dir.join(&name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let entry = unpack_single(target.archive_format(), &bytes).expect("single entry");
+            let entry =
+                read_single_entry(target.archive_format(), &bytes, None).expect("single entry");
             let exe = if target.os == Os::Windows { ".exe" } else { "" };
             assert_eq!(
                 entry.name,

@@ -1,6 +1,8 @@
 //! The `codex` command line: argument definitions and dispatch. `main.rs` only calls [`run`].
 
-use clap::Parser;
+pub mod update;
+
+use clap::{Parser, Subcommand};
 
 /// Codex: a coding agent that runs on your computer.
 #[derive(Debug, Parser)]
@@ -10,7 +12,16 @@ use clap::Parser;
     about = "Codex: a coding agent that runs on your computer.",
     arg_required_else_help = true
 )]
-pub struct Cli {}
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Update this copy of codex to the latest release (or --version, or back with --rollback).
+    Update(update::UpdateArgs),
+}
 
 /// Parses `args` and runs the chosen command, returning the process exit code.
 pub fn run<I, T>(args: I) -> i32
@@ -18,14 +29,39 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    match Cli::try_parse_from(args) {
-        Ok(Cli {}) => 0,
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version to stdout with exit 0 and usage errors to stderr with 2.
             let _ = e.print();
-            e.exit_code()
+            return e.exit_code();
+        }
+    };
+    init_logging();
+    let result = match &cli.command {
+        Some(Command::Update(args)) => update::run(args),
+        None => Ok(()),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            // One line: the error and its causes, which say what to do.
+            eprintln!("error: {e:#}");
+            1
         }
     }
+}
+
+/// Logs go to stderr, filtered by `RUST_LOG` (default: warnings).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
 }
 
 #[cfg(test)]
@@ -36,6 +72,18 @@ mod tests {
     #[test]
     fn help_text_is_pinned() {
         let help = Cli::command().render_help().to_string();
+        insta::assert_snapshot!(help);
+    }
+
+    #[test]
+    fn update_help_is_pinned() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        let help = cmd
+            .find_subcommand_mut("update")
+            .expect("update subcommand")
+            .render_help()
+            .to_string();
         insta::assert_snapshot!(help);
     }
 

@@ -1,12 +1,14 @@
 //! Deterministic release archives: a `.tar.gz` or `.zip` holding exactly one executable.
 //!
+//! Reading them back goes through `codex_installer::archive`, the same code installers use.
+//!
 //! Every byte is a function of the entry name, its contents and `SOURCE_DATE_EPOCH`: owner 0/0,
 //! mode 0755, a fixed mtime, a gzip header without name or time, fixed zip timestamps. Two
 //! builds of the same commit therefore produce identical archives.
 
-use std::io::{Read, Write};
+use std::io::Write;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use codex_installer::target::ArchiveFormat;
 use flate2::{Compression, GzBuilder};
 
@@ -92,77 +94,10 @@ fn civil_from_epoch(epoch: u64) -> (u16, u8, u8, u8, u8, u8) {
     )
 }
 
-/// The single entry of an archive, as read back for verification.
-#[derive(Debug)]
-pub struct Entry {
-    /// Path stored in the archive.
-    pub name: String,
-    /// Unix mode bits (permission part).
-    pub mode: u32,
-    /// Owner uid and gid (tar only; zip has none).
-    pub owner: Option<(u64, u64)>,
-    /// File contents.
-    pub contents: Vec<u8>,
-}
-
-/// Reads an archive and returns its one regular-file entry; any other shape is an error.
-pub fn unpack_single(format: ArchiveFormat, bytes: &[u8]) -> Result<Entry> {
-    match format {
-        ArchiveFormat::TarGz => {
-            let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
-            let mut found = None;
-            for entry in tar.entries()? {
-                let mut entry = entry?;
-                if found.is_some() {
-                    bail!("archive holds more than one entry");
-                }
-                let header = entry.header();
-                if header.entry_type() != tar::EntryType::Regular {
-                    bail!(
-                        "archive entry is not a regular file ({:?})",
-                        header.entry_type()
-                    );
-                }
-                let name = entry.path()?.to_string_lossy().into_owned();
-                let mode = header.mode()? & 0o7777;
-                let owner = Some((header.uid()?, header.gid()?));
-                let mut contents = Vec::new();
-                entry.read_to_end(&mut contents)?;
-                found = Some(Entry {
-                    name,
-                    mode,
-                    owner,
-                    contents,
-                });
-            }
-            found.context("archive is empty")
-        }
-        ArchiveFormat::Zip => {
-            let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))?;
-            if zip.len() != 1 {
-                bail!("archive holds {} entries, expected 1", zip.len());
-            }
-            let mut file = zip.by_index(0)?;
-            if file.is_dir() || file.is_symlink() {
-                bail!("archive entry is not a regular file");
-            }
-            let name = file.name().to_owned();
-            let mode = file.unix_mode().unwrap_or(0) & 0o7777;
-            let mut contents = Vec::new();
-            file.read_to_end(&mut contents)?;
-            Ok(Entry {
-                name,
-                mode,
-                owner: None,
-                contents,
-            })
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use codex_installer::archive::read_single_entry;
 
     const EPOCH: u64 = 1_700_000_000;
 
@@ -180,14 +115,14 @@ mod tests {
     #[test]
     fn packed_entry_reads_back_with_name_mode_and_owner() {
         let tgz = pack(ArchiveFormat::TarGz, "codex-t", b"data", EPOCH).expect("pack");
-        let e = unpack_single(ArchiveFormat::TarGz, &tgz).expect("unpack");
+        let e = read_single_entry(ArchiveFormat::TarGz, &tgz, None).expect("unpack");
         assert_eq!(
             (e.name.as_str(), e.mode, e.owner),
             ("codex-t", 0o755, Some((0, 0)))
         );
         assert_eq!(e.contents, b"data");
         let zip = pack(ArchiveFormat::Zip, "codex-t.exe", b"data", EPOCH).expect("pack");
-        let e = unpack_single(ArchiveFormat::Zip, &zip).expect("unpack");
+        let e = read_single_entry(ArchiveFormat::Zip, &zip, None).expect("unpack");
         assert_eq!((e.name.as_str(), e.mode), ("codex-t.exe", 0o755));
         assert_eq!(e.contents, b"data");
     }

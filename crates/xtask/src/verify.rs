@@ -5,11 +5,12 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail, ensure};
+use codex_installer::archive::read_single_entry;
 use codex_installer::digest::{Digest, parse_sha256sums};
 use codex_installer::manifest::{MANIFEST_FILE, Manifest, SHA256SUMS_FILE};
 use codex_installer::target::{Binary, Os, Target};
 
-use crate::archive::{self, ENTRY_MODE};
+use crate::archive::ENTRY_MODE;
 use crate::{inspect, macho};
 
 /// Verifies the release in `dir` and returns its manifest.
@@ -87,7 +88,7 @@ pub fn verify_dir(dir: &Path) -> Result<Manifest> {
             a.archive.name
         );
 
-        let entry = archive::unpack_single(target.archive_format(), &bytes)
+        let entry = read_single_entry(target.archive_format(), &bytes, None)
             .with_context(|| format!("{what}: {}", a.archive.name))?;
         ensure!(
             entry.name == a.entry.name,

@@ -1,0 +1,224 @@
+//! `codex update`: finds how the running copy was installed and updates that copy.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use codex_installer::http::{Http, RetryPolicy};
+use codex_installer::install::{InstallError, Installer, Outcome, VersionRequest};
+use codex_installer::layout::Layout;
+use codex_installer::method::{self, InstallMethod};
+use codex_installer::settings::{self, Config, EnvVar};
+use codex_installer::source::{Origin, Source};
+use codex_installer::target::Target;
+use codex_installer::update_check;
+
+/// Flags of `codex update`.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Only report whether a newer release exists.
+    #[arg(long, conflicts_with_all = ["rollback", "dry_run"])]
+    pub check: bool,
+    /// Install this version instead of the latest (a `v` prefix is accepted).
+    #[arg(long = "version", value_name = "VERSION", conflicts_with = "rollback")]
+    pub version: Option<String>,
+    /// Allow --version to install an older release than the current one.
+    #[arg(long)]
+    pub allow_downgrade: bool,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Say what would change without changing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Switch back to the release that was current before the last update.
+    #[arg(long)]
+    pub rollback: bool,
+    /// Release source: base URL of a mirror with GitHub's layout [env: CODEX_RELEASE_BASE_URL].
+    #[arg(long, value_name = "URL", conflicts_with = "from")]
+    pub base_url: Option<String>,
+    /// Install from a local folder holding a release (manifest.json and archives), offline.
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<PathBuf>,
+}
+
+/// Runs `codex update`.
+pub fn run(args: &UpdateArgs) -> Result<()> {
+    let exe = std::env::current_exe()
+        .and_then(|p| p.canonicalize())
+        .context("cannot find the running codex executable")?;
+    match method::detect(&exe) {
+        InstallMethod::Standalone { layout, .. } => standalone(args, layout),
+        other => managed_elsewhere(args, &exe, &other),
+    }
+}
+
+fn managed_elsewhere(args: &UpdateArgs, exe: &std::path::Path, m: &InstallMethod) -> Result<()> {
+    let Some(cmd) = m.update_command() else {
+        bail!(
+            "codex at {} was not installed by install.sh, npm or Homebrew, so `codex update` cannot replace it; update it the way it was installed, or reinstall with install.sh",
+            exe.display()
+        );
+    };
+    println!(
+        "codex at {} is managed by {}; update it with:",
+        exe.display(),
+        m.name()
+    );
+    println!("  {cmd}");
+    if args.yes && !args.check && !args.dry_run {
+        let mut parts = cmd.split_whitespace();
+        let program = parts.next().context("empty command")?;
+        let status = std::process::Command::new(program)
+            .args(parts)
+            .status()
+            .with_context(|| format!("cannot run {program}"))?;
+        if !status.success() {
+            bail!("`{cmd}` failed ({status})");
+        }
+    }
+    Ok(())
+}
+
+fn standalone(args: &UpdateArgs, layout: Layout) -> Result<()> {
+    let receipt = layout.receipt();
+    let target: &'static Target = match &receipt {
+        Some(r) => Target::from_triple(&r.target)?,
+        None => codex_installer::platform::detect()?,
+    };
+    let codex_home = settings::codex_home().context("HOME is not set")?;
+    let config = Config::load(&codex_home)?;
+    let (source, _origin) = Source::resolve(&[
+        (
+            Origin::Flag,
+            args.from
+                .as_ref()
+                .map(|d| d.display().to_string())
+                .or_else(|| args.base_url.clone()),
+        ),
+        (Origin::Env, EnvVar::ReleaseBaseUrl.get()),
+        (Origin::Config, config.release_base_url.clone()),
+        (Origin::Receipt, receipt.as_ref().map(|r| r.source.clone())),
+    ])?;
+    let installer = Installer {
+        layout: layout.clone(),
+        source,
+        http: Http::new(RetryPolicy::default())?,
+        target,
+        installed_by: "codex update".into(),
+    };
+    let current = receipt
+        .as_ref()
+        .and_then(|r| semver::Version::parse(&r.version).ok())
+        .unwrap_or_else(|| {
+            semver::Version::parse(codex_build_info::VERSION)
+                .unwrap_or(semver::Version::new(0, 0, 0))
+        });
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+
+    if args.rollback {
+        if args.dry_run {
+            let prev = receipt.and_then(|r| r.previous);
+            match prev {
+                Some(p) => println!("would switch back to {p}"),
+                None => println!("nothing to roll back to"),
+            }
+            return Ok(());
+        }
+        let outcome = installer.rollback()?;
+        print_summary("rolled back", &outcome, &installer);
+        return Ok(());
+    }
+
+    let request = match &args.version {
+        Some(v) => VersionRequest::Exact(
+            semver::Version::parse(v.trim_start_matches("rust-v").trim_start_matches('v'))
+                .with_context(|| format!("--version {v:?} is not a version like 1.2.3"))?,
+        ),
+        None => VersionRequest::Latest,
+    };
+    let manifest = rt.block_on(installer.fetch_manifest(&request))?;
+    let new = &manifest.version;
+    if matches!(request, VersionRequest::Latest) {
+        let _ = update_check::write_cache(&codex_home, new);
+    }
+    if args.check {
+        if new > &current {
+            println!(
+                "codex {new} is available (installed: {current}); run `codex update` to install it"
+            );
+        } else {
+            println!("codex {current} is up to date (latest: {new})");
+        }
+        return Ok(());
+    }
+    if new == &current
+        && layout.current_release().as_deref() == Some(&Layout::release_name(new, target))
+    {
+        println!("codex {current} is already installed and current; nothing to do");
+        return Ok(());
+    }
+    if new < &current && !args.allow_downgrade {
+        bail!(
+            "{new} is older than the installed {current}; pass --allow-downgrade to install it anyway"
+        );
+    }
+    if args.dry_run {
+        println!(
+            "would update codex {current} -> {new} ({}) from {}",
+            target.triple, installer.source
+        );
+        return Ok(());
+    }
+    if !args.yes
+        && std::io::stdin().is_terminal()
+        && !confirm(&format!("Update codex {current} -> {new}?"))?
+    {
+        println!("update cancelled");
+        return Ok(());
+    }
+    let outcome = rt.block_on(installer.install(&manifest)).map_err(explain)?;
+    print_summary("updated", &outcome, &installer);
+    Ok(())
+}
+
+fn explain(e: InstallError) -> anyhow::Error {
+    anyhow::Error::new(e)
+}
+
+fn confirm(question: &str) -> Result<bool> {
+    eprint!("{question} [Y/n] ");
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "" | "y" | "yes"
+    ))
+}
+
+fn print_summary(verb: &str, o: &Outcome, installer: &Installer) {
+    let from = o.from.as_deref().unwrap_or("nothing");
+    println!("codex {verb}: {from} -> {} ({})", o.to, o.target);
+    println!("  source:   {}", installer.source);
+    println!(
+        "  release:  {}",
+        installer
+            .layout
+            .release_dir(&Layout::release_name(
+                &semver::Version::parse(&o.to).unwrap_or(semver::Version::new(0, 0, 0)),
+                installer.target
+            ))
+            .display()
+    );
+    println!("  commands: {}", o.bin_dir.display());
+    match &o.previous {
+        Some(p) => println!("  rollback: `codex update --rollback` returns to {p}"),
+        None => println!("  rollback: no earlier release kept"),
+    }
+}

@@ -1,0 +1,366 @@
+//! The standalone install layout, shared by `codex update`, install.sh and install.ps1
+//! (documented in docs/installer.md):
+//!
+//! ```text
+//! $CODEX_HOME/packages/standalone/
+//!   releases/<version>-<target>/codex, codex-exec-server   one folder per installed release
+//!   current -> releases/<version>-<target>                 switched atomically (rename)
+//!   receipt.json                                           how, from where, and what came before
+//!   .staging/                                              downloads, inside the root on purpose
+//!   .lock/pid                                              one install or update at a time
+//! ~/.local/bin/codex -> $CODEX_HOME/packages/standalone/current/codex   (and codex-exec-server)
+//! ```
+//!
+//! Staging inside the root means the final rename never crosses a filesystem (no EXDEV) and a
+//! `noexec` `/tmp` cannot stop the smoke test.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::target::{Binary, Target};
+
+/// Paths of one standalone install.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// `$CODEX_HOME/packages/standalone`.
+    pub root: PathBuf,
+    /// Where the `codex` and `codex-exec-server` links go.
+    pub bin_dir: PathBuf,
+}
+
+/// The receipt's file name.
+pub const RECEIPT_FILE: &str = "receipt.json";
+
+/// What `receipt.json` records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// Receipt schema version (1).
+    pub schema: u32,
+    /// Always `standalone` for this layout.
+    pub method: String,
+    /// Installed version.
+    pub version: String,
+    /// Installed target triple.
+    pub target: String,
+    /// Folder under `releases/` that `current` points to.
+    pub release: String,
+    /// The release that was current before, kept for `codex update --rollback`.
+    pub previous: Option<String>,
+    /// Release source it came from (base URL or folder).
+    pub source: String,
+    /// Where the links were made.
+    pub bin_dir: PathBuf,
+    /// Which program made this install: `codex update`, `install.sh`, `install.ps1`.
+    pub installed_by: String,
+    /// Seconds since the epoch.
+    pub installed_at: u64,
+}
+
+impl Layout {
+    /// The layout under `codex_home`, with links in `bin_dir`.
+    pub fn new(codex_home: &Path, bin_dir: &Path) -> Layout {
+        Layout {
+            root: codex_home.join("packages").join("standalone"),
+            bin_dir: bin_dir.to_path_buf(),
+        }
+    }
+
+    /// The layout that owns `exe` if it lies in some `…/releases/<name>/` of a standalone root;
+    /// that is how `codex update` finds the copy that is actually running.
+    pub fn owning(exe: &Path) -> Option<(Layout, String)> {
+        let release = exe.parent()?;
+        let releases = release.parent()?;
+        if releases.file_name()? != "releases" {
+            return None;
+        }
+        let root = releases.parent()?.to_path_buf();
+        let receipt = read_receipt(&root.join(RECEIPT_FILE)).ok()?;
+        let name = release.file_name()?.to_string_lossy().into_owned();
+        Some((
+            Layout {
+                root,
+                bin_dir: receipt.bin_dir,
+            },
+            name,
+        ))
+    }
+
+    /// `releases/`.
+    pub fn releases_dir(&self) -> PathBuf {
+        self.root.join("releases")
+    }
+
+    /// The folder name for a release: `<version>-<target>`.
+    pub fn release_name(version: &semver::Version, target: &Target) -> String {
+        format!("{version}-{}", target.triple)
+    }
+
+    /// `releases/<name>`.
+    pub fn release_dir(&self, name: &str) -> PathBuf {
+        self.releases_dir().join(name)
+    }
+
+    /// The `current` link.
+    pub fn current_link(&self) -> PathBuf {
+        self.root.join("current")
+    }
+
+    /// `receipt.json`.
+    pub fn receipt_path(&self) -> PathBuf {
+        self.root.join(RECEIPT_FILE)
+    }
+
+    /// `.staging/`.
+    pub fn staging_dir(&self) -> PathBuf {
+        self.root.join(".staging")
+    }
+
+    /// `.lock/`.
+    pub fn lock_dir(&self) -> PathBuf {
+        self.root.join(".lock")
+    }
+
+    /// The release `current` points to.
+    pub fn current_release(&self) -> Option<String> {
+        let target = std::fs::read_link(self.current_link()).ok()?;
+        Some(target.file_name()?.to_string_lossy().into_owned())
+    }
+
+    /// The receipt, if there is one.
+    pub fn receipt(&self) -> Option<Receipt> {
+        read_receipt(&self.receipt_path()).ok()
+    }
+
+    /// Writes the receipt atomically.
+    pub fn write_receipt(&self, receipt: &Receipt) -> io::Result<()> {
+        let json = serde_json::to_string_pretty(receipt).map_err(io::Error::other)?;
+        write_atomic(&self.receipt_path(), format!("{json}\n").as_bytes())
+    }
+
+    /// Points `current` at `releases/<name>` with one rename, so a reader sees either the old
+    /// or the new release, never neither.
+    pub fn switch_current(&self, name: &str) -> io::Result<()> {
+        let tmp = self.root.join(format!(".current.{}", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
+        symlink(&Path::new("releases").join(name), &tmp)?;
+        std::fs::rename(&tmp, self.current_link())
+    }
+
+    /// Makes `bin_dir/<binary>` link to `current/<binary>` for every binary (atomically each).
+    pub fn link_bins(&self, target: &Target) -> io::Result<()> {
+        std::fs::create_dir_all(&self.bin_dir)?;
+        for b in Binary::ALL {
+            let name = target.installed_name(b);
+            let link = self.bin_dir.join(&name);
+            let dest = self.current_link().join(&name);
+            if std::fs::read_link(&link).is_ok_and(|d| d == dest) {
+                continue;
+            }
+            let tmp = self.bin_dir.join(format!(".{name}.{}", std::process::id()));
+            let _ = std::fs::remove_file(&tmp);
+            symlink(&dest, &tmp)?;
+            std::fs::rename(&tmp, &link)?;
+        }
+        Ok(())
+    }
+
+    /// Whether `releases/<name>` holds every binary.
+    pub fn is_complete(&self, name: &str, target: &Target) -> bool {
+        Binary::ALL.iter().all(|b| {
+            self.release_dir(name)
+                .join(target.installed_name(*b))
+                .is_file()
+        })
+    }
+}
+
+fn read_receipt(path: &Path) -> io::Result<Receipt> {
+    let text = std::fs::read_to_string(path)?;
+    serde_json::from_str(&text).map_err(io::Error::other)
+}
+
+/// Writes `path` via a temporary file and a rename, so it is never half-written.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+    std::fs::write(&tmp, contents)?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(unix)]
+fn symlink(target: &Path, link: &Path) -> io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(windows)]
+fn symlink(target: &Path, link: &Path) -> io::Result<()> {
+    // Directory links for `current`, file links for the bins; both need Developer Mode or
+    // elevation on Windows, which install.ps1 documents.
+    let resolved = link
+        .parent()
+        .map(|p| p.join(target))
+        .unwrap_or_else(|| target.to_path_buf());
+    if resolved.is_dir() {
+        std::os::windows::fs::symlink_dir(target, link)
+    } else {
+        std::os::windows::fs::symlink_file(target, link)
+    }
+}
+
+/// Checks that `dir` (created if missing) accepts new files, by making and removing one.
+pub fn check_writable(dir: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let probe = dir.join(format!(".codex-write-test.{}", std::process::id()));
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(&probe)
+}
+
+/// Holds the install lock; released on drop.
+#[derive(Debug)]
+pub struct InstallLock {
+    dir: PathBuf,
+}
+
+/// The lock is held by a live process.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "another codex install or update is running (pid {pid}); wait for it to finish and try again"
+)]
+pub struct LockBusy {
+    /// Holder's process id.
+    pub pid: u32,
+}
+
+impl InstallLock {
+    /// Takes the lock. A lock left by a process that no longer exists is taken over. The lock is
+    /// a directory (created atomically) holding the owner's pid, a scheme shell installers can
+    /// share with `mkdir` and `kill -0`.
+    pub fn acquire(layout: &Layout) -> Result<InstallLock, LockError> {
+        let dir = layout.lock_dir();
+        std::fs::create_dir_all(&layout.root)?;
+        for _ in 0..3 {
+            match std::fs::create_dir(&dir) {
+                Ok(()) => {
+                    std::fs::write(dir.join("pid"), format!("{}\n", std::process::id()))?;
+                    return Ok(InstallLock { dir });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    let pid = std::fs::read_to_string(dir.join("pid"))
+                        .ok()
+                        .and_then(|p| p.trim().parse::<u32>().ok());
+                    match pid {
+                        Some(pid) if process_alive(pid) => return Err(LockBusy { pid }.into()),
+                        // Dead owner, or one that died between mkdir and writing its pid.
+                        _ => {
+                            let age = std::fs::metadata(&dir)
+                                .and_then(|m| m.modified())
+                                .ok()
+                                .and_then(|m| m.elapsed().ok())
+                                .unwrap_or_default();
+                            if pid.is_none() && age < std::time::Duration::from_secs(5) {
+                                std::thread::sleep(std::time::Duration::from_millis(200));
+                                continue;
+                            }
+                            tracing::warn!("recovering the install lock left by a dead process");
+                            std::fs::remove_dir_all(&dir)?;
+                        }
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(LockError::Io(io::Error::other(format!(
+            "could not take the lock {}",
+            dir.display()
+        ))))
+    }
+}
+
+/// Why the lock could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Another live process holds it.
+    #[error(transparent)]
+    Busy(#[from] LockBusy),
+    /// The lock directory could not be created or read.
+    #[error("install lock: {0}")]
+    Io(#[from] io::Error),
+}
+
+impl Drop for InstallLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[cfg(unix)]
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    match rustix::process::Pid::from_raw(pid) {
+        // EPERM means it exists but belongs to someone else: alive.
+        Some(p) => !matches!(
+            rustix::process::test_kill_process(p),
+            Err(rustix::io::Errno::SRCH)
+        ),
+        None => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn process_alive(pid: u32) -> bool {
+    // Without a cheap liveness probe, trust the pid; `codex doctor` can clear a stale lock.
+    pid != 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_is_exclusive_and_a_dead_owners_lock_is_recovered() {
+        let home = tempfile::tempdir().expect("tmp");
+        let layout = Layout::new(home.path(), &home.path().join("bin"));
+        let held = InstallLock::acquire(&layout).expect("first");
+        let err = InstallLock::acquire(&layout).expect_err("second must wait");
+        assert!(
+            err.to_string()
+                .contains(&format!("pid {}", std::process::id())),
+            "{err}"
+        );
+        drop(held);
+        // A lock whose owner is gone: a pid that cannot be running.
+        let mut child = std::process::Command::new("true").spawn().expect("spawn");
+        let dead = child.id();
+        child.wait().expect("wait");
+        std::fs::create_dir_all(layout.lock_dir()).expect("mkdir");
+        std::fs::write(layout.lock_dir().join("pid"), format!("{dead}\n")).expect("pid");
+        let lock = InstallLock::acquire(&layout).expect("recovered");
+        drop(lock);
+        assert!(!layout.lock_dir().exists());
+    }
+
+    #[test]
+    fn switching_current_and_linking_bins_points_through_current() {
+        let home = tempfile::tempdir().expect("tmp");
+        let layout = Layout::new(home.path(), &home.path().join("bin"));
+        let target = Target::from_triple("x86_64-unknown-linux-musl").expect("known");
+        for name in ["1.0.0-x", "1.1.0-x"] {
+            std::fs::create_dir_all(layout.release_dir(name)).expect("mkdir");
+            for b in Binary::ALL {
+                std::fs::write(layout.release_dir(name).join(b.name()), name).expect("write");
+            }
+        }
+        layout.switch_current("1.0.0-x").expect("switch");
+        layout.link_bins(target).expect("link");
+        let read = || std::fs::read_to_string(layout.bin_dir.join("codex")).expect("read");
+        assert_eq!(read(), "1.0.0-x");
+        layout.switch_current("1.1.0-x").expect("switch");
+        assert_eq!(read(), "1.1.0-x");
+        assert_eq!(layout.current_release().as_deref(), Some("1.1.0-x"));
+        assert!(layout.is_complete("1.1.0-x", target));
+    }
+}
