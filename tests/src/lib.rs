@@ -1,5 +1,7 @@
 //! Shared fixtures for the end-to-end tests: real releases built by the real build driver.
 
+pub mod mirror;
+
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -51,12 +53,24 @@ pub fn release(version: &str, targets: &[&'static Target]) -> Result<Release> {
     lock.lock().context("locking the e2e release dir")?;
     // One folder per version and target set, named short enough for any filesystem.
     let name = format!("release-{version}-{}", short_hash(&key));
-    let dir = base.join(name);
-    xtask::dist::run(&xtask::dist::DistOptions {
-        targets: targets.to_vec(),
-        version: Some(version.to_owned()),
-        out: dir.clone(),
-    })?;
+    let dir = base.join(&name);
+    // nextest runs each test in its own process; within one run, a release built by an earlier
+    // process is reused rather than rebuilt (which would relink when versions alternate).
+    let stamp = base.join(format!("{name}.run"));
+    let run_id = std::env::var("NEXTEST_RUN_ID").ok();
+    let fresh = run_id.is_some()
+        && dir.join("manifest.json").is_file()
+        && std::fs::read_to_string(&stamp).ok() == run_id;
+    if !fresh {
+        xtask::dist::run(&xtask::dist::DistOptions {
+            targets: targets.to_vec(),
+            version: Some(version.to_owned()),
+            out: dir.clone(),
+        })?;
+        if let Some(id) = &run_id {
+            std::fs::write(&stamp, id)?;
+        }
+    }
     drop(lock);
     let manifest = Manifest::from_json(&std::fs::read_to_string(dir.join("manifest.json"))?)?;
     let r = Release { dir, manifest };

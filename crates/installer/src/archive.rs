@@ -95,13 +95,11 @@ pub fn read_single_entry(
         ArchiveFormat::TarGz => read_tar_gz(bytes)?,
         ArchiveFormat::Zip => read_zip(bytes)?,
     };
-    if let Some(expected) = expected_name {
-        if entry.name != expected {
-            return Err(ArchiveError::WrongName {
-                found: entry.name,
-                expected: expected.to_owned(),
-            });
-        }
+    if let Some(expected) = expected_name.filter(|e| *e != entry.name) {
+        return Err(ArchiveError::WrongName {
+            found: entry.name,
+            expected: expected.to_owned(),
+        });
     }
     Ok(entry)
 }

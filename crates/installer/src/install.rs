@@ -174,14 +174,14 @@ impl Installer {
             }
         };
         let manifest = Manifest::from_json(&text)?;
-        if let VersionRequest::Exact(v) = req {
-            if &manifest.version != v {
-                return Err(InstallError::VersionNotFound {
-                    version: v.to_string(),
-                    source_: self.source.to_string(),
-                    url: format!("{} holds {}", MANIFEST_FILE, manifest.version),
-                });
-            }
+        if let VersionRequest::Exact(v) = req
+            && &manifest.version != v
+        {
+            return Err(InstallError::VersionNotFound {
+                version: v.to_string(),
+                source_: self.source.to_string(),
+                url: format!("{} holds {}", MANIFEST_FILE, manifest.version),
+            });
         }
         Ok(manifest)
     }
@@ -504,10 +504,10 @@ fn prune(layout: &Layout, keep: &[Option<&str>]) {
     };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        if !keep.contains(&Some(name.as_str())) {
-            if let Err(err) = std::fs::remove_dir_all(e.path()) {
-                tracing::warn!("could not remove old release {name}: {err}");
-            }
+        if !keep.contains(&Some(name.as_str()))
+            && let Err(err) = std::fs::remove_dir_all(e.path())
+        {
+            tracing::warn!("could not remove old release {name}: {err}");
         }
     }
 }

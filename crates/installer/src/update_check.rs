@@ -29,7 +29,7 @@ pub fn cache_path(codex_home: &Path) -> PathBuf {
 /// Whether checks may run: not in CI, not turned off by env or config.
 pub fn enabled(config: &Config) -> bool {
     !EnvVar::Ci.is_set()
-        && !EnvVar::NoUpdateCheck.get().is_some_and(|v| v != "0")
+        && EnvVar::NoUpdateCheck.get().is_none_or(|v| v == "0")
         && config.update_check != Some(false)
 }
 

@@ -29,6 +29,17 @@ fn outputs() -> Vec<(&'static str, Output)> {
             "docs/release-build.md",
             Output::Region("env", EnvVar::markdown_table()),
         ),
+        (
+            "docs/installer.md",
+            Output::Region("installer-env", codex_installer::settings::env_markdown()),
+        ),
+        (
+            "docs/installer.md",
+            Output::Region(
+                "installer-config",
+                codex_installer::settings::config_markdown(),
+            ),
+        ),
     ]
 }
 

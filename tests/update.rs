@@ -1,0 +1,580 @@
+//! End-to-end tests of the installer crate and `codex update`: real archives from the release
+//! build, served over HTTP(S) on loopback with GitHub's layout, installed into temporary homes,
+//! and updated by the installed `codex` binary itself.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use codex_e2e::mirror::{Fault, Mirror, MirrorOptions, publish};
+use codex_e2e::{Release, e2e_dir};
+use codex_installer::http::{Http, RetryPolicy};
+use codex_installer::install::{Installer, VersionRequest};
+use codex_installer::layout::Layout;
+use codex_installer::source::{Origin, Source};
+use codex_installer::target::{Binary, TARGETS, Target};
+
+/// Release A: the same version the release tests build, so both share one build.
+const A: &str = "1.2.3-e2e.1";
+/// Release B: newer, host target only.
+const B: &str = "1.3.0-e2e.1";
+
+fn host() -> &'static Target {
+    xtask::dist::host_target().expect("host target")
+}
+
+fn release_a() -> Release {
+    codex_e2e::release(A, &TARGETS.iter().collect::<Vec<_>>()).expect("release A")
+}
+
+fn release_b() -> Release {
+    codex_e2e::release(B, &[host()]).expect("release B")
+}
+
+/// A temporary home with a mirror serving releases A and B (latest), and A installed.
+struct World {
+    _tmp: tempfile::TempDir,
+    home: PathBuf,
+    codex_home: PathBuf,
+    bin: PathBuf,
+    mirror: Mirror,
+    mirror_root: PathBuf,
+}
+
+impl World {
+    fn new(https: bool) -> World {
+        let (a, b) = (release_a(), release_b());
+        let tmp = tempfile::Builder::new()
+            .prefix("update-")
+            .tempdir_in(e2e_dir())
+            .expect("tmp");
+        let home = tmp.path().join("home");
+        let codex_home = home.join(".codex");
+        let bin = home.join(".local/bin");
+        let mirror_root = tmp.path().join("mirror");
+        publish(&mirror_root, &a.dir, &format!("v{A}")).expect("publish A");
+        publish(&mirror_root, &b.dir, &format!("v{B}")).expect("publish B");
+        let mirror = Mirror::start(
+            &mirror_root,
+            MirrorOptions {
+                latest: Some(format!("v{B}")),
+                https,
+                ..MirrorOptions::default()
+            },
+        )
+        .expect("mirror");
+        let w = World {
+            _tmp: tmp,
+            home,
+            codex_home,
+            bin,
+            mirror,
+            mirror_root,
+        };
+        w.install_a();
+        w
+    }
+
+    fn base_url(&self) -> String {
+        self.mirror
+            .https_base_url()
+            .unwrap_or_else(|| self.mirror.base_url())
+    }
+
+    /// The first install, through the library as install.sh will do it.
+    fn install_a(&self) {
+        // The library reads SSL_CERT_FILE from the environment; the HTTPS world trusts its CA
+        // through the `codex` child processes instead, so install A over plain HTTP.
+        let source = Source::parse(&self.mirror.base_url(), Origin::Flag).expect("source");
+        let installer = Installer {
+            layout: Layout::new(&self.codex_home, &self.bin),
+            source,
+            http: Http::new(RetryPolicy::default()).expect("http"),
+            target: host(),
+            installed_by: "e2e".into(),
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("rt");
+        let v = semver::Version::parse(A).expect("semver");
+        let manifest = rt
+            .block_on(installer.fetch_manifest(&VersionRequest::Exact(v)))
+            .expect("manifest A");
+        rt.block_on(installer.install(&manifest))
+            .expect("install A");
+        if self.mirror.https_base_url().is_some() {
+            // Later updates go to the HTTPS listener.
+            let receipt = self.layout().receipt_path();
+            let text = std::fs::read_to_string(&receipt).expect("receipt");
+            let text = text.replace(&self.mirror.base_url(), &self.base_url());
+            std::fs::write(&receipt, text).expect("receipt");
+        }
+        self.mirror.clear_requests();
+    }
+
+    fn layout(&self) -> Layout {
+        Layout::new(&self.codex_home, &self.bin)
+    }
+
+    /// Runs the installed `codex` (or `codex-exec-server`) as a user would.
+    fn cmd(&self, binary: Binary) -> Command {
+        let mut c = Command::new(self.bin.join(host().installed_name(binary)));
+        c.env("HOME", &self.home)
+            .env("CODEX_HOME", &self.codex_home)
+            .env_remove("CODEX_RELEASE_BASE_URL")
+            .env_remove("GITHUB_TOKEN")
+            .env_remove("GH_TOKEN")
+            .env("CI", "1");
+        if let Some(ca) = self.mirror.ca_cert_path() {
+            c.env("SSL_CERT_FILE", ca);
+        }
+        c
+    }
+
+    fn codex(&self, args: &[&str]) -> Output {
+        self.cmd(Binary::Codex)
+            .args(args)
+            .output()
+            .expect("run codex")
+    }
+
+    /// The version the `codex` on PATH reports.
+    fn version(&self, binary: Binary) -> String {
+        let out = self.cmd(binary).arg("--version").output().expect("run");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.split_whitespace()
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    fn assert_still_on(&self, version: &str) {
+        for b in Binary::ALL {
+            assert_eq!(self.version(b), version, "{b} must still run {version}");
+        }
+        let receipt = self.layout().receipt().expect("receipt");
+        assert_eq!(receipt.version, version);
+    }
+
+    fn archive_path_part(&self) -> String {
+        format!("/{}", host().archive_name(Binary::Codex))
+    }
+}
+
+fn ok(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {stdout}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// A failure: non-zero exit and exactly one line on stderr, starting with `error:`.
+fn one_error_line(out: &Output) -> String {
+    assert!(
+        !out.status.success(),
+        "expected failure, stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let errors: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(errors.len(), 1, "one line expected, got: {stderr}");
+    assert!(errors[0].starts_with("error: "), "{stderr}");
+    errors[0].to_owned()
+}
+
+#[test]
+fn update_rollback_and_pinned_downgrade_follow_the_normal_path() {
+    let w = World::new(false);
+    w.assert_still_on(A);
+
+    let out = ok(&w.codex(&["update", "--check"]));
+    assert!(
+        out.contains(&format!("codex {B} is available (installed: {A})")),
+        "{out}"
+    );
+    let out = ok(&w.codex(&["update", "--dry-run"]));
+    assert!(
+        out.contains(&format!("would update codex {A} -> {B}")),
+        "{out}"
+    );
+    w.assert_still_on(A);
+
+    let out = ok(&w.codex(&["update", "--yes"]));
+    assert!(
+        out.starts_with(&format!("codex updated: {A} -> {B} ({})", host().triple)),
+        "{out}"
+    );
+    assert!(
+        out.contains("`codex update --rollback` returns to"),
+        "{out}"
+    );
+    w.assert_still_on(B);
+    let layout = w.layout();
+    assert_eq!(
+        layout.current_release(),
+        Some(format!("{B}-{}", host().triple))
+    );
+    let out = ok(&w.codex(&["update", "--yes"]));
+    assert!(out.contains("nothing to do"), "{out}");
+
+    let out = ok(&w.codex(&["update", "--rollback"]));
+    assert!(
+        out.starts_with(&format!("codex rolled back: {B} -> {A}")),
+        "{out}"
+    );
+    w.assert_still_on(A);
+
+    ok(&w.codex(&["update", "--yes", "--version", B]));
+    w.assert_still_on(B);
+    let err = one_error_line(&w.codex(&["update", "--yes", "--version", A]));
+    assert!(err.contains("--allow-downgrade"), "{err}");
+    w.assert_still_on(B);
+    let out = ok(&w.codex(&[
+        "update",
+        "--yes",
+        "--version",
+        &format!("v{A}"),
+        "--allow-downgrade",
+    ]));
+    assert!(
+        out.starts_with(&format!("codex updated: {B} -> {A}")),
+        "{out}"
+    );
+    w.assert_still_on(A);
+    // Only the current and the previous release are kept.
+    let kept: Vec<_> = std::fs::read_dir(layout.releases_dir())
+        .expect("releases")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+}
+
+#[test]
+fn checksum_mismatch_is_refused_and_the_install_is_untouched() {
+    let w = World::new(false);
+    let archive = w.archive_path_part();
+    let mut tampered =
+        std::fs::read(w.mirror_root.join(format!("download/v{B}{archive}"))).expect("archive");
+    let mid = tampered.len() / 2;
+    tampered[mid] ^= 0xff;
+    w.mirror.inject(&archive, Fault::Replace(tampered), None);
+    let err = one_error_line(&w.codex(&["update", "--yes"]));
+    assert!(
+        err.contains("checksum mismatch for") && err.contains("expected sha256"),
+        "{err}"
+    );
+    w.assert_still_on(A);
+}
+
+#[test]
+fn truncated_bodies_are_resumed_and_persistent_truncation_fails_cleanly() {
+    let w = World::new(false);
+    let archive = w.archive_path_part();
+    // Once: the download resumes with a Range request and succeeds.
+    w.mirror.inject(&archive, Fault::Truncate(100_000), Some(1));
+    ok(&w.codex(&["update", "--yes"]));
+    w.assert_still_on(B);
+    let resumed = w
+        .mirror
+        .requests()
+        .iter()
+        .any(|r| r.path.ends_with(&archive) && r.range.as_deref() == Some("bytes=100000-"));
+    assert!(resumed, "{:?}", w.mirror.requests());
+
+    let w = World::new(false);
+    w.mirror.inject(&archive, Fault::Truncate(1000), None);
+    let err = one_error_line(&w.codex(&["update", "--yes"]));
+    assert!(err.contains("kept ending early"), "{err}");
+    w.assert_still_on(A);
+}
+
+#[test]
+fn server_errors_are_retried_until_success() {
+    let w = World::new(false);
+    w.mirror
+        .inject("manifest.json", Fault::Status(500), Some(1));
+    w.mirror
+        .inject("manifest.json", Fault::Status(503), Some(1));
+    ok(&w.codex(&["update", "--yes"]));
+    w.assert_still_on(B);
+    let manifest_requests = w
+        .mirror
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("manifest.json"))
+        .count();
+    assert!(manifest_requests >= 3, "{:?}", w.mirror.requests());
+}
+
+#[test]
+fn missing_tag_and_rate_limit_say_what_happened() {
+    let w = World::new(false);
+    let err = one_error_line(&w.codex(&["update", "--yes", "--version", "9.9.9"]));
+    assert!(err.contains("release 9.9.9 was not found"), "{err}");
+    w.mirror.inject("manifest.json", Fault::RateLimited, None);
+    let err = one_error_line(&w.codex(&["update", "--yes"]));
+    assert!(
+        err.contains("rate limit") && err.contains("GITHUB_TOKEN"),
+        "{err}"
+    );
+    w.assert_still_on(A);
+}
+
+/// Publishes release B again as `tag`, with the host's codex archive replaced by `archive` and
+/// the manifest's digests updated to match, so only the extraction rules can stop it.
+fn publish_with_archive(w: &World, tag_version: &str, archive: Vec<u8>) {
+    let b = release_b();
+    let dir = w.mirror_root.join(format!("download/v{tag_version}"));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let mut manifest = b.manifest.clone();
+    manifest.version = semver::Version::parse(tag_version).expect("semver");
+    manifest.tag = format!("v{tag_version}");
+    for a in &mut manifest.artifacts {
+        let src = b.dir.join(&a.archive.name);
+        let bytes = if a.binary == "codex" && a.target == host().triple {
+            a.archive.size = archive.len() as u64;
+            a.archive.sha256 = codex_installer::Digest::of_bytes(&archive);
+            archive.clone()
+        } else {
+            std::fs::read(src).expect("archive")
+        };
+        std::fs::write(dir.join(&a.archive.name), bytes).expect("write");
+    }
+    std::fs::write(dir.join("manifest.json"), manifest.to_json()).expect("manifest");
+    w.mirror.set_latest(&format!("v{tag_version}"));
+}
+
+fn evil_tar_gz(name: &str, symlink: bool) -> Vec<u8> {
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut b = tar::Builder::new(gz);
+    let mut h = tar::Header::new_gnu();
+    h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+    h.set_mode(0o755);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(0);
+    if symlink {
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_link_name("/bin/sh").expect("link");
+        h.set_size(0);
+        h.set_cksum();
+        b.append(&h, &b""[..]).expect("append");
+    } else {
+        h.set_size(4);
+        h.set_cksum();
+        b.append(&h, &b"evil"[..]).expect("append");
+    }
+    b.into_inner().expect("tar").finish().expect("gz")
+}
+
+#[test]
+fn archives_with_parent_dir_or_symlink_entries_are_refused() {
+    let w = World::new(false);
+    let entry = host().entry_name(Binary::Codex);
+    publish_with_archive(
+        &w,
+        "1.4.0-e2e.1",
+        evil_tar_gz(&format!("../{entry}"), false),
+    );
+    let err = one_error_line(&w.codex(&["update", "--yes"]));
+    assert!(err.contains("unsafe path"), "{err}");
+    w.assert_still_on(A);
+    assert!(
+        !w.layout().root.join(&entry).exists()
+            && !w.layout().staging_dir().join("..").join(&entry).exists()
+    );
+
+    publish_with_archive(&w, "1.5.0-e2e.1", evil_tar_gz(&entry, true));
+    let err = one_error_line(&w.codex(&["update", "--yes"]));
+    assert!(err.contains("is a symlink"), "{err}");
+    w.assert_still_on(A);
+}
+
+#[test]
+fn https_to_http_redirect_is_refused() {
+    let w = World::new(true);
+    let plain = format!("{}/download/v{B}/manifest.json", w.mirror.base_url());
+    w.mirror.inject(
+        "latest/download/manifest.json",
+        Fault::Redirect(plain),
+        None,
+    );
+    let err = one_error_line(&w.codex(&["update", "--yes"]));
+    assert!(
+        err.contains("refusing a redirect from https to plain http"),
+        "{err}"
+    );
+    w.assert_still_on(A);
+    // Without the fault the same HTTPS source works.
+    w.mirror.clear_faults();
+    ok(&w.codex(&["update", "--yes"]));
+    w.assert_still_on(B);
+}
+
+#[test]
+fn unwritable_install_dir_fails_before_downloading() {
+    let w = World::new(false);
+    // Make the bin dir read-only. root ignores permission bits, so run codex as nobody then,
+    // owning everything but the bin dir, as a user whose ~/.local/bin belongs to root would.
+    let as_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false);
+    if as_root {
+        let status = Command::new("chown")
+            .args(["-R", "65534:65534"])
+            .arg(&w.home)
+            .status()
+            .expect("chown");
+        assert!(status.success());
+        let status = Command::new("chown")
+            .args(["-R", "0:0"])
+            .arg(&w.bin)
+            .status()
+            .expect("chown");
+        assert!(status.success());
+        // Every folder above home must be traversable by nobody.
+        let mut p = w.home.parent();
+        while let Some(dir) = p {
+            let _ = Command::new("chmod").arg("o+x").arg(dir).status();
+            p = dir.parent();
+        }
+    }
+    set_mode(&w.bin, 0o555);
+    let mut cmd = if as_root {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(w.bin.join("codex"));
+        c.env("HOME", &w.home)
+            .env("CODEX_HOME", &w.codex_home)
+            .env("CI", "1");
+        c
+    } else {
+        w.cmd(Binary::Codex)
+    };
+    let out = cmd.args(["update", "--yes"]).output().expect("run");
+    set_mode(&w.bin, 0o755);
+    let err = one_error_line(&out);
+    assert!(
+        err.contains(&format!("cannot install into {}", w.bin.display())),
+        "{err}"
+    );
+    let downloaded = w
+        .mirror
+        .requests()
+        .iter()
+        .any(|r| r.path.ends_with(".tar.gz"));
+    assert!(
+        !downloaded,
+        "nothing may be downloaded: {:?}",
+        w.mirror.requests()
+    );
+    w.assert_still_on(A);
+}
+
+fn set_mode(p: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+/// Waits until `f` holds, for at most 30 s.
+fn wait_for(what: &str, f: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn partial_download_bytes(w: &World) -> u64 {
+    std::fs::read_dir(w.layout().staging_dir())
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+                .map(|e| e.metadata().map(|m| m.len()).unwrap_or(0))
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_second_update_waits_its_turn_with_a_clear_error() {
+    let w = World::new(false);
+    let archive = w.archive_path_part();
+    w.mirror.inject(
+        &archive,
+        Fault::Throttle {
+            bytes_per_sec: 400_000,
+        },
+        Some(1),
+    );
+    let mut first = w
+        .cmd(Binary::Codex)
+        .args(["update", "--yes"])
+        .spawn()
+        .expect("first");
+    wait_for("the first update to take the lock", || {
+        w.layout().lock_dir().join("pid").exists()
+    });
+    let err = one_error_line(&w.codex(&["update", "--yes"]));
+    assert!(
+        err.contains(&format!(
+            "another codex install or update is running (pid {})",
+            first.id()
+        )),
+        "{err}"
+    );
+    assert!(first.wait().expect("wait").success());
+    w.assert_still_on(B);
+}
+
+#[test]
+fn sigkill_during_download_leaves_a_working_install_and_a_rerun_resumes() {
+    let w = World::new(false);
+    let archive = w.archive_path_part();
+    w.mirror.inject(
+        &archive,
+        Fault::Throttle {
+            bytes_per_sec: 300_000,
+        },
+        Some(1),
+    );
+    let mut first = w
+        .cmd(Binary::Codex)
+        .args(["update", "--yes"])
+        .spawn()
+        .expect("first");
+    wait_for("part of the archive to arrive", || {
+        partial_download_bytes(&w) > 50_000
+    });
+    first.kill().expect("SIGKILL");
+    first.wait().expect("reap");
+    w.assert_still_on(A);
+    assert!(
+        w.layout().lock_dir().exists(),
+        "the dead process's lock is left behind"
+    );
+
+    ok(&w.codex(&["update", "--yes"]));
+    w.assert_still_on(B);
+    let resumed = w
+        .mirror
+        .requests()
+        .iter()
+        .any(|r| r.path.ends_with(&archive) && r.range.is_some());
+    assert!(
+        resumed,
+        "the re-run continues the partial download: {:?}",
+        w.mirror.requests()
+    );
+    assert!(!w.layout().lock_dir().exists());
+}
