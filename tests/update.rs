@@ -12,9 +12,9 @@ use codex_installer::http::{Http, RetryPolicy};
 use codex_installer::install::{Installer, VersionRequest};
 use codex_installer::layout::Layout;
 use codex_installer::source::{Origin, Source};
-use codex_installer::target::{Binary, TARGETS, Target};
+use codex_installer::target::{Binary, Target};
 
-/// Release A: the same version the release tests build, so both share one build.
+/// Release A: the same version the release tests build, so the host binaries are shared.
 const A: &str = "1.2.3-e2e.1";
 /// Release B: newer, host target only.
 const B: &str = "1.3.0-e2e.1";
@@ -24,7 +24,7 @@ fn host() -> &'static Target {
 }
 
 fn release_a() -> Release {
-    codex_e2e::release(A, &TARGETS.iter().collect::<Vec<_>>()).expect("release A")
+    codex_e2e::release(A, &[host()]).expect("release A")
 }
 
 fn release_b() -> Release {
@@ -160,6 +160,20 @@ impl World {
     fn archive_path_part(&self) -> String {
         format!("/{}", host().archive_name(Binary::Codex))
     }
+
+    /// Starts `codex update --yes` with the codex archive served slowly, so the test can act
+    /// in the middle of the download.
+    fn spawn_slow_update(&self, bytes_per_sec: u64) -> std::process::Child {
+        self.mirror.inject(
+            &self.archive_path_part(),
+            Fault::Throttle { bytes_per_sec },
+            Some(1),
+        );
+        self.cmd(Binary::Codex)
+            .args(["update", "--yes"])
+            .spawn()
+            .expect("start codex update")
+    }
 }
 
 fn ok(out: &Output) -> String {
@@ -197,6 +211,9 @@ fn update_rollback_and_pinned_downgrade_follow_the_normal_path() {
         out.contains(&format!("codex {B} is available (installed: {A})")),
         "{out}"
     );
+    // The explicit check also refreshes the daily update check's cache.
+    let cache = codex_installer::update_check::read_cache(&w.codex_home).expect("cache");
+    assert_eq!(cache.latest, B);
     let out = ok(&w.codex(&["update", "--dry-run"]));
     assert!(
         out.contains(&format!("would update codex {A} -> {B}")),
@@ -509,19 +526,7 @@ fn partial_download_bytes(w: &World) -> u64 {
 #[test]
 fn a_second_update_waits_its_turn_with_a_clear_error() {
     let w = World::new(false);
-    let archive = w.archive_path_part();
-    w.mirror.inject(
-        &archive,
-        Fault::Throttle {
-            bytes_per_sec: 400_000,
-        },
-        Some(1),
-    );
-    let mut first = w
-        .cmd(Binary::Codex)
-        .args(["update", "--yes"])
-        .spawn()
-        .expect("first");
+    let mut first = w.spawn_slow_update(400_000);
     wait_for("the first update to take the lock", || {
         w.layout().lock_dir().join("pid").exists()
     });
@@ -541,18 +546,7 @@ fn a_second_update_waits_its_turn_with_a_clear_error() {
 fn sigkill_during_download_leaves_a_working_install_and_a_rerun_resumes() {
     let w = World::new(false);
     let archive = w.archive_path_part();
-    w.mirror.inject(
-        &archive,
-        Fault::Throttle {
-            bytes_per_sec: 300_000,
-        },
-        Some(1),
-    );
-    let mut first = w
-        .cmd(Binary::Codex)
-        .args(["update", "--yes"])
-        .spawn()
-        .expect("first");
+    let mut first = w.spawn_slow_update(300_000);
     wait_for("part of the archive to arrive", || {
         partial_download_bytes(&w) > 50_000
     });
@@ -577,4 +571,36 @@ fn sigkill_during_download_leaves_a_working_install_and_a_rerun_resumes() {
         w.mirror.requests()
     );
     assert!(!w.layout().lock_dir().exists());
+}
+
+#[test]
+fn tokens_go_to_the_github_api_only_when_latest_needs_it() {
+    let w = World::new(false);
+    // The newest release lacks a manifest at latest/download: the API names the tag.
+    w.mirror
+        .inject("latest/download/manifest.json", Fault::Status(404), None);
+    let out = w
+        .cmd(Binary::Codex)
+        .args(["update", "--yes"])
+        .env("CODEX_GITHUB_API_URL", w.mirror.api_url())
+        .env("GITHUB_TOKEN", "secret-token")
+        .output()
+        .expect("run");
+    ok(&out);
+    w.assert_still_on(B);
+    let requests = w.mirror.requests();
+    let api: Vec<_> = requests
+        .iter()
+        .filter(|r| r.path.starts_with("/api/"))
+        .collect();
+    assert_eq!(api.len(), 1, "{requests:?}");
+    assert_eq!(api[0].authorization.as_deref(), Some("Bearer secret-token"));
+    let leaked: Vec<_> = requests
+        .iter()
+        .filter(|r| !r.path.starts_with("/api/") && r.authorization.is_some())
+        .collect();
+    assert!(leaked.is_empty(), "token sent outside the API: {leaked:?}");
+    // The token never reaches the output either.
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("secret-token"));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("secret-token"));
 }

@@ -135,6 +135,10 @@ fn standalone(args: &UpdateArgs, layout: Layout) -> Result<()> {
         return Ok(());
     }
 
+    if !args.check && !args.dry_run {
+        // Before any download: a read-only location should fail first and fast.
+        installer.check_writable()?;
+    }
     let request = match &args.version {
         Some(v) => VersionRequest::Exact(
             semver::Version::parse(v.trim_start_matches("rust-v").trim_start_matches('v'))

@@ -275,8 +275,14 @@ impl Http {
                 let chunk = match chunk {
                     Ok(c) => c,
                     Err(e) => {
+                        // Keep what arrived: the retry continues from here with a Range request.
                         file.flush().await.map_err(io)?;
-                        return Err(network(url, &e));
+                        tracing::debug!("body of {url} broke off at {got} bytes: {e}");
+                        return Err(FetchError::Truncated {
+                            url: url.to_owned(),
+                            got,
+                            expected: expected_size,
+                        });
                     }
                 };
                 file.write_all(&chunk).await.map_err(io)?;
@@ -363,7 +369,8 @@ impl Http {
                 Ok(v) => return Ok(v),
                 // A 429 is worth a wait; a 403 rate limit resets in an hour, so it is not.
                 Err(e) if attempt < self.retry.attempts && e.retryable() => {
-                    tracing::warn!(
+                    // Retries are routine; the final error, if any, is what the user needs.
+                    tracing::info!(
                         "attempt {attempt} for {url} failed: {e}; retrying in {delay:?}"
                     );
                     tokio::time::sleep(delay).await;

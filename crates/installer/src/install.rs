@@ -201,15 +201,22 @@ impl Installer {
         Ok(Manifest::from_json(&String::from_utf8_lossy(&text))?)
     }
 
-    /// Installs `manifest`'s release for this target and makes it current.
-    pub async fn install(&self, manifest: &Manifest) -> Result<Outcome, InstallError> {
-        let layout = &self.layout;
-        for dir in [&layout.root, &layout.bin_dir] {
+    /// Checks that the install root and the bin dir accept new files. Callers run it before
+    /// fetching anything; [`Installer::install`] runs it again.
+    pub fn check_writable(&self) -> Result<(), InstallError> {
+        for dir in [&self.layout.root, &self.layout.bin_dir] {
             check_writable(dir).map_err(|e| InstallError::NotWritable {
                 path: dir.clone(),
                 detail: e.to_string(),
             })?;
         }
+        Ok(())
+    }
+
+    /// Installs `manifest`'s release for this target and makes it current.
+    pub async fn install(&self, manifest: &Manifest) -> Result<Outcome, InstallError> {
+        let layout = &self.layout;
+        self.check_writable()?;
         let _lock = InstallLock::acquire(layout)?;
         let name = Layout::release_name(&manifest.version, self.target);
         let before = layout.current_release();
@@ -357,10 +364,7 @@ impl Installer {
     /// Makes the release kept by the last install current again.
     pub fn rollback(&self) -> Result<Outcome, InstallError> {
         let layout = &self.layout;
-        check_writable(&layout.root).map_err(|e| InstallError::NotWritable {
-            path: layout.root.clone(),
-            detail: e.to_string(),
-        })?;
+        self.check_writable()?;
         let _lock = InstallLock::acquire(layout)?;
         let receipt = layout.receipt().ok_or_else(|| {
             InstallError::NoPrevious(format!("no receipt in {}", layout.root.display()))

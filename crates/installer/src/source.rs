@@ -123,16 +123,24 @@ impl Source {
         ))
     }
 
-    /// `owner/repo` when the base is a github.com releases URL, which enables the GitHub API
-    /// fallback and tokens.
+    /// `owner/repo` when the base is a GitHub releases URL, which enables the GitHub API
+    /// fallback and tokens: `https://github.com/<owner>/<repo>/releases`, or any base ending in
+    /// `/<owner>/<repo>/releases` when `CODEX_GITHUB_API_URL` names a GitHub Enterprise (or test)
+    /// API.
     pub fn github_repo(&self) -> Option<String> {
         let Source::Url { base, .. } = self else {
             return None;
         };
-        let rest = base.strip_prefix("https://github.com/")?;
-        let mut parts = rest.split('/');
-        match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some(owner), Some(repo), Some("releases"), None) => Some(format!("{owner}/{repo}")),
+        let on_github = base.starts_with("https://github.com/");
+        if !on_github && !crate::settings::EnvVar::GithubApiUrl.is_set() {
+            return None;
+        }
+        let path = base.split_once("://")?.1.split_once('/')?.1;
+        let parts: Vec<&str> = path.split('/').collect();
+        match parts.as_slice() {
+            [.., owner, repo, "releases"] if !owner.is_empty() && !repo.is_empty() => {
+                Some(format!("{owner}/{repo}"))
+            }
             _ => None,
         }
     }

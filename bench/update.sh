@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Times `codex update` (release A -> B, host target) over loopback against a floor measured in the
+# same run: curl downloading the same manifest, archives and .sha256 files, sha256sum checking
+# them and tar extracting both archives. Prints the medians and their ratio.
+#
+# Usage: bash bench/update.sh [RUNS]     (default 15 runs; builds two host releases first)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-15}
+work=$PWD/target/bench-update
+A=0.0.1-bench.1
+B=0.0.2-bench.1
+rm -rf "$work"
+mkdir -p "$work/root/download"
+
+echo "building releases $A and $B for this host..." >&2
+cargo xtask dist --host-only --version "$A" --out "$work/A" >/dev/null
+cargo xtask dist --host-only --version "$B" --out "$work/B" >/dev/null
+cargo build --release --quiet --locked -p codex-e2e --bins
+cp -r "$work/A" "$work/root/download/v$A"
+cp -r "$work/B" "$work/root/download/v$B"
+triple=$(sed -n 's/.*"target": "\(.*\)".*/\1/p' "$work/B/manifest.json" | head -n 1)
+
+# The mirror serves until its stdin closes, which happens when this script exits.
+exec 3< <(sleep infinity)
+coproc MIRROR { target/release/codex-mirror --root "$work/root" --latest "v$B" <&3; }
+read -r base <&"${MIRROR[0]}"
+
+home=$work/home
+HOME=$home CODEX_HOME=$home/.codex target/release/codex-e2e-install \
+    --base-url "$base" --version "$A" --codex-home "$home/.codex" --bin-dir "$home/bin" >/dev/null
+codex=$home/bin/codex
+root=$home/.codex/packages/standalone
+
+now() { date +%s%N; }
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+floor_once() {
+    local d
+    d=$(mktemp -d "$work/floor.XXXXXX")
+    curl -fsS -o "$d/manifest.json" "$base/download/v$B/manifest.json"
+    for bin in codex codex-exec-server; do
+        curl -fsS -o "$d/$bin-$triple.tar.gz" "$base/download/v$B/$bin-$triple.tar.gz"
+        curl -fsS -o "$d/$bin-$triple.tar.gz.sha256" "$base/download/v$B/$bin-$triple.tar.gz.sha256"
+    done
+    (cd "$d" && sha256sum --quiet -c ./*.sha256 && for a in ./*.tar.gz; do tar xzf "$a"; done)
+    rm -rf "$d"
+}
+
+ours_once() {
+    HOME=$home CODEX_HOME=$home/.codex CI=1 "$codex" update --yes --version "$B" >/dev/null
+}
+
+reset_to_a() {
+    HOME=$home CODEX_HOME=$home/.codex CI=1 "$codex" update --rollback >/dev/null
+    rm -rf "$root/releases/$B-$triple" "$root/.staging"
+}
+
+: >"$work/floor.ns"
+: >"$work/ours.ns"
+for _ in $(seq "$runs"); do
+    s=$(now); floor_once; echo $(($(now) - s)) >>"$work/floor.ns"
+    s=$(now); ours_once; echo $(($(now) - s)) >>"$work/ours.ns"
+    reset_to_a
+done
+size=$(stat -c %s "$work/B/codex-$triple.tar.gz")
+floor=$(median <"$work/floor.ns")
+ours=$(median <"$work/ours.ns")
+awk -v f="$floor" -v o="$ours" -v n="$runs" -v s="$size" 'BEGIN {
+    printf "codex archive: %.1f MiB; %d runs, medians\n", s / 1048576, n
+    printf "floor (curl + sha256sum + tar):    %7.1f ms\n", f / 1e6
+    printf "codex update (A -> B, verified):   %7.1f ms\n", o / 1e6
+    printf "ratio:                             %7.2fx\n", o / f
+}'
