@@ -3,6 +3,9 @@
 # same run: curl downloading the same manifest, archives and .sha256 files, sha256sum checking
 # them and tar extracting both archives. Prints the medians and their ratio.
 #
+# The floor skips what `codex update` also does: reading the receipt, the lock, running both new
+# binaries with --version before switching, the atomic switch and the receipt.
+#
 # Usage: bash bench/update.sh [RUNS]     (default 15 runs; builds two host releases first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,16 +17,15 @@ rm -rf "$work"
 mkdir -p "$work/root/download"
 
 echo "building releases $A and $B for this host..." >&2
-cargo xtask dist --host-only --version "$A" --out "$work/A" >/dev/null
-cargo xtask dist --host-only --version "$B" --out "$work/B" >/dev/null
+cargo xtask dist --host-only --version "$A" --out "$work/A" >/dev/null 2>&1
+cargo xtask dist --host-only --version "$B" --out "$work/B" >/dev/null 2>&1
 cargo build --release --quiet --locked -p codex-e2e --bins
 cp -r "$work/A" "$work/root/download/v$A"
 cp -r "$work/B" "$work/root/download/v$B"
 triple=$(sed -n 's/.*"target": "\(.*\)".*/\1/p' "$work/B/manifest.json" | head -n 1)
 
-# The mirror serves until its stdin closes, which happens when this script exits.
-exec 3< <(sleep infinity)
-coproc MIRROR { target/release/codex-mirror --root "$work/root" --latest "v$B" <&3; }
+coproc MIRROR { exec target/release/codex-mirror --root "$work/root" --latest "v$B" --until-killed; }
+trap 'kill "$MIRROR_PID" 2>/dev/null || true' EXIT
 read -r base <&"${MIRROR[0]}"
 
 home=$work/home
@@ -38,11 +40,14 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 floor_once() {
     local d
     d=$(mktemp -d "$work/floor.XXXXXX")
-    curl -fsS -o "$d/manifest.json" "$base/download/v$B/manifest.json"
+    # One curl process for all five files (one connection), the cheapest way to fetch them.
+    local u=$base/download/v$B
+    local args=(-fsS -o "$d/manifest.json" "$u/manifest.json")
     for bin in codex codex-exec-server; do
-        curl -fsS -o "$d/$bin-$triple.tar.gz" "$base/download/v$B/$bin-$triple.tar.gz"
-        curl -fsS -o "$d/$bin-$triple.tar.gz.sha256" "$base/download/v$B/$bin-$triple.tar.gz.sha256"
+        args+=(-o "$d/$bin-$triple.tar.gz" "$u/$bin-$triple.tar.gz")
+        args+=(-o "$d/$bin-$triple.tar.gz.sha256" "$u/$bin-$triple.tar.gz.sha256")
     done
+    curl "${args[@]}"
     (cd "$d" && sha256sum --quiet -c ./*.sha256 && for a in ./*.tar.gz; do tar xzf "$a"; done)
     rm -rf "$d"
 }
