@@ -147,6 +147,11 @@ pub fn run(opts: &DistOptions) -> Result<()> {
         std::fs::write(staging.join(format!("{}.sha256", a.archive.name)), &line)?;
         sums.push_str(&line);
     }
+    for script in InstallScript::ALL {
+        let text = script.pinned(&root, &manifest.version)?;
+        std::fs::write(staging.join(script.file_name()), &text)?;
+        sums.push_str(&Digest::of_bytes(text.as_bytes()).sha256sum_line(script.file_name()));
+    }
     std::fs::write(staging.join(SHA256SUMS_FILE), sums)?;
     std::fs::write(staging.join(MANIFEST_FILE), manifest.to_json())?;
     verify::verify_dir(&staging).context("the fresh release failed verification")?;
@@ -160,6 +165,52 @@ pub fn run(opts: &DistOptions) -> Result<()> {
         secs(started.elapsed())
     );
     Ok(())
+}
+
+/// An installer script published with every release, pinned to that release's version.
+#[derive(Debug, Clone, Copy)]
+pub enum InstallScript {
+    /// `install.sh` for Linux and macOS.
+    Sh,
+    /// `install.ps1` for Windows.
+    Ps1,
+}
+
+impl InstallScript {
+    /// Both scripts.
+    pub const ALL: [InstallScript; 2] = [InstallScript::Sh, InstallScript::Ps1];
+
+    /// File name, in the repository root and in a release.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Self::Sh => "install.sh",
+            Self::Ps1 => "install.ps1",
+        }
+    }
+
+    /// The line that names the default version: `latest` in the repository, the release's version
+    /// in a release.
+    pub fn version_line(self, version: &str) -> String {
+        match self {
+            Self::Sh => format!("DEFAULT_VERSION=\"{version}\""),
+            Self::Ps1 => format!("$DefaultVersion = '{version}'"),
+        }
+    }
+
+    /// The repository's script with its default version set to `version`.
+    pub fn pinned(self, root: &Path, version: &semver::Version) -> Result<String> {
+        let path = root.join(self.file_name());
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let from = self.version_line("latest");
+        if text.matches(&from).count() != 1 {
+            bail!(
+                "{} must contain the line `{from}` exactly once",
+                self.file_name()
+            );
+        }
+        Ok(text.replace(&from, &self.version_line(&version.to_string())))
+    }
 }
 
 /// Post-processes one binary and packs it, reusing a cached archive when nothing changed.

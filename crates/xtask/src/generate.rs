@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use codex_installer::target::{Binary, TARGETS};
+use codex_installer::target::{Arch, Binary, Os, TARGETS};
 
 use crate::env::EnvVar;
 
@@ -40,17 +40,43 @@ fn outputs() -> Vec<(&'static str, Output)> {
                 codex_installer::settings::config_markdown(),
             ),
         ),
+        (
+            "install.sh",
+            Output::Region("install-sh", install_sh_facts()),
+        ),
+        (
+            "install.ps1",
+            Output::Region("targets", install_ps1_targets()),
+        ),
     ]
 }
 
-/// `current` with the named region replaced by `body`.
+/// `current` with the named region replaced by `body`. The markers are the lines containing
+/// `BEGIN GENERATED: <name>` and `END GENERATED: <name>`, in whatever comment syntax the file
+/// uses (`<!-- … -->` in Markdown, `# …` in shell and PowerShell).
 fn splice(rel: &str, current: &str, name: &str, body: &str) -> Result<String> {
-    let begin = format!("<!-- BEGIN GENERATED: {name} -->\n");
-    let end = format!("<!-- END GENERATED: {name} -->");
-    let (Some(b), Some(e)) = (current.find(&begin), current.find(&end)) else {
-        bail!("{rel} lacks the markers {begin:?} and {end:?}");
+    let marker = |kind: &str| {
+        let needle = format!("{kind} GENERATED: {name}");
+        current.match_indices(&needle).map(|(i, _)| i).find(|&i| {
+            current[i + needle.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| !(c.is_alphanumeric() || c == '-'))
+        })
     };
-    Ok(format!("{}{begin}{body}{}", &current[..b], &current[e..]))
+    let (Some(b), Some(e)) = (marker("BEGIN"), marker("END")) else {
+        bail!("{rel} lacks the marker lines `BEGIN GENERATED: {name}` and `END GENERATED: {name}`");
+    };
+    let body_start = current[b..].find('\n').map_or(current.len(), |n| b + n + 1);
+    let end_line = current[..e].rfind('\n').map_or(0, |n| n + 1);
+    if end_line < body_start {
+        bail!("{rel}: the END marker of {name} comes before its BEGIN marker");
+    }
+    Ok(format!(
+        "{}{body}{}",
+        &current[..body_start],
+        &current[end_line..]
+    ))
 }
 
 /// Writes (or with `check`, compares) every generated file.
@@ -114,6 +140,36 @@ checksum = "sha256"
 "#,
         targets = targets.join("\n")
     )
+}
+
+/// The facts install.sh needs from the Rust side: its targets and the default source.
+fn install_sh_facts() -> String {
+    let unix: Vec<&str> = TARGETS
+        .iter()
+        .filter(|t| t.os != Os::Windows)
+        .map(|t| t.triple)
+        .collect();
+    format!(
+        "SUPPORTED_TARGETS=\"{}\"\nDEFAULT_BASE_URL=\"{}\"\n",
+        unix.join(" "),
+        codex_installer::source::default_base_url()
+    )
+}
+
+/// install.ps1's map from Windows CPU names to targets.
+fn install_ps1_targets() -> String {
+    let entries: Vec<String> = TARGETS
+        .iter()
+        .filter(|t| t.os == Os::Windows)
+        .map(|t| {
+            let cpu = match t.arch {
+                Arch::X86_64 => "x64",
+                Arch::Aarch64 => "arm64",
+            };
+            format!("'{cpu}' = '{}'", t.triple)
+        })
+        .collect();
+    format!("$Targets = @{{ {} }}\n", entries.join("; "))
 }
 
 fn targets_md() -> String {

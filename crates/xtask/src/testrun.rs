@@ -10,7 +10,16 @@ use codex_installer::target::TARGETS;
 use crate::{dist, generate, tools};
 
 /// Commands the tests run, paired with the Debian package that provides each.
-const DEBIAN_TEST_TOOLS: &[(&str, &str)] = &[("qemu-aarch64-static", "qemu-user-static")];
+const DEBIAN_TEST_TOOLS: &[(&str, &str)] = &[
+    ("qemu-aarch64-static", "qemu-user-static"),
+    ("dash", "dash"),
+    ("zsh", "zsh"),
+    ("busybox", "busybox"),
+    ("wget", "wget"),
+    ("curl", "curl"),
+    ("shellcheck", "shellcheck"),
+    ("setpriv", "util-linux"),
+];
 
 /// Runs every check in order.
 pub fn run() -> Result<()> {

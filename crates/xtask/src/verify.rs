@@ -40,12 +40,29 @@ pub fn verify_dir(dir: &Path) -> Result<Manifest> {
         manifest.artifacts.len() == manifest.targets().len() * Binary::ALL.len(),
         "manifest lists duplicate artifacts"
     );
+    let scripts = crate::dist::InstallScript::ALL;
     ensure!(
-        sums.len() == manifest.artifacts.len(),
-        "{SHA256SUMS_FILE} has {} lines for {} archives",
+        sums.len() == manifest.artifacts.len() + scripts.len(),
+        "{SHA256SUMS_FILE} has {} lines for {} archives and {} install scripts",
         sums.len(),
-        manifest.artifacts.len()
+        manifest.artifacts.len(),
+        scripts.len()
     );
+    for script in scripts {
+        let name = script.file_name();
+        let text = std::fs::read(dir.join(name)).with_context(|| format!("cannot read {name}"))?;
+        ensure!(
+            sums.contains(&(Digest::of_bytes(&text), name.to_owned())),
+            "{SHA256SUMS_FILE} has no matching line for {name}"
+        );
+        let pinned = script.version_line(&manifest.version.to_string());
+        ensure!(
+            String::from_utf8_lossy(&text).contains(&pinned),
+            "{name} is not pinned to release {} (`{pinned}` missing)",
+            manifest.version
+        );
+        expected_files.insert(name.to_owned());
+    }
 
     for a in &manifest.artifacts {
         let target = Target::from_triple(&a.target)?;

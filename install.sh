@@ -1,0 +1,507 @@
+#!/bin/sh
+# Install codex and codex-exec-server: curl -fsSL <release>/install.sh | sh
+#
+# Downloads the release archives for this machine, verifies their SHA-256 before extracting
+# anything, and installs them in the standalone layout that `codex update` manages:
+#   $CODEX_HOME/packages/standalone/releases/<version>-<target>/{codex,codex-exec-server}
+#   $CODEX_HOME/packages/standalone/current -> releases/<version>-<target>
+#   <install dir>/codex -> $CODEX_HOME/packages/standalone/current/codex   (same for exec-server)
+# A failure at any step leaves the previous install as it was. POSIX sh; tested under dash, bash,
+# zsh and busybox sh, with curl or wget, and sha256sum, shasum or openssl.
+set -u
+# zsh runs this as sh (word splitting, no NOMATCH errors) when invoked as `zsh install.sh`.
+if [ -n "${ZSH_VERSION:-}" ]; then emulate sh; fi
+
+# BEGIN GENERATED: install-sh (cargo xtask generate, from crates/installer)
+SUPPORTED_TARGETS="x86_64-unknown-linux-musl aarch64-unknown-linux-musl x86_64-apple-darwin aarch64-apple-darwin"
+DEFAULT_BASE_URL="https://github.com/openai/codex/releases"
+# END GENERATED: install-sh
+# The copy published with each release names that release here; the repository's copy installs
+# the newest one.
+DEFAULT_VERSION="latest"
+
+usage() {
+    cat <<EOF
+Install codex and codex-exec-server.
+
+Usage: install.sh [options]
+
+Options:
+  --version VERSION    Version to install, e.g. 1.2.3, v1.2.3 or rust-v1.2.3 [env: CODEX_VERSION]
+                       (default: $DEFAULT_VERSION)
+  --install-dir DIR    Where the codex commands go [env: CODEX_INSTALL_DIR] (default: ~/.local/bin)
+  --base-url URL       Release source with GitHub's layout [env: CODEX_RELEASE_BASE_URL]
+                       (default: $DEFAULT_BASE_URL)
+  --no-modify-path     Do not add the install dir to PATH; print the line to add instead
+  --yes, -y            Do not ask before installing (the default when stdin is not a terminal)
+  --quiet, -q          Print only errors
+  --verbose, -v        Print each step
+  --help, -h           Show this help
+
+Environment: CODEX_HOME (default ~/.codex) holds the releases; GITHUB_TOKEN is sent to the GitHub
+API if it has to be asked which release is the newest.
+EOF
+}
+
+QUIET=0
+VERBOSE=0
+say() { [ "$QUIET" = 1 ] || printf '%s\n' "$*"; }
+detail() { [ "$VERBOSE" = 1 ] && printf '  %s\n' "$*" >&2; return 0; }
+die() {
+    printf 'error: %s\n' "$*" >&2
+    exit 1
+}
+
+need() {
+    command -v "$1" >/dev/null 2>&1 || die "this installer needs '$1'; install it and run again"
+}
+
+main() {
+    version=${CODEX_VERSION:-$DEFAULT_VERSION}
+    install_dir=${CODEX_INSTALL_DIR:-}
+    base_url=${CODEX_RELEASE_BASE_URL:-}
+    explicit_mirror=0
+    [ -n "$base_url" ] && explicit_mirror=1
+    modify_path=1
+    assume_yes=0
+    [ -t 0 ] || assume_yes=1
+
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --version) [ $# -ge 2 ] || die "--version needs a value"; version=$2; shift ;;
+            --version=*) version=${1#*=} ;;
+            --install-dir) [ $# -ge 2 ] || die "--install-dir needs a value"; install_dir=$2; shift ;;
+            --install-dir=*) install_dir=${1#*=} ;;
+            --base-url) [ $# -ge 2 ] || die "--base-url needs a value"; base_url=$2; explicit_mirror=1; shift ;;
+            --base-url=*) base_url=${1#*=}; explicit_mirror=1 ;;
+            --no-modify-path) modify_path=0 ;;
+            -y | --yes) assume_yes=1 ;;
+            -q | --quiet) QUIET=1 ;;
+            -v | --verbose) VERBOSE=1 ;;
+            -h | --help) usage; exit 0 ;;
+            *) die "unknown option '$1'; see --help" ;;
+        esac
+        shift
+    done
+
+    for cmd in uname mkdir rm mv ln tar chmod sed grep cat; do need "$cmd"; done
+    [ -n "${HOME:-}" ] || die "HOME is not set"
+    base_url=${base_url:-$DEFAULT_BASE_URL}
+    base_url=${base_url%/}
+    check_url_scheme "$base_url"
+    pick_downloader
+    pick_checksum_tool
+    target=$(detect_target) || exit 1
+
+    codex_home=${CODEX_HOME:-$HOME/.codex}
+    root=$codex_home/packages/standalone
+    bin_dir=${install_dir:-$HOME/.local/bin}
+    case $bin_dir in /*) ;; *) bin_dir=$(pwd)/$bin_dir ;; esac
+    case $codex_home in /*) ;; *) codex_home=$(pwd)/$codex_home; root=$codex_home/packages/standalone ;; esac
+
+    # Writable locations first: nothing is downloaded for an install that cannot happen.
+    check_writable "$root"
+    check_writable "$bin_dir"
+
+    version=$(normalize_version "$version")
+    if [ "$version" = latest ]; then
+        manifest_url=$base_url/latest/download/manifest.json
+    else
+        manifest_url=$base_url/download/v$version/manifest.json
+    fi
+
+    if [ "$assume_yes" != 1 ]; then
+        printf 'Install codex %s for %s into %s? [Y/n] ' "$version" "$target" "$bin_dir"
+        read -r answer || answer=n
+        case $answer in '' | y | Y | yes | YES) ;; *) say "cancelled"; exit 1 ;; esac
+    fi
+
+    take_lock
+    staging=$root/.staging/sh.$$
+    mkdir -p "$staging" || die "cannot create $staging"
+    trap cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+
+    detail "fetching $manifest_url"
+    fetch "$manifest_url" "$staging/manifest.json"
+    fetched=$?
+    if [ "$fetched" = 22 ] && [ "$version" = latest ] && repo=$(github_repo); then
+        # The newest release has no manifest at latest/download: ask the API for its tag.
+        api=${CODEX_GITHUB_API_URL:-https://api.github.com}
+        api=${api%/}/repos/$repo/releases/latest
+        detail "asking $api"
+        fetch "$api" "$staging/latest.json" auth || fetch_failed "$api" "the latest release"
+        latest_tag=$(sed -n 's/.*"tag_name": *"\([^"]*\)".*/\1/p' "$staging/latest.json" | head -n 1)
+        [ -n "$latest_tag" ] || die "$api did not name the latest release"
+        manifest_url=$base_url/download/$latest_tag/manifest.json
+        fetch "$manifest_url" "$staging/manifest.json"
+        fetched=$?
+    fi
+    (exit "$fetched") || fetch_failed "$manifest_url" "release $version"
+    found=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$staging/manifest.json")
+    tag=$(sed -n 's/^  "tag": "\(.*\)",$/\1/p' "$staging/manifest.json")
+    { [ -n "$found" ] && [ -n "$tag" ]; } || die "$manifest_url is not a codex release manifest"
+    if [ "$version" != latest ] && [ "$found" != "$version" ]; then
+        die "$manifest_url describes $found, not $version"
+    fi
+    version=$found
+    release=$version-$target
+
+    if [ "$(current_release)" = "$release" ] && [ -x "$root/releases/$release/codex" ] &&
+        [ -x "$root/releases/$release/codex-exec-server" ]; then
+        link_bins
+        say "codex $version is already installed in $bin_dir; nothing to do"
+        path_advice
+        return 0
+    fi
+
+    unpacked=$staging/$release
+    mkdir -p "$unpacked" || die "cannot create $unpacked"
+    for binary in codex codex-exec-server; do
+        install_binary "$binary"
+    done
+    for binary in codex codex-exec-server; do
+        out=$("$unpacked/$binary" --version 2>&1) ||
+            die "the downloaded $binary does not run on this machine ($out); nothing was changed"
+        case $out in
+            *" $version "*) ;;
+            *) die "the downloaded $binary reports '$out', expected version $version; nothing was changed" ;;
+        esac
+    done
+
+    previous=$(current_release)
+    [ "$previous" = "$release" ] && previous=""
+    [ -n "$previous" ] && [ ! -x "$root/releases/$previous/codex" ] && previous=""
+    mkdir -p "$root/releases" || die "cannot create $root/releases"
+    rm -rf "$root/releases/$release"
+    mv "$unpacked" "$root/releases/$release" || die "cannot move the release into $root/releases"
+    ln -s "releases/$release" "$root/.current.$$" || die "cannot create a link in $root"
+    replace "$root/.current.$$" "$root/current" || die "cannot switch $root/current"
+    link_bins
+    write_receipt
+    prune
+    new=$("$bin_dir/codex" --version 2>&1) || die "codex does not run after installing: $new"
+    say "installed $new"
+    say "  commands: $bin_dir/codex, $bin_dir/codex-exec-server"
+    [ -n "$previous" ] && say "  previous release kept: $previous (codex update --rollback)"
+    path_advice
+}
+
+cleanup() {
+    [ -n "${staging:-}" ] && rm -rf "$staging"
+    [ "${lock_taken:-0}" = 1 ] && rm -rf "$root/.lock"
+    return 0
+}
+
+# Plain http is allowed for loopback, or for a mirror the user named; https everywhere else.
+check_url_scheme() {
+    case $1 in
+        https://*) ;;
+        http://127.* | http://localhost[:/]* | http://localhost | http://\[::1\]*) ;;
+        http://*)
+            [ "$explicit_mirror" = 1 ] ||
+                die "refusing plain http for $1; use https, or name the mirror with --base-url"
+            ;;
+        *) die "release source '$1' is not an http(s) URL" ;;
+    esac
+}
+
+pick_downloader() {
+    curl_retry_all=0
+    if command -v curl >/dev/null 2>&1; then
+        downloader=curl
+        # Retrying a broken-off body needs --retry-all-errors (curl 7.71 and later).
+        if curl --help all 2>/dev/null | grep -q retry-all-errors; then curl_retry_all=1; fi
+    elif command -v wget >/dev/null 2>&1; then
+        downloader=wget
+        # busybox wget lacks GNU wget's TLS options; it still verifies certificates.
+        if wget --help 2>&1 | grep -q BusyBox; then downloader=busybox-wget; fi
+    else
+        die "this installer needs curl or wget; install one and run again"
+    fi
+    detail "downloading with $downloader"
+}
+
+# fetch URL FILE [auth]: downloads URL to FILE, retrying transient failures. Returns 22 for an
+# HTTP 404 and 23 for a rate limit. With "auth", GITHUB_TOKEN goes along (GitHub API only).
+fetch() {
+    f_url=$1
+    f_file=$2
+    f_auth=${3:-}
+    [ -n "${GITHUB_TOKEN:-}" ] || f_auth=""
+    case $downloader in
+        curl)
+            set -- -sSL --retry 3 --retry-delay 1 -w '%{http_code}' -o "$f_file"
+            if [ "$curl_retry_all" = 1 ]; then set -- "$@" --retry-all-errors; fi
+            case $f_url in https://*) set -- "$@" --proto '=https' --tlsv1.2 ;; esac
+            if [ -n "$f_auth" ]; then set -- "$@" -H "Authorization: Bearer $GITHUB_TOKEN"; fi
+            # curl's own messages go to the verbose log; the caller prints one clear line.
+            f_code=$(curl "$@" "$f_url" 2>"$f_file.err") || {
+                detail "$(cat "$f_file.err")"
+                rm -f "$f_file.err"
+                return 1
+            }
+            rm -f "$f_file.err"
+            case $f_code in
+                2??) return 0 ;;
+                404) return 22 ;;
+                403 | 429) if rate_limited "$f_file"; then return 23; fi; return 1 ;;
+                *) return 1 ;;
+            esac
+            ;;
+        wget | busybox-wget)
+            set -- -O "$f_file"
+            if [ "$downloader" = wget ]; then
+                set -- "$@" --tries=3 --retry-connrefused
+                case $f_url in https://*) set -- "$@" --https-only --secure-protocol=TLSv1_2 ;; esac
+            fi
+            if [ -n "$f_auth" ]; then set -- "$@" --header "Authorization: Bearer $GITHUB_TOKEN"; fi
+            wget "$@" "$f_url" 2>"$f_file.err"
+            f_status=$?
+            if [ "$f_status" != 0 ]; then
+                if grep -q '404' "$f_file.err"; then f_status=22; fi
+                if grep -q '403\|429' "$f_file.err" && rate_limited "$f_file"; then f_status=23; fi
+                detail "$(cat "$f_file.err")"
+            fi
+            rm -f "$f_file.err"
+            return "$f_status"
+            ;;
+    esac
+}
+
+# owner/repo of a GitHub releases base URL (or any .../owner/repo/releases base when
+# CODEX_GITHUB_API_URL names a GitHub Enterprise or test API); fails otherwise.
+github_repo() {
+    case $base_url in
+        https://github.com/*/*/releases) ;;
+        */*/releases) [ -n "${CODEX_GITHUB_API_URL:-}" ] || return 1 ;;
+        *) return 1 ;;
+    esac
+    printf '%s\n' "$base_url" | sed 's|.*/\([^/]*\)/\([^/]*\)/releases$|\1/\2|'
+}
+
+rate_limited() {
+    grep -q 'rate limit' "$1" 2>/dev/null
+}
+
+# fetch_failed URL WHAT: turns fetch's status ($?) into one clear line.
+fetch_failed() {
+    failed_with=$?
+    case $failed_with in
+        22) die "$2 was not found at $base_url ($1 answered 404); check the version" ;;
+        23) die "GitHub rate limit reached for $1; set GITHUB_TOKEN and try again" ;;
+        *) die "cannot download $1; check the network, or the proxy in HTTPS_PROXY" ;;
+    esac
+}
+
+pick_checksum_tool() {
+    if command -v sha256sum >/dev/null 2>&1; then
+        checksum=sha256sum
+    elif command -v shasum >/dev/null 2>&1; then
+        checksum=shasum
+    elif command -v openssl >/dev/null 2>&1; then
+        checksum="openssl"
+    else
+        die "no SHA-256 tool found (sha256sum, shasum or openssl); install one: the download is never installed unverified"
+    fi
+    detail "verifying with $checksum"
+}
+
+sha256_of() {
+    case $checksum in
+        sha256sum) sha256sum "$1" ;;
+        shasum) shasum -a 256 "$1" ;;
+        openssl) openssl dgst -sha256 -r "$1" ;;
+    esac | sed 's/ .*//'
+}
+
+detect_target() {
+    os=$(uname -s)
+    cpu=$(uname -m)
+    case $os in
+        Linux) os=unknown-linux-musl ;;
+        Darwin)
+            os=apple-darwin
+            # An x86_64 shell under Rosetta 2 still gets the native arm64 build.
+            if [ "$cpu" = x86_64 ] && [ "$(sysctl -n sysctl.proc_translated 2>/dev/null)" = 1 ]; then
+                cpu=arm64
+            fi
+            ;;
+        *)
+            printf 'error: no codex release for %s %s; releases exist for: %s\n' "$os" "$cpu" "$SUPPORTED_TARGETS" >&2
+            return 1
+            ;;
+    esac
+    case $cpu in
+        x86_64 | amd64) cpu=x86_64 ;;
+        aarch64 | arm64) cpu=aarch64 ;;
+        # A 32-bit userland on a 64-bit ARM kernel reports armv8l: the static arm64 build runs.
+        armv8l) cpu=aarch64 ;;
+        *)
+            printf 'error: no codex release for %s %s; releases exist for: %s\n' "$os" "$cpu" "$SUPPORTED_TARGETS" >&2
+            return 1
+            ;;
+    esac
+    t=$cpu-$os
+    case " $SUPPORTED_TARGETS " in
+        *" $t "*) printf '%s\n' "$t" ;;
+        *)
+            printf 'error: no codex release for %s; releases exist for: %s\n' "$t" "$SUPPORTED_TARGETS" >&2
+            return 1
+            ;;
+    esac
+}
+
+normalize_version() {
+    v=${1#rust-v}
+    v=${v#v}
+    case $v in
+        latest) ;;
+        [0-9]*.[0-9]*.[0-9]*) ;;
+        *) die "version '$1' is not a release version like 1.2.3" ;;
+    esac
+    printf '%s\n' "$v"
+}
+
+check_writable() {
+    probe=$1/.codex-write-test.$$
+    { mkdir -p "$1" 2>/dev/null && : 2>/dev/null >"$probe" && rm -f "$probe"; } ||
+        die "cannot install into $1: not writable; fix its permissions or choose another --install-dir / CODEX_HOME"
+}
+
+take_lock() {
+    tries=0
+    while ! mkdir "$root/.lock" 2>/dev/null; do
+        pid=$(cat "$root/.lock/pid" 2>/dev/null || true)
+        if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+            die "another codex install or update is running (pid $pid); wait for it to finish and try again"
+        fi
+        tries=$((tries + 1))
+        [ "$tries" -le 3 ] || die "cannot take the install lock $root/.lock; remove it if no install is running"
+        # The owner is gone: take the lock over.
+        rm -rf "$root/.lock"
+    done
+    lock_taken=1
+    echo "$$" >"$root/.lock/pid"
+}
+
+current_release() {
+    link=$(readlink "$root/current" 2>/dev/null) || return 0
+    printf '%s\n' "${link##*/}"
+}
+
+# install_binary NAME: download, verify, extract and check one archive into $unpacked.
+install_binary() {
+    archive=$1-$target.tar.gz
+    entry=$1-$target
+    url=$base_url/download/$tag/$archive
+    detail "downloading $url"
+    fetch "$url" "$staging/$archive" || fetch_failed "$url" "$archive"
+    fetch "$url.sha256" "$staging/$archive.sha256" || fetch_failed "$url.sha256" "$archive.sha256"
+    expected=$(sed -n '1s/^\([0-9a-fA-F]\{64\}\) .*/\1/p' "$staging/$archive.sha256")
+    [ -n "$expected" ] || die "$url.sha256 holds no SHA-256"
+    actual=$(sha256_of "$staging/$archive")
+    [ "$actual" = "$expected" ] ||
+        die "checksum mismatch for $archive: expected sha256 $expected, got $actual; nothing was changed"
+    detail "$archive: sha256 $actual verified"
+
+    # Exactly one regular file with the expected name: no paths, links or other entries.
+    listing=$(tar -tvzf "$staging/$archive") || die "$archive is not a valid .tar.gz"
+    names=$(tar -tzf "$staging/$archive")
+    [ "$names" = "$entry" ] ||
+        die "$archive must hold exactly one entry named $entry, found: $(printf '%s' "$names" | tr '\n' ' ')"
+    case $listing in
+        -*) ;;
+        *) die "$archive: $entry is not a regular file; refusing to extract" ;;
+    esac
+    { mkdir -p "$staging/x.$1" && (cd "$staging/x.$1" && tar -xzf "../$archive" "$entry"); } ||
+        die "cannot extract $archive"
+    { mv "$staging/x.$1/$entry" "$unpacked/$1" && chmod 755 "$unpacked/$1"; } ||
+        die "cannot stage $1"
+}
+
+# replace NEW DEST: renames NEW over DEST without following DEST if it links to a folder.
+replace() {
+    mv -T "$1" "$2" 2>/dev/null || mv -h "$1" "$2" 2>/dev/null || { rm -f "$2" && mv "$1" "$2"; }
+}
+
+link_bins() {
+    mkdir -p "$bin_dir" || die "cannot create $bin_dir"
+    for b in codex codex-exec-server; do
+        if [ "$(readlink "$bin_dir/$b" 2>/dev/null)" != "$root/current/$b" ]; then
+            { ln -s "$root/current/$b" "$bin_dir/.$b.$$" && replace "$bin_dir/.$b.$$" "$bin_dir/$b"; } ||
+                die "cannot create $bin_dir/$b"
+        fi
+    done
+}
+
+json_string() {
+    printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"
+}
+
+write_receipt() {
+    if [ -n "$previous" ]; then prev=$(json_string "$previous"); else prev=null; fi
+    {
+        printf '{\n'
+        printf '  "schema": 1,\n'
+        printf '  "method": "standalone",\n'
+        printf '  "version": %s,\n' "$(json_string "$version")"
+        printf '  "target": %s,\n' "$(json_string "$target")"
+        printf '  "release": %s,\n' "$(json_string "$release")"
+        printf '  "previous": %s,\n' "$prev"
+        printf '  "source": %s,\n' "$(json_string "$base_url")"
+        printf '  "bin_dir": %s,\n' "$(json_string "$bin_dir")"
+        printf '  "installed_by": "install.sh",\n'
+        printf '  "installed_at": %s\n' "$(date +%s)"
+        printf '}\n'
+    } >"$root/.receipt.$$" || die "cannot write $root/.receipt.$$"
+    mv -f "$root/.receipt.$$" "$root/receipt.json" || die "cannot write $root/receipt.json"
+}
+
+# Keeps the current and the previous release, removes older ones.
+prune() {
+    for dir in "$root"/releases/*; do
+        [ -d "$dir" ] || continue
+        name=${dir##*/}
+        [ "$name" = "$release" ] || [ "$name" = "$previous" ] || rm -rf "$dir"
+    done
+}
+
+path_advice() {
+    case ":${PATH:-}:" in
+        *":$bin_dir:"*) return 0 ;;
+    esac
+    line="export PATH=\"$bin_dir:\$PATH\""
+    if [ "$modify_path" != 1 ]; then
+        say "$bin_dir is not on PATH; add this line to your shell's startup file:"
+        say "  $line"
+        return 0
+    fi
+    shell_name=${SHELL:-sh}
+    shell_name=${shell_name##*/}
+    case $shell_name in
+        zsh) rc=${ZDOTDIR:-$HOME}/.zshrc ;;
+        bash)
+            if [ "$(uname -s)" = Darwin ]; then rc=$HOME/.bash_profile; else rc=$HOME/.bashrc; fi
+            ;;
+        fish)
+            rc=$HOME/.config/fish/conf.d/codex.fish
+            line="fish_add_path \"$bin_dir\""
+            ;;
+        *) rc=$HOME/.profile ;;
+    esac
+    if grep -q '^# >>> codex installer >>>$' "$rc" 2>/dev/null; then
+        say "$bin_dir is added to PATH in $rc; open a new shell to use codex"
+        return 0
+    fi
+    mkdir -p "$(dirname "$rc")" || die "cannot create $(dirname "$rc")"
+    {
+        printf '\n# >>> codex installer >>>\n'
+        printf '%s\n' "$line"
+        printf '# <<< codex installer <<<\n'
+    } >>"$rc" || die "cannot write $rc"
+    say "added $bin_dir to PATH in $rc; open a new shell, or run: $line"
+}
+
+main "$@"
