@@ -84,7 +84,7 @@ main() {
         shift
     done
 
-    for cmd in uname mkdir rm mv ln tar chmod sed grep cat; do need "$cmd"; done
+    for cmd in uname mkdir rm mv ln tar chmod sed grep cat sleep readlink; do need "$cmd"; done
     [ -n "${HOME:-}" ] || die "HOME is not set"
     base_url=${base_url:-$DEFAULT_BASE_URL}
     base_url=${base_url%/}
@@ -100,6 +100,7 @@ main() {
     case $codex_home in /*) ;; *) codex_home=$(pwd)/$codex_home; root=$codex_home/packages/standalone ;; esac
 
     # Writable locations first: nothing is downloaded for an install that cannot happen.
+    mkdir -p "$root" "$bin_dir" 2>/dev/null
     check_writable "$root"
     check_writable "$bin_dir"
 
@@ -139,8 +140,15 @@ main() {
         fetched=$?
     fi
     (exit "$fetched") || fetch_failed "$manifest_url" "release $version"
-    found=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$staging/manifest.json")
-    tag=$(sed -n 's/^  "tag": "\(.*\)",$/\1/p' "$staging/manifest.json")
+    found=""
+    tag=""
+    # The manifest's top level is one key per line, two spaces in (its writer guarantees it).
+    while IFS= read -r line; do
+        case $line in
+            '  "version": "'*) found=${line#*: \"}; found=${found%\",} ;;
+            '  "tag": "'*) tag=${line#*: \"}; tag=${tag%\",} ;;
+        esac
+    done <"$staging/manifest.json"
     { [ -n "$found" ] && [ -n "$tag" ]; } || die "$manifest_url is not a codex release manifest"
     if [ "$version" != latest ] && [ "$found" != "$version" ]; then
         die "$manifest_url describes $found, not $version"
@@ -148,7 +156,8 @@ main() {
     version=$found
     release=$version-$target
 
-    if [ "$(current_release)" = "$release" ] && [ -x "$root/releases/$release/codex" ] &&
+    current=$(current_release)
+    if [ "$current" = "$release" ] && [ -x "$root/releases/$release/codex" ] &&
         [ -x "$root/releases/$release/codex-exec-server" ]; then
         link_bins
         say "codex $version is already installed in $bin_dir; nothing to do"
@@ -156,8 +165,18 @@ main() {
         return 0
     fi
 
+    # Both archives and their digests in one go (one connection with curl).
+    set --
+    for binary in codex codex-exec-server; do
+        archive=$binary-$target.tar.gz
+        set -- "$@" "$base_url/download/$tag/$archive" "$staging/$archive"
+        set -- "$@" "$base_url/download/$tag/$archive.sha256" "$staging/$archive.sha256"
+    done
+    fetch_files "$@" || fetch_failed "$failed_url" "${failed_url##*/} of release $version"
+
     unpacked=$staging/$release
-    mkdir -p "$unpacked" || die "cannot create $unpacked"
+    mkdir "$unpacked" "$staging/x.codex" "$staging/x.codex-exec-server" ||
+        die "cannot create folders in $staging"
     for binary in codex codex-exec-server; do
         install_binary "$binary"
     done
@@ -168,9 +187,10 @@ main() {
             *" $version "*) ;;
             *) die "the downloaded $binary reports '$out', expected version $version; nothing was changed" ;;
         esac
+        [ "$binary" = codex ] && installed_version=$out
     done
 
-    previous=$(current_release)
+    previous=$current
     [ "$previous" = "$release" ] && previous=""
     [ -n "$previous" ] && [ ! -x "$root/releases/$previous/codex" ] && previous=""
     mkdir -p "$root/releases" || die "cannot create $root/releases"
@@ -181,8 +201,8 @@ main() {
     link_bins
     write_receipt
     prune
-    new=$("$bin_dir/codex" --version 2>&1) || die "codex does not run after installing: $new"
-    say "installed $new"
+    [ -x "$bin_dir/codex" ] || die "$bin_dir/codex is missing after installing"
+    say "installed $installed_version"
     say "  commands: $bin_dir/codex, $bin_dir/codex-exec-server"
     [ -n "$previous" ] && say "  previous release kept: $previous (codex update --rollback)"
     path_advice
@@ -208,11 +228,8 @@ check_url_scheme() {
 }
 
 pick_downloader() {
-    curl_retry_all=0
     if command -v curl >/dev/null 2>&1; then
         downloader=curl
-        # Retrying a broken-off body needs --retry-all-errors (curl 7.71 and later).
-        if curl --help all 2>/dev/null | grep -q retry-all-errors; then curl_retry_all=1; fi
     elif command -v wget >/dev/null 2>&1; then
         downloader=wget
         # busybox wget lacks GNU wget's TLS options; it still verifies certificates.
@@ -223,51 +240,117 @@ pick_downloader() {
     detail "downloading with $downloader"
 }
 
-# fetch URL FILE [auth]: downloads URL to FILE, retrying transient failures. Returns 22 for an
-# HTTP 404 and 23 for a rate limit. With "auth", GITHUB_TOKEN goes along (GitHub API only).
+# fetch URL FILE [auth]: downloads URL to FILE. Returns 22 for an HTTP 404 and 23 for a rate
+# limit. With "auth", GITHUB_TOKEN goes along (GitHub API only).
 fetch() {
-    f_url=$1
-    f_file=$2
-    f_auth=${3:-}
-    [ -n "${GITHUB_TOKEN:-}" ] || f_auth=""
+    if [ "${3:-}" = auth ] && [ -n "${GITHUB_TOKEN:-}" ]; then
+        fetch_auth=1
+    else
+        fetch_auth=""
+    fi
+    fetch_files "$1" "$2"
+    fetch_status=$?
+    fetch_auth=""
+    return "$fetch_status"
+}
+
+# fetch_files URL FILE [URL FILE]...: downloads each URL to its FILE, with one curl process for
+# all of them (one connection) or one wget each. Retries transient failures; on failure sets
+# $failed_url and returns 22 for a 404, 23 for a rate limit, 1 otherwise.
+fetch_files() {
+    failed_url=$1
+    tries=0
+    while :; do
+        tries=$((tries + 1))
+        fetch_once "$@"
+        fetch_status=$?
+        case $fetch_status in
+            0 | 22 | 23) return "$fetch_status" ;;
+        esac
+        [ "$tries" -lt 3 ] || return 1
+        detail "download failed; trying again"
+        sleep 1
+    done
+}
+
+fetch_once() {
     case $downloader in
         curl)
-            set -- -sSL --retry 3 --retry-delay 1 -w '%{http_code}' -o "$f_file"
-            if [ "$curl_retry_all" = 1 ]; then set -- "$@" --retry-all-errors; fi
-            case $f_url in https://*) set -- "$@" --proto '=https' --tlsv1.2 ;; esac
-            if [ -n "$f_auth" ]; then set -- "$@" -H "Authorization: Bearer $GITHUB_TOKEN"; fi
+            # Turn the URL FILE pairs into "-o FILE URL" for one curl call (the pairs rotate
+            # from the front of the argument list to its end).
+            fetch_pairs=$(($# / 2))
+            fetch_secure=1
+            while [ "$fetch_pairs" -gt 0 ]; do
+                case $1 in http://*) fetch_secure=0 ;; esac
+                fetch_u=$1
+                fetch_f=$2
+                shift 2
+                set -- "$@" -o "$fetch_f" "$fetch_u"
+                fetch_pairs=$((fetch_pairs - 1))
+            done
+            if [ "$fetch_secure" = 1 ]; then set -- --proto '=https' --tlsv1.2 "$@"; fi
+            if [ -n "${fetch_auth:-}" ]; then set -- -H "Authorization: Bearer $GITHUB_TOKEN" "$@"; fi
+            fetch_errlog=/dev/null
+            [ "$VERBOSE" = 1 ] && fetch_errlog=$staging/curl.err
             # curl's own messages go to the verbose log; the caller prints one clear line.
-            f_code=$(curl "$@" "$f_url" 2>"$f_file.err") || {
-                detail "$(cat "$f_file.err")"
-                rm -f "$f_file.err"
-                return 1
-            }
-            rm -f "$f_file.err"
-            case $f_code in
-                2??) return 0 ;;
-                404) return 22 ;;
-                403 | 429) if rate_limited "$f_file"; then return 23; fi; return 1 ;;
-                *) return 1 ;;
-            esac
+            fetch_out=$(curl -sSL -w '%{http_code} %{url_effective}\n' "$@" 2>"$fetch_errlog")
+            fetch_curl=$?
+            fetch_result=0
+            fetch_ifs=$IFS
+            IFS='
+'
+            for fetch_line in $fetch_out; do
+                case ${fetch_line%% *} in
+                    2??) continue ;;
+                    404) fetch_result=22 ;;
+                    403 | 429) fetch_result=23 ;;
+                    *) fetch_result=1 ;;
+                esac
+                failed_url=${fetch_line#* }
+                break
+            done
+            IFS=$fetch_ifs
+            if [ "$fetch_result" = 0 ] && [ "$fetch_curl" != 0 ]; then
+                [ "$VERBOSE" = 1 ] && detail "$(cat "$fetch_errlog")"
+                fetch_result=1
+            fi
+            return "$fetch_result"
             ;;
         wget | busybox-wget)
-            set -- -O "$f_file"
-            if [ "$downloader" = wget ]; then
-                set -- "$@" --tries=3 --retry-connrefused
-                case $f_url in https://*) set -- "$@" --https-only --secure-protocol=TLSv1_2 ;; esac
-            fi
-            if [ -n "$f_auth" ]; then set -- "$@" --header "Authorization: Bearer $GITHUB_TOKEN"; fi
-            wget "$@" "$f_url" 2>"$f_file.err"
-            f_status=$?
-            if [ "$f_status" != 0 ]; then
-                if grep -q '404' "$f_file.err"; then f_status=22; fi
-                if grep -q '403\|429' "$f_file.err" && rate_limited "$f_file"; then f_status=23; fi
-                detail "$(cat "$f_file.err")"
-            fi
-            rm -f "$f_file.err"
-            return "$f_status"
+            while [ $# -ge 2 ]; do
+                failed_url=$1
+                wget_one "$1" "$2" || return $?
+                shift 2
+            done
+            return 0
             ;;
     esac
+}
+
+# wget_one URL FILE: one download with wget (GNU or busybox); same return codes as fetch.
+wget_one() {
+    w_url=$1
+    w_file=$2
+    set -- -O "$w_file"
+    if [ "$downloader" = wget ]; then
+        set -- "$@" --tries=1
+        case $w_url in https://*) set -- "$@" --https-only --secure-protocol=TLSv1_2 ;; esac
+    fi
+    if [ -n "${fetch_auth:-}" ]; then set -- "$@" --header "Authorization: Bearer $GITHUB_TOKEN"; fi
+    wget "$@" "$w_url" 2>"$w_file.err"
+    w_status=$?
+    if [ "$w_status" != 0 ]; then
+        if grep -q ' 404' "$w_file.err"; then
+            w_status=22
+        elif grep -q ' 403\| 429' "$w_file.err"; then
+            w_status=23
+        else
+            w_status=1
+        fi
+        detail "$(cat "$w_file.err")"
+    fi
+    rm -f "$w_file.err"
+    return "$w_status"
 }
 
 # owner/repo of a GitHub releases base URL (or any .../owner/repo/releases base when
@@ -281,16 +364,13 @@ github_repo() {
     printf '%s\n' "$base_url" | sed 's|.*/\([^/]*\)/\([^/]*\)/releases$|\1/\2|'
 }
 
-rate_limited() {
-    grep -q 'rate limit' "$1" 2>/dev/null
-}
 
 # fetch_failed URL WHAT: turns fetch's status ($?) into one clear line.
 fetch_failed() {
     failed_with=$?
     case $failed_with in
         22) die "$2 was not found at $base_url ($1 answered 404); check the version" ;;
-        23) die "GitHub rate limit reached for $1; set GITHUB_TOKEN and try again" ;;
+        23) die "the server refused $1 (HTTP 403/429: rate limited); for GitHub, set GITHUB_TOKEN and try again" ;;
         *) die "cannot download $1; check the network, or the proxy in HTTPS_PROXY" ;;
     esac
 }
@@ -310,15 +390,18 @@ pick_checksum_tool() {
 
 sha256_of() {
     case $checksum in
-        sha256sum) sha256sum "$1" ;;
-        shasum) shasum -a 256 "$1" ;;
-        openssl) openssl dgst -sha256 -r "$1" ;;
-    esac | sed 's/ .*//'
+        sha256sum) digest=$(sha256sum "$1") ;;
+        shasum) digest=$(shasum -a 256 "$1") ;;
+        openssl) digest=$(openssl dgst -sha256 -r "$1") ;;
+    esac || return 1
+    printf '%s\n' "${digest%% *}"
 }
 
 detect_target() {
-    os=$(uname -s)
-    cpu=$(uname -m)
+    # One uname call: "<kernel> <machine>".
+    os=$(uname -sm) || return 1
+    cpu=${os##* }
+    os=${os%% *}
     case $os in
         Linux) os=unknown-linux-musl ;;
         Darwin)
@@ -364,9 +447,9 @@ normalize_version() {
     printf '%s\n' "$v"
 }
 
+# check_writable DIR: DIR exists (made by the caller's mkdir -p) and accepts new files.
 check_writable() {
-    probe=$1/.codex-write-test.$$
-    { mkdir -p "$1" 2>/dev/null && : 2>/dev/null >"$probe" && rm -f "$probe"; } ||
+    { [ -d "$1" ] && [ -w "$1" ]; } ||
         die "cannot install into $1: not writable; fix its permissions or choose another --install-dir / CODEX_HOME"
 }
 
@@ -391,34 +474,38 @@ current_release() {
     printf '%s\n' "${link##*/}"
 }
 
-# install_binary NAME: download, verify, extract and check one archive into $unpacked.
+# install_binary NAME: verify one downloaded archive, then extract its single entry into $unpacked
+# as NAME.
 install_binary() {
     archive=$1-$target.tar.gz
     entry=$1-$target
-    url=$base_url/download/$tag/$archive
-    detail "downloading $url"
-    fetch "$url" "$staging/$archive" || fetch_failed "$url" "$archive"
-    fetch "$url.sha256" "$staging/$archive.sha256" || fetch_failed "$url.sha256" "$archive.sha256"
-    expected=$(sed -n '1s/^\([0-9a-fA-F]\{64\}\) .*/\1/p' "$staging/$archive.sha256")
-    [ -n "$expected" ] || die "$url.sha256 holds no SHA-256"
-    actual=$(sha256_of "$staging/$archive")
+    read -r expected _ <"$staging/$archive.sha256" || expected=""
+    case $expected in
+        [0-9a-f]*) [ ${#expected} = 64 ] || expected="" ;;
+        *) expected="" ;;
+    esac
+    [ -n "$expected" ] || die "$archive.sha256 of release $version holds no SHA-256"
+    actual=$(sha256_of "$staging/$archive") || die "cannot compute the SHA-256 of $archive"
     [ "$actual" = "$expected" ] ||
         die "checksum mismatch for $archive: expected sha256 $expected, got $actual; nothing was changed"
     detail "$archive: sha256 $actual verified"
 
-    # Exactly one regular file with the expected name: no paths, links or other entries.
-    listing=$(tar -tvzf "$staging/$archive") || die "$archive is not a valid .tar.gz"
-    names=$(tar -tzf "$staging/$archive")
+    # One pass: extract into a folder of our own, listing what tar writes. Anything but exactly
+    # the one expected name (a second entry, a path, a stripped `../`) is refused, and so is an
+    # entry that did not come out as a regular file (a link, a device).
+    x=$staging/x.$1
+    names=$(cd "$x" && tar -xvzf "../$archive" 2>&1) || die "$archive is not a valid .tar.gz: $names"
+    names=${names#x }
     [ "$names" = "$entry" ] ||
         die "$archive must hold exactly one entry named $entry, found: $(printf '%s' "$names" | tr '\n' ' ')"
-    case $listing in
-        -*) ;;
-        *) die "$archive: $entry is not a regular file; refusing to extract" ;;
-    esac
-    { mkdir -p "$staging/x.$1" && (cd "$staging/x.$1" && tar -xzf "../$archive" "$entry"); } ||
-        die "cannot extract $archive"
-    { mv "$staging/x.$1/$entry" "$unpacked/$1" && chmod 755 "$unpacked/$1"; } ||
-        die "cannot stage $1"
+    count=0
+    for f in "$x"/* "$x"/.[!.]* "$x"/..?*; do
+        if [ -e "$f" ] || [ -h "$f" ]; then count=$((count + 1)); fi
+    done
+    { [ -f "$x/$entry" ] && [ ! -h "$x/$entry" ] && [ "$count" = 1 ]; } ||
+        die "$archive: $entry is not a regular file; refusing to install it"
+    mv "$x/$entry" "$unpacked/$1" || die "cannot stage $1"
+    [ -x "$unpacked/$1" ] || chmod 755 "$unpacked/$1" || die "cannot make $1 executable"
 }
 
 # replace NEW DEST: renames NEW over DEST without following DEST if it links to a folder.
@@ -429,7 +516,9 @@ replace() {
 link_bins() {
     mkdir -p "$bin_dir" || die "cannot create $bin_dir"
     for b in codex codex-exec-server; do
-        if [ "$(readlink "$bin_dir/$b" 2>/dev/null)" != "$root/current/$b" ]; then
+        if [ ! -e "$bin_dir/$b" ] && [ ! -h "$bin_dir/$b" ]; then
+            ln -s "$root/current/$b" "$bin_dir/$b" || die "cannot create $bin_dir/$b"
+        elif [ "$(readlink "$bin_dir/$b" 2>/dev/null)" != "$root/current/$b" ]; then
             { ln -s "$root/current/$b" "$bin_dir/.$b.$$" && replace "$bin_dir/.$b.$$" "$bin_dir/$b"; } ||
                 die "cannot create $bin_dir/$b"
         fi
@@ -437,7 +526,10 @@ link_bins() {
 }
 
 json_string() {
-    printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"
+    case $1 in
+        *[\\\"]*) printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')" ;;
+        *) printf '"%s"' "$1" ;;
+    esac
 }
 
 write_receipt() {

@@ -14,28 +14,16 @@ work=$PWD/target/bench-update
 A=0.0.1-bench.1
 B=0.0.2-bench.1
 rm -rf "$work"
-mkdir -p "$work/root/download"
-
-echo "building releases $A and $B for this host..." >&2
-cargo xtask dist --host-only --version "$A" --out "$work/A" >/dev/null 2>&1
-cargo xtask dist --host-only --version "$B" --out "$work/B" >/dev/null 2>&1
-cargo build --release --quiet --locked -p codex-e2e --bins
-cp -r "$work/A" "$work/root/download/v$A"
-cp -r "$work/B" "$work/root/download/v$B"
-triple=$(sed -n 's/.*"target": "\(.*\)".*/\1/p' "$work/B/manifest.json" | head -n 1)
-
-coproc MIRROR { exec target/release/codex-mirror --root "$work/root" --latest "v$B" --until-killed; }
-trap 'kill "$MIRROR_PID" 2>/dev/null || true' EXIT
-read -r base <&"${MIRROR[0]}"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+build_releases "$work" "$A" "$B"
+start_mirror "$work" "$B"
 
 home=$work/home
 HOME=$home CODEX_HOME=$home/.codex target/release/codex-e2e-install \
     --base-url "$base" --version "$A" --codex-home "$home/.codex" --bin-dir "$home/bin" >/dev/null
 codex=$home/bin/codex
 root=$home/.codex/packages/standalone
-
-now() { date +%s%N; }
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 floor_once() {
     local d
@@ -68,12 +56,6 @@ for _ in $(seq "$runs"); do
     s=$(now); ours_once; echo $(($(now) - s)) >>"$work/ours.ns"
     reset_to_a
 done
-size=$(stat -c %s "$work/B/codex-$triple.tar.gz")
-floor=$(median <"$work/floor.ns")
-ours=$(median <"$work/ours.ns")
-awk -v f="$floor" -v o="$ours" -v n="$runs" -v s="$size" 'BEGIN {
-    printf "codex archive: %.1f MiB; %d runs, medians\n", s / 1048576, n
-    printf "floor (curl + sha256sum + tar):    %7.1f ms\n", f / 1e6
-    printf "codex update (A -> B, verified):   %7.1f ms\n", o / 1e6
-    printf "ratio:                             %7.2fx\n", o / f
-}'
+size=$(stat -c %s "$work/$B/codex-$triple.tar.gz")
+echo "codex archive: $((size / 1024)) KiB; $runs runs, medians"
+report "floor (curl + sha256sum + tar)" "codex update (A -> B, verified)" "$work/floor.ns" "$work/ours.ns"

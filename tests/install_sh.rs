@@ -36,7 +36,7 @@ const SHELLS: [Shell; 4] = [
 /// Everything install.sh calls, besides the shell and the downloader.
 const TOOLS: &[&str] = &[
     "uname", "mkdir", "rm", "mv", "ln", "tar", "gzip", "chmod", "sed", "grep", "cat", "readlink",
-    "date", "dirname", "tr", "head",
+    "date", "dirname", "tr", "head", "sleep",
 ];
 
 fn which(tool: &str) -> PathBuf {
@@ -291,7 +291,7 @@ fn unsupported_platform_lists_the_supported_targets() {
         let w = World::new(shell);
         let fake = w.tools.join("uname");
         let _ = std::fs::remove_file(&fake);
-        std::fs::write(&fake, "#!/bin/sh\ncase \"$1\" in -s) echo FreeBSD ;; -m) echo amd64 ;; *) echo FreeBSD ;; esac\n")
+        std::fs::write(&fake, "#!/bin/sh\ncase \"$1\" in -s) echo FreeBSD ;; -m) echo amd64 ;; -sm) echo FreeBSD amd64 ;; *) echo FreeBSD ;; esac\n")
             .expect("fake uname");
         set_mode(&fake, 0o755);
         let err = one_error(shell, &w.install(&[]));

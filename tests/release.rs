@@ -88,7 +88,8 @@ fn archive_digests_match_manifest_sidecars_sha256sums_and_coreutils() {
     let r = release();
     let sums = parse_sha256sums(&std::fs::read_to_string(r.dir.join("SHA256SUMS")).expect("sums"))
         .expect("parse");
-    assert_eq!(sums.len(), TARGETS.len() * Binary::ALL.len());
+    // Every archive, plus the two install scripts published with the release.
+    assert_eq!(sums.len(), TARGETS.len() * Binary::ALL.len() + 2);
     for a in &r.manifest.artifacts {
         let actual = Digest::of_file(&r.dir.join(&a.archive.name)).expect("hash");
         assert_eq!(actual, a.archive.sha256, "{}", a.archive.name);
@@ -345,4 +346,26 @@ fn two_builds_from_different_checkouts_are_byte_identical() {
         .collect();
     assert_eq!(first.len(), targets.len() * Binary::ALL.len());
     assert_eq!(first, second.artifacts.iter().collect::<Vec<_>>());
+}
+
+#[test]
+fn install_scripts_are_published_pinned_to_the_release() {
+    let r = release();
+    let sh = std::fs::read_to_string(r.dir.join("install.sh")).expect("install.sh");
+    assert_eq!(
+        sh.matches(&format!("DEFAULT_VERSION=\"{VERSION}\""))
+            .count(),
+        1
+    );
+    assert!(!sh.contains("DEFAULT_VERSION=\"latest\""));
+    let ps1 = std::fs::read_to_string(r.dir.join("install.ps1")).expect("install.ps1");
+    assert_eq!(
+        ps1.matches(&format!("$DefaultVersion = '{VERSION}'"))
+            .count(),
+        1
+    );
+    // Apart from that line, they are the repository's scripts.
+    let repo_sh =
+        std::fs::read_to_string(codex_e2e::workspace_root().join("install.sh")).expect("repo");
+    assert_eq!(sh.replace(VERSION, "latest"), repo_sh);
 }

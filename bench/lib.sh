@@ -1,0 +1,42 @@
+# Shared by the bench scripts (bash): build host releases, serve them on loopback, take medians.
+# shellcheck shell=bash
+
+# build_releases WORK VERSION...: host-only releases into WORK/<version>, published in the
+# mirror layout under WORK/root/download/v<version>.
+build_releases() {
+    local work=$1 v
+    shift
+    mkdir -p "$work/root/download"
+    echo "building releases $* for this host..." >&2
+    for v in "$@"; do
+        cargo xtask dist --host-only --version "$v" --out "$work/$v" >/dev/null 2>&1
+        cp -r "$work/$v" "$work/root/download/v$v"
+    done
+    cargo build --release --quiet --locked -p codex-e2e --bins
+    # shellcheck disable=SC2034 # read by the sourcing script
+    triple=$(sed -n 's/.*"target": "\(.*\)".*/\1/p' "$work/$v/manifest.json" | head -n 1)
+}
+
+# start_mirror WORK LATEST: serves WORK/root on 127.0.0.1 until the calling script exits; sets
+# $base to the release base URL.
+start_mirror() {
+    coproc MIRROR { exec target/release/codex-mirror --root "$1/root" --latest "v$2" --until-killed; }
+    trap 'kill "$MIRROR_PID" 2>/dev/null || true' EXIT
+    # shellcheck disable=SC2034 # read by the sourcing script
+    read -r base <&"${MIRROR[0]}"
+}
+
+now() { date +%s%N; }
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# report LABEL_FLOOR LABEL_OURS FLOOR_FILE OURS_FILE: medians in ms and their ratio.
+report() {
+    local floor ours
+    floor=$(median <"$3")
+    ours=$(median <"$4")
+    awk -v f="$floor" -v o="$ours" -v lf="$1" -v lo="$2" 'BEGIN {
+        printf "%-40s %7.1f ms\n", lf, f / 1e6
+        printf "%-40s %7.1f ms\n", lo, o / 1e6
+        printf "%-40s %7.2fx\n", "ratio", o / f
+    }'
+}
