@@ -16,20 +16,6 @@ rm -rf "$work"
 build_releases "$work" "$V"
 start_mirror "$work" "$V"
 
-floor_once() {
-    local d u args
-    d=$(mktemp -d "$work/floor.XXXXXX")
-    u=$base/download/v$V
-    args=(-fsS -o "$d/manifest.json" "$u/manifest.json")
-    for bin in codex codex-exec-server; do
-        args+=(-o "$d/$bin-$triple.tar.gz" "$u/$bin-$triple.tar.gz")
-        args+=(-o "$d/$bin-$triple.tar.gz.sha256" "$u/$bin-$triple.tar.gz.sha256")
-    done
-    curl "${args[@]}"
-    (cd "$d" && sha256sum --quiet -c ./*.sha256 && for a in ./*.tar.gz; do tar xzf "$a"; done)
-    rm -rf "$d"
-}
-
 ours_once() {
     local home
     home=$(mktemp -d "$work/home.XXXXXX")
@@ -37,11 +23,6 @@ ours_once() {
     rm -rf "$home"
 }
 
-: >"$work/floor.ns"
-: >"$work/ours.ns"
-for _ in $(seq "$runs"); do
-    s=$(now); floor_once; echo $(($(now) - s)) >>"$work/floor.ns"
-    s=$(now); ours_once; echo $(($(now) - s)) >>"$work/ours.ns"
-done
+measure "$runs" "$V" ours_once
 echo "codex archive: $(($(stat -c %s "$work/$V/codex-$triple.tar.gz") / 1024)) KiB; $runs runs, medians"
 report "floor (curl + sha256sum + tar)" "install.sh (dash + curl, verified)" "$work/floor.ns" "$work/ours.ns"

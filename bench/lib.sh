@@ -40,3 +40,33 @@ report() {
         printf "%-40s %7.2fx\n", "ratio", o / f
     }'
 }
+
+# floor_once VERSION: the floor the installers are compared with: one curl process (one
+# connection) for the manifest, both archives and their .sha256 files, then sha256sum -c, then
+# tar xzf of both archives.
+floor_once() {
+    local d u args bin
+    d=$(mktemp -d "$work/floor.XXXXXX")
+    u=$base/download/v$1
+    args=(-fsS -o "$d/manifest.json" "$u/manifest.json")
+    for bin in codex codex-exec-server; do
+        args+=(-o "$d/$bin-$triple.tar.gz" "$u/$bin-$triple.tar.gz")
+        args+=(-o "$d/$bin-$triple.tar.gz.sha256" "$u/$bin-$triple.tar.gz.sha256")
+    done
+    curl "${args[@]}"
+    (cd "$d" && sha256sum --quiet -c ./*.sha256 && for a in ./*.tar.gz; do tar xzf "$a"; done)
+    rm -rf "$d"
+}
+
+# measure RUNS VERSION OURS [RESET]: alternates the floor and the command OURS, RUNS times,
+# running RESET (untimed) after each; nanoseconds go to $work/floor.ns and $work/ours.ns.
+measure() {
+    local i s
+    : >"$work/floor.ns"
+    : >"$work/ours.ns"
+    for ((i = 0; i < $1; i++)); do
+        s=$(now); floor_once "$2"; echo $(($(now) - s)) >>"$work/floor.ns"
+        s=$(now); "$3"; echo $(($(now) - s)) >>"$work/ours.ns"
+        if [ -n "${4:-}" ]; then "$4"; fi
+    done
+}

@@ -25,21 +25,6 @@ HOME=$home CODEX_HOME=$home/.codex target/release/codex-e2e-install \
 codex=$home/bin/codex
 root=$home/.codex/packages/standalone
 
-floor_once() {
-    local d
-    d=$(mktemp -d "$work/floor.XXXXXX")
-    # One curl process for all five files (one connection), the cheapest way to fetch them.
-    local u=$base/download/v$B
-    local args=(-fsS -o "$d/manifest.json" "$u/manifest.json")
-    for bin in codex codex-exec-server; do
-        args+=(-o "$d/$bin-$triple.tar.gz" "$u/$bin-$triple.tar.gz")
-        args+=(-o "$d/$bin-$triple.tar.gz.sha256" "$u/$bin-$triple.tar.gz.sha256")
-    done
-    curl "${args[@]}"
-    (cd "$d" && sha256sum --quiet -c ./*.sha256 && for a in ./*.tar.gz; do tar xzf "$a"; done)
-    rm -rf "$d"
-}
-
 ours_once() {
     HOME=$home CODEX_HOME=$home/.codex CI=1 "$codex" update --yes --version "$B" >/dev/null
 }
@@ -49,13 +34,7 @@ reset_to_a() {
     rm -rf "$root/releases/$B-$triple" "$root/.staging"
 }
 
-: >"$work/floor.ns"
-: >"$work/ours.ns"
-for _ in $(seq "$runs"); do
-    s=$(now); floor_once; echo $(($(now) - s)) >>"$work/floor.ns"
-    s=$(now); ours_once; echo $(($(now) - s)) >>"$work/ours.ns"
-    reset_to_a
-done
+measure "$runs" "$B" ours_once reset_to_a
 size=$(stat -c %s "$work/$B/codex-$triple.tar.gz")
 echo "codex archive: $((size / 1024)) KiB; $runs runs, medians"
 report "floor (curl + sha256sum + tar)" "codex update (A -> B, verified)" "$work/floor.ns" "$work/ours.ns"
