@@ -99,16 +99,23 @@ main() {
     case $bin_dir in /*) ;; *) bin_dir=$(pwd)/$bin_dir ;; esac
     case $codex_home in /*) ;; *) codex_home=$(pwd)/$codex_home; root=$codex_home/packages/standalone ;; esac
 
-    # Writable locations first: nothing is downloaded for an install that cannot happen.
-    mkdir -p "$root" "$bin_dir" 2>/dev/null
+    # Writable locations first: nothing is downloaded for an install that cannot happen. One
+    # mkdir makes every folder, the per-process staging folder included.
+    staging=$root/.staging/sh.$$
+    unpacked=$staging/release
+    trap cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    mkdir -p "$bin_dir" "$root/releases" "$unpacked" "$staging/x.codex" \
+        "$staging/x.codex-exec-server" 2>/dev/null
     check_writable "$root"
     check_writable "$bin_dir"
 
     version=$(normalize_version "$version")
     if [ "$version" = latest ]; then
-        manifest_url=$base_url/latest/download/manifest.json
+        src=$base_url/latest/download
     else
-        manifest_url=$base_url/download/v$version/manifest.json
+        src=$base_url/download/v$version
     fi
 
     if [ "$assume_yes" != 1 ]; then
@@ -118,16 +125,24 @@ main() {
     fi
 
     take_lock
-    staging=$root/.staging/sh.$$
-    mkdir -p "$staging" || die "cannot create $staging"
-    trap cleanup EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
+    [ -d "$unpacked" ] || die "cannot create folders in $root/.staging"
+    # The receipt's timestamp, taken while the download runs.
+    date +%s >"$staging/now" 2>/dev/null &
+    now_pid=$!
 
-    detail "fetching $manifest_url"
-    fetch "$manifest_url" "$staging/manifest.json"
+    current=""
+    if [ -h "$root/current" ]; then current=$(current_release); fi
+    if [ "$version" != latest ] && already_installed "$version-$target"; then
+        return 0
+    fi
+
+    # Everything in one go (one connection with curl): the manifest, both archives, their digests.
+    detail "downloading from $src"
+    fetch_release "$src"
     fetched=$?
-    if [ "$fetched" = 22 ] && [ "$version" = latest ] && repo=$(github_repo); then
+    case $failed_url in */manifest.json) missing_manifest=1 ;; *) missing_manifest=0 ;; esac
+    if [ "$fetched" = 22 ] && [ "$missing_manifest" = 1 ] && [ "$version" = latest ] &&
+        repo=$(github_repo); then
         # The newest release has no manifest at latest/download: ask the API for its tag.
         api=${CODEX_GITHUB_API_URL:-https://api.github.com}
         api=${api%/}/repos/$repo/releases/latest
@@ -135,11 +150,15 @@ main() {
         fetch "$api" "$staging/latest.json" auth || fetch_failed "$api" "the latest release"
         latest_tag=$(sed -n 's/.*"tag_name": *"\([^"]*\)".*/\1/p' "$staging/latest.json" | head -n 1)
         [ -n "$latest_tag" ] || die "$api did not name the latest release"
-        manifest_url=$base_url/download/$latest_tag/manifest.json
-        fetch "$manifest_url" "$staging/manifest.json"
+        src=$base_url/download/$latest_tag
+        fetch_release "$src"
         fetched=$?
+        case $failed_url in */manifest.json) missing_manifest=1 ;; *) missing_manifest=0 ;; esac
     fi
-    (exit "$fetched") || fetch_failed "$manifest_url" "release $version"
+    if [ "$missing_manifest" = 1 ]; then
+        (exit "$fetched") || fetch_failed "$failed_url" "release $version"
+    fi
+    (exit "$fetched") || fetch_failed "$failed_url" "${failed_url##*/} of release $version"
     found=""
     tag=""
     # The manifest's top level is one key per line, two spaces in (its writer guarantees it).
@@ -149,56 +168,47 @@ main() {
             '  "tag": "'*) tag=${line#*: \"}; tag=${tag%\",} ;;
         esac
     done <"$staging/manifest.json"
-    { [ -n "$found" ] && [ -n "$tag" ]; } || die "$manifest_url is not a codex release manifest"
+    { [ -n "$found" ] && [ -n "$tag" ]; } || die "$src/manifest.json is not a codex release manifest"
     if [ "$version" != latest ] && [ "$found" != "$version" ]; then
-        die "$manifest_url describes $found, not $version"
+        die "$src/manifest.json describes $found, not $version"
     fi
     version=$found
     release=$version-$target
-
-    current=$(current_release)
-    if [ "$current" = "$release" ] && [ -x "$root/releases/$release/codex" ] &&
-        [ -x "$root/releases/$release/codex-exec-server" ]; then
-        link_bins
-        say "codex $version is already installed in $bin_dir; nothing to do"
-        path_advice
+    if already_installed "$release"; then
         return 0
     fi
 
-    # Both archives and their digests in one go (one connection with curl).
-    set --
-    for binary in codex codex-exec-server; do
-        archive=$binary-$target.tar.gz
-        set -- "$@" "$base_url/download/$tag/$archive" "$staging/$archive"
-        set -- "$@" "$base_url/download/$tag/$archive.sha256" "$staging/$archive.sha256"
-    done
-    fetch_files "$@" || fetch_failed "$failed_url" "${failed_url##*/} of release $version"
-
-    unpacked=$staging/$release
-    mkdir "$unpacked" "$staging/x.codex" "$staging/x.codex-exec-server" ||
-        die "cannot create folders in $staging"
-    for binary in codex codex-exec-server; do
-        install_binary "$binary"
-    done
-    for binary in codex codex-exec-server; do
-        out=$("$unpacked/$binary" --version 2>&1) ||
-            die "the downloaded $binary does not run on this machine ($out); nothing was changed"
-        case $out in
-            *" $version "*) ;;
-            *) die "the downloaded $binary reports '$out', expected version $version; nothing was changed" ;;
-        esac
-        [ "$binary" = codex ] && installed_version=$out
-    done
+    # The two archives are checked and unpacked side by side (one per core).
+    # The background job must not run our EXIT trap (some shells keep traps in subshells).
+    (
+        trap - EXIT INT TERM
+        install_binary codex-exec-server
+    ) &
+    bg_pid=$!
+    install_binary codex
+    wait "$bg_pid" || exit 1 # its one error line is already printed
+    bg_pid=""
+    # Both new binaries must run and name the version before anything switches to them.
+    "$unpacked/codex-exec-server" --version >"$staging/es.version" 2>&1 &
+    es_pid=$!
+    installed_version=$(smoke_test codex "$("$unpacked/codex" --version 2>&1)" $?)
+    [ -n "$installed_version" ] || exit 1
+    wait "$es_pid"
+    es_status=$?
+    es_out=""
+    while IFS= read -r line; do es_out=$es_out$line; done <"$staging/es.version"
+    smoke_test codex-exec-server "$es_out" "$es_status" >/dev/null || exit 1
 
     previous=$current
     [ "$previous" = "$release" ] && previous=""
     [ -n "$previous" ] && [ ! -x "$root/releases/$previous/codex" ] && previous=""
-    mkdir -p "$root/releases" || die "cannot create $root/releases"
-    rm -rf "$root/releases/$release"
+    [ -e "$root/releases/$release" ] && rm -rf "$root/releases/$release"
     mv "$unpacked" "$root/releases/$release" || die "cannot move the release into $root/releases"
     ln -s "releases/$release" "$root/.current.$$" || die "cannot create a link in $root"
     replace "$root/.current.$$" "$root/current" || die "cannot switch $root/current"
     link_bins
+    wait "$now_pid"
+    read -r installed_at <"$staging/now" || installed_at=0
     write_receipt
     prune
     [ -x "$bin_dir/codex" ] || die "$bin_dir/codex is missing after installing"
@@ -208,10 +218,50 @@ main() {
     path_advice
 }
 
+# smoke_test NAME OUTPUT STATUS: prints OUTPUT when the binary ran and named $version.
+smoke_test() {
+    [ "$3" = 0 ] || die "the downloaded $1 does not run on this machine ($2); nothing was changed"
+    case $2 in
+        *" $version "*) printf '%s\n' "$2" ;;
+        *) die "the downloaded $1 reports '$2', expected version $version; nothing was changed" ;;
+    esac
+}
+
 cleanup() {
-    [ -n "${staging:-}" ] && rm -rf "$staging"
-    [ "${lock_taken:-0}" = 1 ] && rm -rf "$root/.lock"
+    if [ -n "${bg_pid:-}" ]; then
+        kill "$bg_pid" 2>/dev/null
+        wait "$bg_pid" 2>/dev/null
+    fi
+    set --
+    [ -n "${staging:-}" ] && set -- "$staging"
+    [ "${lock_taken:-0}" = 1 ] && set -- "$@" "$root/.lock"
+    [ $# -gt 0 ] && rm -rf "$@"
     return 0
+}
+
+# already_installed RELEASE: says so and succeeds when RELEASE is current and complete.
+already_installed() {
+    if [ "$current" = "$1" ] && [ -x "$root/releases/$1/codex" ] &&
+        [ -x "$root/releases/$1/codex-exec-server" ]; then
+        version=${1%-"$target"}
+        link_bins
+        say "codex $version is already installed in $bin_dir; nothing to do"
+        path_advice
+        return 0
+    fi
+    return 1
+}
+
+# fetch_release SRC: the manifest, both archives and their .sha256 files from SRC into staging.
+fetch_release() {
+    fr_src=$1
+    set -- "$fr_src/manifest.json" "$staging/manifest.json"
+    for binary in codex codex-exec-server; do
+        archive=$binary-$target.tar.gz
+        set -- "$@" "$fr_src/$archive" "$staging/$archive"
+        set -- "$@" "$fr_src/$archive.sha256" "$staging/$archive.sha256"
+    done
+    fetch_files "$@"
 }
 
 # Plain http is allowed for loopback, or for a mirror the user named; https everywhere else.
@@ -514,7 +564,13 @@ replace() {
 }
 
 link_bins() {
-    mkdir -p "$bin_dir" || die "cannot create $bin_dir"
+    if [ ! -e "$bin_dir/codex" ] && [ ! -h "$bin_dir/codex" ] &&
+        [ ! -e "$bin_dir/codex-exec-server" ] && [ ! -h "$bin_dir/codex-exec-server" ]; then
+        # A fresh install: both links with one ln (they take their names from the targets).
+        ln -s "$root/current/codex" "$root/current/codex-exec-server" "$bin_dir/" ||
+            die "cannot create the links in $bin_dir"
+        return 0
+    fi
     for b in codex codex-exec-server; do
         if [ ! -e "$bin_dir/$b" ] && [ ! -h "$bin_dir/$b" ]; then
             ln -s "$root/current/$b" "$bin_dir/$b" || die "cannot create $bin_dir/$b"
@@ -545,9 +601,10 @@ write_receipt() {
         printf '  "source": %s,\n' "$(json_string "$base_url")"
         printf '  "bin_dir": %s,\n' "$(json_string "$bin_dir")"
         printf '  "installed_by": "install.sh",\n'
-        printf '  "installed_at": %s\n' "$(date +%s)"
+        printf '  "installed_at": %s\n' "$installed_at"
         printf '}\n'
     } >"$root/.receipt.$$" || die "cannot write $root/.receipt.$$"
+    # Replaced with a rename, so a reader never sees half a receipt.
     mv -f "$root/.receipt.$$" "$root/receipt.json" || die "cannot write $root/receipt.json"
 }
 

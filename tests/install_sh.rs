@@ -333,6 +333,27 @@ fn failures_leave_the_previous_install_working() {
         assert_eq!(w.version(), A, "{shell:?}");
         w.mirror.clear_faults();
 
+        // The same for the exec-server archive, which is checked in a background job.
+        let es = format!("/{}", host().archive_name(Binary::ExecServer));
+        let mut bad = std::fs::read(
+            codex_e2e::release(B, &[host()])
+                .expect("B")
+                .dir
+                .join(&es[1..]),
+        )
+        .expect("archive");
+        let last = bad.len() - 10;
+        bad[last] ^= 0xff;
+        w.mirror.inject(".sha256", Fault::NoRanges, None);
+        w.mirror.inject(&es, Fault::Replace(bad), None);
+        let err = one_error(shell, &w.install(&[]));
+        assert!(
+            err.contains("checksum mismatch for codex-exec-server-"),
+            "{shell:?}: {err}"
+        );
+        assert_eq!(w.version(), A, "{shell:?}");
+        w.mirror.clear_faults();
+
         // A missing release.
         let err = one_error(shell, &w.install(&["--version", "9.9.9"]));
         assert!(
