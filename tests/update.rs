@@ -604,3 +604,38 @@ fn tokens_go_to_the_github_api_only_when_latest_needs_it() {
     assert!(!String::from_utf8_lossy(&out.stdout).contains("secret-token"));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("secret-token"));
 }
+
+#[test]
+fn startup_notice_comes_from_a_daily_background_check_and_is_off_in_ci() {
+    let w = World::new(false);
+    let start = |ci: bool| {
+        let mut c = w.cmd(Binary::Codex);
+        c.env_remove("CODEX_NO_UPDATE_CHECK");
+        if !ci {
+            c.env_remove("CI");
+        }
+        let out = c.output().expect("run codex");
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: codex"));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let notice = format!("codex {B} is available (you have {A}); run `codex update` to install it");
+
+    // First start: nothing cached yet, so no notice; a detached check fills the cache.
+    assert!(!start(false).contains("is available"));
+    wait_for("the background check to cache the newest release", || {
+        codex_installer::update_check::read_cache(&w.codex_home).is_some_and(|c| c.latest == B)
+    });
+    assert!(start(false).contains(&notice));
+
+    // Within the day no further check goes out.
+    w.mirror.clear_requests();
+    assert!(start(false).contains(&notice));
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(w.mirror.requests().is_empty(), "{:?}", w.mirror.requests());
+
+    // Off in CI, and when config says so.
+    assert!(!start(true).contains("is available"));
+    std::fs::write(w.codex_home.join("config.toml"), "update_check = false\n").expect("config");
+    assert!(!start(false).contains("is available"));
+}

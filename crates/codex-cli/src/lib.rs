@@ -2,15 +2,14 @@
 
 pub mod update;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// Codex: a coding agent that runs on your computer.
 #[derive(Debug, Parser)]
 #[command(
     name = "codex",
     version = codex_build_info::LONG_VERSION,
-    about = "Codex: a coding agent that runs on your computer.",
-    arg_required_else_help = true
+    about = "Codex: a coding agent that runs on your computer."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -40,7 +39,11 @@ where
     init_logging();
     let result = match &cli.command {
         Some(Command::Update(args)) => update::run(args),
-        None => Ok(()),
+        None => {
+            let _ = Cli::command().print_help();
+            update::startup_check();
+            Ok(())
+        }
     };
     match result {
         Ok(()) => 0,
@@ -67,7 +70,6 @@ fn init_logging() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn help_text_is_pinned() {

@@ -43,6 +43,42 @@ pub struct UpdateArgs {
     pub from: Option<PathBuf>,
 }
 
+/// The daily update check, run when codex starts: shows what the cache knows (no network), and
+/// when the cache is a day old starts a detached `codex update --check` to refresh it, without
+/// waiting for it. Off in CI, with `CODEX_NO_UPDATE_CHECK=1`, or `update_check = false`.
+pub fn startup_check() {
+    let Some(home) = settings::codex_home() else {
+        return;
+    };
+    let Ok(config) = Config::load(&home) else {
+        return;
+    };
+    if !update_check::enabled(&config) {
+        return;
+    }
+    let Ok(current) = semver::Version::parse(codex_build_info::VERSION) else {
+        return;
+    };
+    if let Some(notice) = update_check::notice(&home, &current) {
+        eprintln!("{notice}");
+    }
+    if update_check::due(&home) {
+        // Record the attempt first, so an offline machine tries once a day, not on every start.
+        let latest = update_check::read_cache(&home)
+            .and_then(|c| semver::Version::parse(&c.latest).ok())
+            .unwrap_or(current);
+        let _ = update_check::write_cache(&home, &latest);
+        if let Ok(exe) = std::env::current_exe() {
+            let _ = std::process::Command::new(exe)
+                .args(["update", "--check"])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn();
+        }
+    }
+}
+
 /// Runs `codex update`.
 pub fn run(args: &UpdateArgs) -> Result<()> {
     let exe = std::env::current_exe()
