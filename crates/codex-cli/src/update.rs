@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use codex_installer::http::{Http, RetryPolicy};
-use codex_installer::install::{InstallError, Installer, Outcome, VersionRequest};
+use codex_installer::install::{Installer, Outcome, VersionRequest};
 use codex_installer::layout::Layout;
 use codex_installer::method::{self, InstallMethod};
 use codex_installer::settings::{self, Config, EnvVar};
@@ -222,13 +222,9 @@ fn standalone(args: &UpdateArgs, layout: Layout) -> Result<()> {
         println!("update cancelled");
         return Ok(());
     }
-    let outcome = rt.block_on(installer.install(&manifest)).map_err(explain)?;
+    let outcome = rt.block_on(installer.install(&manifest))?;
     print_summary("updated", &outcome, &installer);
     Ok(())
-}
-
-fn explain(e: InstallError) -> anyhow::Error {
-    anyhow::Error::new(e)
 }
 
 fn confirm(question: &str) -> Result<bool> {
