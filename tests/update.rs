@@ -157,6 +157,11 @@ impl World {
         assert_eq!(receipt.version, version);
     }
 
+    /// Runs `codex update --yes`, which must fail with one `error:` line; returns that line.
+    fn failed_update(&self) -> String {
+        one_error_line(&self.codex(&["update", "--yes"]))
+    }
+
     fn archive_path_part(&self) -> String {
         format!("/{}", host().archive_name(Binary::Codex))
     }
@@ -280,7 +285,7 @@ fn checksum_mismatch_is_refused_and_the_install_is_untouched() {
     let mid = tampered.len() / 2;
     tampered[mid] ^= 0xff;
     w.mirror.inject(&archive, Fault::Replace(tampered), None);
-    let err = one_error_line(&w.codex(&["update", "--yes"]));
+    let err = w.failed_update();
     assert!(
         err.contains("checksum mismatch for") && err.contains("expected sha256"),
         "{err}"
@@ -305,7 +310,7 @@ fn truncated_bodies_are_resumed_and_persistent_truncation_fails_cleanly() {
 
     let w = World::new(false);
     w.mirror.inject(&archive, Fault::Truncate(1000), None);
-    let err = one_error_line(&w.codex(&["update", "--yes"]));
+    let err = w.failed_update();
     assert!(err.contains("kept ending early"), "{err}");
     w.assert_still_on(A);
 }
@@ -334,7 +339,7 @@ fn missing_tag_and_rate_limit_say_what_happened() {
     let err = one_error_line(&w.codex(&["update", "--yes", "--version", "9.9.9"]));
     assert!(err.contains("release 9.9.9 was not found"), "{err}");
     w.mirror.inject("manifest.json", Fault::RateLimited, None);
-    let err = one_error_line(&w.codex(&["update", "--yes"]));
+    let err = w.failed_update();
     assert!(
         err.contains("rate limit") && err.contains("GITHUB_TOKEN"),
         "{err}"
@@ -398,7 +403,7 @@ fn archives_with_parent_dir_or_symlink_entries_are_refused() {
         "1.4.0-e2e.1",
         evil_tar_gz(&format!("../{entry}"), false),
     );
-    let err = one_error_line(&w.codex(&["update", "--yes"]));
+    let err = w.failed_update();
     assert!(err.contains("unsafe path"), "{err}");
     w.assert_still_on(A);
     assert!(
@@ -407,7 +412,7 @@ fn archives_with_parent_dir_or_symlink_entries_are_refused() {
     );
 
     publish_with_archive(&w, "1.5.0-e2e.1", evil_tar_gz(&entry, true));
-    let err = one_error_line(&w.codex(&["update", "--yes"]));
+    let err = w.failed_update();
     assert!(err.contains("is a symlink"), "{err}");
     w.assert_still_on(A);
 }
@@ -421,7 +426,7 @@ fn https_to_http_redirect_is_refused() {
         Fault::Redirect(plain),
         None,
     );
-    let err = one_error_line(&w.codex(&["update", "--yes"]));
+    let err = w.failed_update();
     assert!(
         err.contains("refusing a redirect from https to plain http"),
         "{err}"
@@ -530,7 +535,7 @@ fn a_second_update_waits_its_turn_with_a_clear_error() {
     wait_for("the first update to take the lock", || {
         w.layout().lock_dir().join("pid").exists()
     });
-    let err = one_error_line(&w.codex(&["update", "--yes"]));
+    let err = w.failed_update();
     assert!(
         err.contains(&format!(
             "another codex install or update is running (pid {})",

@@ -152,11 +152,6 @@ fn standalone(args: &UpdateArgs, layout: Layout) -> Result<()> {
                 .unwrap_or(semver::Version::new(0, 0, 0))
         });
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-
     if args.rollback {
         if args.dry_run {
             let prev = receipt.and_then(|r| r.previous);
@@ -182,6 +177,11 @@ fn standalone(args: &UpdateArgs, layout: Layout) -> Result<()> {
         ),
         None => VersionRequest::Latest,
     };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+
     let manifest = rt.block_on(installer.fetch_manifest(&request))?;
     let new = &manifest.version;
     if matches!(request, VersionRequest::Latest) {
@@ -244,13 +244,7 @@ fn print_summary(verb: &str, o: &Outcome, installer: &Installer) {
     println!("  source:   {}", installer.source);
     println!(
         "  release:  {}",
-        installer
-            .layout
-            .release_dir(&Layout::release_name(
-                &semver::Version::parse(&o.to).unwrap_or(semver::Version::new(0, 0, 0)),
-                installer.target
-            ))
-            .display()
+        installer.layout.release_dir(&o.release).display()
     );
     println!("  commands: {}", o.bin_dir.display());
     match &o.previous {

@@ -113,6 +113,8 @@ pub struct Outcome {
     pub to: String,
     /// Target triple.
     pub target: String,
+    /// Folder of the now-current release under `releases/`.
+    pub release: String,
     /// Whether anything changed (false: it was already current).
     pub changed: bool,
     /// The release kept for rollback.
@@ -229,6 +231,7 @@ impl Installer {
                 from: from.clone(),
                 to: manifest.version.to_string(),
                 target: self.target.triple.to_owned(),
+                release: name,
                 changed: false,
                 previous: layout.receipt().and_then(|r| r.previous),
                 bin_dir: layout.bin_dir.clone(),
@@ -278,6 +281,7 @@ impl Installer {
             from,
             to: manifest.version.to_string(),
             target: self.target.triple.to_owned(),
+            release: name,
             changed: true,
             previous,
             bin_dir: layout.bin_dir.clone(),
@@ -405,6 +409,7 @@ impl Installer {
             from: Some(receipt.version),
             to: version,
             target: self.target.triple.to_owned(),
+            release: previous,
             changed: true,
             previous: Some(receipt.release),
             bin_dir: layout.bin_dir.clone(),

@@ -15,6 +15,11 @@ pub const ZIG_PYPI: &str = "ziglang==0.17.1";
 /// Pinned for the same reason as [`ZIG_PYPI`].
 pub const ZIGBUILD_PYPI: &str = "cargo-zigbuild==0.24.0";
 
+/// The Python that installs and runs zig: `CODEX_XTASK_PYTHON`, else `python3`.
+fn python() -> String {
+    EnvVar::Python.get().unwrap_or_else(|| "python3".to_owned())
+}
+
 /// Runs `cmd`, returning stdout on success.
 pub fn output(cmd: &mut Command) -> Result<String> {
     let shown = format!("{cmd:?}");
@@ -75,7 +80,7 @@ pub fn ensure_zigbuild() -> Result<PathBuf> {
     if let (Some(zigbuild), true) = (find_zigbuild(), zig_works()) {
         return Ok(zigbuild);
     }
-    let python = EnvVar::Python.get().unwrap_or_else(|| "python3".to_owned());
+    let python = python();
     eprintln!("installing {ZIG_PYPI} and {ZIGBUILD_PYPI} with {python} -m pip");
     let pip = Command::new(&python)
         .args([
@@ -109,7 +114,7 @@ fn find_zigbuild() -> Option<PathBuf> {
     if let Some(p) = on_path("cargo-zigbuild") {
         return Some(p);
     }
-    let python = EnvVar::Python.get().unwrap_or_else(|| "python3".to_owned());
+    let python = python();
     let scripts = output(Command::new(python).args([
         "-c",
         "import sysconfig; print(sysconfig.get_path('scripts'))",
@@ -121,14 +126,14 @@ fn find_zigbuild() -> Option<PathBuf> {
 
 /// cargo-zigbuild runs `zig` from PATH or falls back to `python3 -m ziglang`.
 fn zig_works() -> bool {
-    let python = EnvVar::Python.get().unwrap_or_else(|| "python3".to_owned());
+    let python = python();
     output(Command::new("zig").arg("version")).is_ok()
         || output(Command::new(python).args(["-m", "ziglang", "version"])).is_ok()
 }
 
 /// Zig's version, for the build header.
 pub fn zig_version() -> String {
-    let python = EnvVar::Python.get().unwrap_or_else(|| "python3".to_owned());
+    let python = python();
     output(Command::new("zig").arg("version"))
         .or_else(|_| output(Command::new(python).args(["-m", "ziglang", "version"])))
         .map(|v| v.trim().to_owned())
