@@ -111,7 +111,7 @@ main() {
     check_writable "$root"
     check_writable "$bin_dir"
 
-    version=$(normalize_version "$version")
+    version=$(normalize_version "$version") || exit 1 # it printed the error
     if [ "$version" = latest ]; then
         src=$base_url/latest/download
     else

@@ -401,6 +401,23 @@ fn unwritable_install_dir_fails_before_downloading() {
 }
 
 #[test]
+fn a_malformed_version_is_one_error_and_downloads_nothing() {
+    for shell in SHELLS {
+        let w = World::new(shell);
+        let err = one_error(shell, &w.install(&["--version", "banana"]));
+        assert!(
+            err.contains("version 'banana' is not a release version like 1.2.3"),
+            "{shell:?}: {err}"
+        );
+        assert!(
+            w.mirror.requests().is_empty(),
+            "{shell:?}: nothing downloaded"
+        );
+        assert!(!w.bin.join("codex").exists(), "{shell:?}");
+    }
+}
+
+#[test]
 fn no_checksum_tool_fails_closed() {
     for shell in SHELLS {
         let w = World::new(shell);
