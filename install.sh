@@ -179,15 +179,20 @@ main() {
     fi
 
     # The two archives are checked and unpacked side by side (one per core).
-    # The background job must not run our EXIT trap (some shells keep traps in subshells).
+    # The background job must not run our EXIT trap (some shells keep traps in subshells). Its
+    # messages go through a file, so that if this side fails first, the job's own error does not
+    # follow ours: a failure is one line.
     (
         trap - EXIT INT TERM
         install_binary codex-exec-server
-    ) &
+    ) 2>"$staging/bg.err" &
     bg_pid=$!
     install_binary codex
-    wait "$bg_pid" || exit 1 # its one error line is already printed
+    wait "$bg_pid"
+    bg_status=$?
     bg_pid=""
+    while IFS= read -r line; do printf '%s\n' "$line" >&2; done <"$staging/bg.err"
+    [ "$bg_status" = 0 ] || exit 1 # its one error line is printed above
     # Both new binaries must run and name the version before anything switches to them.
     "$unpacked/codex-exec-server" --version >"$staging/es.version" 2>&1 &
     es_pid=$!
@@ -228,8 +233,10 @@ smoke_test() {
 }
 
 cleanup() {
+    # Wait for the background job rather than kill it: killing leaves its children (tar, a
+    # command substitution) writing into the staging folder we are about to remove. It only
+    # hashes and unpacks local files, so the wait is short.
     if [ -n "${bg_pid:-}" ]; then
-        kill "$bg_pid" 2>/dev/null
         wait "$bg_pid" 2>/dev/null
     fi
     set --

@@ -1218,7 +1218,10 @@ fn receipt_lock_and_layout_match_the_rust_installer() {
         .find("Move-Item -LiteralPath $new -Destination $dest -Force")
         .expect("move the new copy in");
     assert!(rename < move_in);
+    // The same temporary names as codex_installer's Windows switch, so each removes what the
+    // other left behind.
     assert!(bins.contains("\"$name.old-$suffix\""));
+    assert!(bins.contains("\".$name.new-$suffix\""));
     // Keep the current and the previous release.
     assert!(install.contains("Remove-OldReleases $releases @($release, $previous)"));
 }

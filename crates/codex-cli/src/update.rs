@@ -91,17 +91,18 @@ pub fn run(args: &UpdateArgs) -> Result<()> {
 }
 
 fn managed_elsewhere(args: &UpdateArgs, exe: &std::path::Path, m: &InstallMethod) -> Result<()> {
+    let exe = shown(exe);
     let Some(cmd) = m.update_command() else {
+        let script = if cfg!(windows) {
+            "install.ps1"
+        } else {
+            "install.sh"
+        };
         bail!(
-            "codex at {} was not installed by install.sh, npm or Homebrew, so `codex update` cannot replace it; update it the way it was installed, or reinstall with install.sh",
-            exe.display()
+            "codex at {exe} was not installed by {script}, npm or Homebrew, so `codex update` cannot replace it; update it the way it was installed, or reinstall with {script}"
         );
     };
-    println!(
-        "codex at {} is managed by {}; update it with:",
-        exe.display(),
-        m.name()
-    );
+    println!("codex at {exe} is managed by {}; update it with:", m.name());
     println!("  {cmd}");
     if args.yes && !args.check && !args.dry_run {
         let mut parts = cmd.split_whitespace();
@@ -115,6 +116,15 @@ fn managed_elsewhere(args: &UpdateArgs, exe: &std::path::Path, m: &InstallMethod
         }
     }
     Ok(())
+}
+
+/// A path as the user would write it: canonical Windows paths carry a `\\?\` prefix.
+fn shown(path: &std::path::Path) -> String {
+    let text = path.display().to_string();
+    match text.strip_prefix(r"\\?\") {
+        Some(rest) if !rest.starts_with("UNC\\") => rest.to_owned(),
+        _ => text,
+    }
 }
 
 fn standalone(args: &UpdateArgs, layout: Layout) -> Result<()> {

@@ -225,8 +225,8 @@ impl Installer {
         let from = layout.receipt().map(|r| r.version);
         if before.as_deref() == Some(name.as_str()) && layout.is_complete(&name, self.target) {
             layout
-                .link_bins(self.target)
-                .map_err(io_err("linking binaries"))?;
+                .activate(&name, self.target)
+                .map_err(io_err("repairing the bin dir"))?;
             return Ok(Outcome {
                 from: from.clone(),
                 to: manifest.version.to_string(),
@@ -266,11 +266,8 @@ impl Installer {
         }
         std::fs::rename(&unpacked, &dest).map_err(io_err("moving the release into place"))?;
         layout
-            .switch_current(&name)
-            .map_err(io_err("switching `current`"))?;
-        layout
-            .link_bins(self.target)
-            .map_err(io_err("linking binaries"))?;
+            .activate(&name, self.target)
+            .map_err(io_err("switching to the new release"))?;
         let previous = before.filter(|b| b != &name && layout.is_complete(b, self.target));
         self.write_receipt(manifest.version.to_string(), &name, previous.clone())?;
         for p in parts {
@@ -399,11 +396,8 @@ impl Installer {
             )?;
         }
         layout
-            .switch_current(&previous)
-            .map_err(io_err("switching `current`"))?;
-        layout
-            .link_bins(self.target)
-            .map_err(io_err("linking binaries"))?;
+            .activate(&previous, self.target)
+            .map_err(io_err("switching back"))?;
         self.write_receipt(version.clone(), &previous, Some(receipt.release.clone()))?;
         Ok(Outcome {
             from: Some(receipt.version),

@@ -11,6 +11,11 @@
 //! ~/.local/bin/codex -> $CODEX_HOME/packages/standalone/current/codex   (and codex-exec-server)
 //! ```
 //!
+//! On Windows ([`Bins::Copies`]) symbolic links need Developer Mode, so there is no `current`
+//! link: the receipt's `release` names the current release, and the bin dir holds copies of its
+//! programs, switched by renaming the old copy aside (a running `.exe` can be renamed but not
+//! overwritten). install.ps1 and `codex update` both keep this layout.
+//!
 //! Staging inside the root means the final rename never crosses a filesystem (no EXDEV) and a
 //! `noexec` `/tmp` cannot stop the smoke test.
 
@@ -21,6 +26,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::target::{Binary, Target};
 
+mod copies;
+
 /// Paths of one standalone install.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
@@ -28,6 +35,28 @@ pub struct Layout {
     pub root: PathBuf,
     /// Where the `codex` and `codex-exec-server` links go.
     pub bin_dir: PathBuf,
+    /// How the bin dir refers to the current release.
+    pub bins: Bins,
+}
+
+/// How the bin dir refers to the current release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bins {
+    /// Symbolic links through `current` (Linux, macOS): switching `current` switches them all.
+    Links,
+    /// Copies of the current release's programs (Windows); the receipt names the release.
+    Copies,
+}
+
+impl Bins {
+    /// The style this platform uses.
+    pub fn for_host() -> Bins {
+        if cfg!(windows) {
+            Bins::Copies
+        } else {
+            Bins::Links
+        }
+    }
 }
 
 /// The receipt's file name.
@@ -64,26 +93,46 @@ impl Layout {
         Layout {
             root: codex_home.join("packages").join("standalone"),
             bin_dir: bin_dir.to_path_buf(),
+            bins: Bins::for_host(),
         }
     }
 
-    /// The layout that owns `exe` if it lies in some `…/releases/<name>/` of a standalone root;
-    /// that is how `codex update` finds the copy that is actually running.
-    pub fn owning(exe: &Path) -> Option<(Layout, String)> {
-        let release = exe.parent()?;
-        let releases = release.parent()?;
-        if releases.file_name()? != "releases" {
+    /// The layout that owns `exe` (canonical), and the release it runs; that is how `codex update`
+    /// finds the copy that is actually running. Either `exe` lies in some `…/releases/<name>/` of
+    /// a standalone root (reached through the links), or it is a copy in the bin dir that the
+    /// receipt under `codex_home` names (the Windows layout).
+    pub fn owning(exe: &Path, codex_home: Option<&Path>) -> Option<(Layout, String)> {
+        let dir = exe.parent()?;
+        if let Some(releases) = dir.parent()
+            && releases.file_name().is_some_and(|n| n == "releases")
+        {
+            let root = releases.parent()?.to_path_buf();
+            if let Ok(receipt) = read_receipt(&root.join(RECEIPT_FILE)) {
+                let name = dir.file_name()?.to_string_lossy().into_owned();
+                let layout = Layout {
+                    root,
+                    bin_dir: receipt.bin_dir,
+                    bins: Bins::for_host(),
+                };
+                return Some((layout, name));
+            }
+        }
+        let layout = Layout::new(codex_home?, dir);
+        let receipt = layout.receipt()?;
+        // Canonical on both sides: Windows spells one folder in several ways (case, `\\?\`).
+        let same_dir = receipt.bin_dir.canonicalize().ok()? == dir.canonicalize().ok()?;
+        let is_copy = std::fs::symlink_metadata(exe).ok()?.is_file();
+        if !same_dir || !is_copy {
             return None;
         }
-        let root = releases.parent()?.to_path_buf();
-        let receipt = read_receipt(&root.join(RECEIPT_FILE)).ok()?;
-        let name = release.file_name()?.to_string_lossy().into_owned();
         Some((
             Layout {
-                root,
+                bins: Bins::Copies,
+                // As the installer wrote it, which is how the user knows it.
                 bin_dir: receipt.bin_dir,
+                ..layout
             },
-            name,
+            receipt.release,
         ))
     }
 
@@ -122,10 +171,15 @@ impl Layout {
         self.root.join(".lock")
     }
 
-    /// The release `current` points to.
+    /// The current release: where `current` points, or with copies, what the receipt names.
     pub fn current_release(&self) -> Option<String> {
-        let target = std::fs::read_link(self.current_link()).ok()?;
-        Some(target.file_name()?.to_string_lossy().into_owned())
+        match self.bins {
+            Bins::Links => {
+                let target = std::fs::read_link(self.current_link()).ok()?;
+                Some(target.file_name()?.to_string_lossy().into_owned())
+            }
+            Bins::Copies => self.receipt().map(|r| r.release),
+        }
     }
 
     /// The receipt, if there is one.
@@ -139,18 +193,34 @@ impl Layout {
         write_atomic(&self.receipt_path(), format!("{json}\n").as_bytes())
     }
 
-    /// Points `current` at `releases/<name>` with one rename, so a reader sees either the old
-    /// or the new release, never neither.
-    pub fn switch_current(&self, name: &str) -> io::Result<()> {
-        let tmp = self.root.join(format!(".current.{}", std::process::id()));
-        let _ = std::fs::remove_file(&tmp);
-        symlink(&Path::new("releases").join(name), &tmp)?;
-        std::fs::rename(&tmp, self.current_link())
+    /// Makes `releases/<name>` the release the bin dir runs. With links, `current` is switched
+    /// with one rename (a reader sees the old or the new release, never neither) and the bin
+    /// links are (re)made; with copies, each program is copied in beside the old one and swapped
+    /// by renames, and a failure puts back what was already swapped. Idempotent.
+    pub fn activate(&self, name: &str, target: &Target) -> io::Result<()> {
+        std::fs::create_dir_all(&self.bin_dir)?;
+        match self.bins {
+            Bins::Links => {
+                self.switch_current(name)?;
+                self.link_bins(target)
+            }
+            Bins::Copies => copies::install(&self.release_dir(name), &self.bin_dir, target),
+        }
     }
 
-    /// Makes `bin_dir/<binary>` link to `current/<binary>` for every binary (atomically each).
-    pub fn link_bins(&self, target: &Target) -> io::Result<()> {
-        std::fs::create_dir_all(&self.bin_dir)?;
+    fn switch_current(&self, name: &str) -> io::Result<()> {
+        let link = self.current_link();
+        let dest = Path::new("releases").join(name);
+        if std::fs::read_link(&link).is_ok_and(|d| d == dest) {
+            return Ok(());
+        }
+        let tmp = self.root.join(format!(".current.{}", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
+        symlink(&dest, &tmp)?;
+        std::fs::rename(&tmp, link)
+    }
+
+    fn link_bins(&self, target: &Target) -> io::Result<()> {
         for b in Binary::ALL {
             let name = target.installed_name(b);
             let link = self.bin_dir.join(&name);
@@ -185,8 +255,17 @@ fn read_receipt(path: &Path) -> io::Result<Receipt> {
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
     std::fs::write(&tmp, contents)?;
-    std::fs::File::open(&tmp)?.sync_all()?;
+    sync_file(&tmp)?;
     std::fs::rename(&tmp, path)
+}
+
+/// Flushes `path` to disk. Windows flushes only through a handle opened for writing (a
+/// read-only one is refused with "Access denied").
+fn sync_file(path: &Path) -> io::Result<()> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)?
+        .sync_all()
 }
 
 #[cfg(unix)]
@@ -346,7 +425,10 @@ mod tests {
     #[test]
     fn switching_current_and_linking_bins_points_through_current() {
         let home = tempfile::tempdir().expect("tmp");
-        let layout = Layout::new(home.path(), &home.path().join("bin"));
+        let layout = Layout {
+            bins: Bins::Links,
+            ..Layout::new(home.path(), &home.path().join("bin"))
+        };
         let target = Target::from_triple("x86_64-unknown-linux-musl").expect("known");
         for name in ["1.0.0-x", "1.1.0-x"] {
             std::fs::create_dir_all(layout.release_dir(name)).expect("mkdir");
@@ -354,11 +436,10 @@ mod tests {
                 std::fs::write(layout.release_dir(name).join(b.name()), name).expect("write");
             }
         }
-        layout.switch_current("1.0.0-x").expect("switch");
-        layout.link_bins(target).expect("link");
+        layout.activate("1.0.0-x", target).expect("switch");
         let read = || std::fs::read_to_string(layout.bin_dir.join("codex")).expect("read");
         assert_eq!(read(), "1.0.0-x");
-        layout.switch_current("1.1.0-x").expect("switch");
+        layout.activate("1.1.0-x", target).expect("switch");
         assert_eq!(read(), "1.1.0-x");
         assert_eq!(layout.current_release().as_deref(), Some("1.1.0-x"));
         assert!(layout.is_complete("1.1.0-x", target));

@@ -40,7 +40,7 @@ pub enum InstallMethod {
 
 /// Classifies the copy at `exe` (canonicalized by the caller).
 pub fn detect(exe: &Path) -> InstallMethod {
-    if let Some((layout, release)) = Layout::owning(exe) {
+    if let Some((layout, release)) = Layout::owning(exe, crate::settings::codex_home().as_deref()) {
         return InstallMethod::Standalone { layout, release };
     }
     let text = exe.to_string_lossy().replace('\\', "/");

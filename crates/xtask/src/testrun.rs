@@ -19,6 +19,8 @@ const DEBIAN_TEST_TOOLS: &[(&str, &str)] = &[
     ("curl", "curl"),
     ("shellcheck", "shellcheck"),
     ("setpriv", "util-linux"),
+    // Runs the Windows build of codex (tests/windows_update.rs); Debian's wine64 is not on PATH.
+    ("/usr/lib/wine/wine64", "wine64"),
 ];
 
 /// Runs every check in order.

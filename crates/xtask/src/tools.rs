@@ -131,6 +131,17 @@ fn zig_works() -> bool {
         || output(Command::new(python).args(["-m", "ziglang", "version"])).is_ok()
 }
 
+/// A command that runs zig: `zig` from PATH, else the pip package through Python.
+pub fn zig_command() -> Command {
+    if on_path("zig").is_some() {
+        Command::new("zig")
+    } else {
+        let mut cmd = Command::new(python());
+        cmd.args(["-m", "ziglang"]);
+        cmd
+    }
+}
+
 /// Zig's version, for the build header.
 pub fn zig_version() -> String {
     let python = python();
@@ -142,6 +153,10 @@ pub fn zig_version() -> String {
 
 /// Finds an executable on PATH.
 pub fn on_path(name: &str) -> Option<PathBuf> {
+    if name.contains('/') {
+        let p = PathBuf::from(name);
+        return is_executable(&p).then_some(p);
+    }
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(name))
