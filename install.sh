@@ -91,7 +91,7 @@ main() {
     check_url_scheme "$base_url"
     pick_downloader
     pick_checksum_tool
-    target=$(detect_target) || exit 1
+    detect_target
 
     codex_home=${CODEX_HOME:-$HOME/.codex}
     root=$codex_home/packages/standalone
@@ -106,12 +106,12 @@ main() {
     trap cleanup EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
-    mkdir -p "$bin_dir" "$root/releases" "$unpacked" "$staging/x.codex" \
+    mkdir -p "$bin_dir" "$root/releases" "$root/.lock" "$unpacked" "$staging/x.codex" \
         "$staging/x.codex-exec-server" 2>/dev/null
     check_writable "$root"
     check_writable "$bin_dir"
 
-    version=$(normalize_version "$version") || exit 1 # it printed the error
+    normalize_version "$version"
     if [ "$version" = latest ]; then
         src=$base_url/latest/download
     else
@@ -209,8 +209,13 @@ main() {
     [ -n "$previous" ] && [ ! -x "$root/releases/$previous/codex" ] && previous=""
     [ -e "$root/releases/$release" ] && rm -rf "$root/releases/$release"
     mv "$unpacked" "$root/releases/$release" || die "cannot move the release into $root/releases"
-    ln -s "releases/$release" "$root/.current.$$" || die "cannot create a link in $root"
-    replace "$root/.current.$$" "$root/current" || die "cannot switch $root/current"
+    if [ -z "$current" ] && [ ! -e "$root/current" ] && [ ! -h "$root/current" ]; then
+        # A first install: creating the link is atomic by itself.
+        ln -s "releases/$release" "$root/current" || die "cannot create $root/current"
+    else
+        ln -s "releases/$release" "$root/.current.$$" || die "cannot create a link in $root"
+        replace "$root/.current.$$" "$root/current" || die "cannot switch $root/current"
+    fi
     link_bins
     wait "$now_pid"
     read -r installed_at <"$staging/now" || installed_at=0
@@ -455,8 +460,8 @@ sha256_of() {
 }
 
 detect_target() {
-    # One uname call: "<kernel> <machine>".
-    os=$(uname -sm) || return 1
+    # One uname call: "<kernel> <machine>". Sets $target (no subshell: it is on the hot path).
+    os=$(uname -sm) || die "uname failed; cannot tell this machine's platform"
     cpu=${os##* }
     os=${os%% *}
     case $os in
@@ -468,40 +473,31 @@ detect_target() {
                 cpu=arm64
             fi
             ;;
-        *)
-            printf 'error: no codex release for %s %s; releases exist for: %s\n' "$os" "$cpu" "$SUPPORTED_TARGETS" >&2
-            return 1
-            ;;
+        *) die "no codex release for $os $cpu; releases exist for: $SUPPORTED_TARGETS" ;;
     esac
     case $cpu in
         x86_64 | amd64) cpu=x86_64 ;;
         aarch64 | arm64) cpu=aarch64 ;;
         # A 32-bit userland on a 64-bit ARM kernel reports armv8l: the static arm64 build runs.
         armv8l) cpu=aarch64 ;;
-        *)
-            printf 'error: no codex release for %s %s; releases exist for: %s\n' "$os" "$cpu" "$SUPPORTED_TARGETS" >&2
-            return 1
-            ;;
+        *) die "no codex release for $os $cpu; releases exist for: $SUPPORTED_TARGETS" ;;
     esac
-    t=$cpu-$os
+    target=$cpu-$os
     case " $SUPPORTED_TARGETS " in
-        *" $t "*) printf '%s\n' "$t" ;;
-        *)
-            printf 'error: no codex release for %s; releases exist for: %s\n' "$t" "$SUPPORTED_TARGETS" >&2
-            return 1
-            ;;
+        *" $target "*) ;;
+        *) die "no codex release for $target; releases exist for: $SUPPORTED_TARGETS" ;;
     esac
 }
 
+# normalize_version V: sets $version to V without a `v` or `rust-v` prefix.
 normalize_version() {
-    v=${1#rust-v}
-    v=${v#v}
-    case $v in
+    version=${1#rust-v}
+    version=${version#v}
+    case $version in
         latest) ;;
         [0-9]*.[0-9]*.[0-9]*) ;;
         *) die "version '$1' is not a release version like 1.2.3" ;;
     esac
-    printf '%s\n' "$v"
 }
 
 # check_writable DIR: DIR exists (made by the caller's mkdir -p) and accepts new files.
@@ -510,20 +506,29 @@ check_writable() {
         die "cannot install into $1: not writable; fix its permissions or choose another --install-dir / CODEX_HOME"
 }
 
+# The lock is the file .lock/pid (the folder comes from main's mkdir -p), created only if it
+# does not exist: noclobber opens it with O_EXCL, as `codex update` and install.ps1 create it.
 take_lock() {
     tries=0
-    while ! mkdir "$root/.lock" 2>/dev/null; do
-        pid=$(cat "$root/.lock/pid" 2>/dev/null || true)
+    set -C
+    until { printf '%s\n' "$$" >"$root/.lock/pid"; } 2>/dev/null; do
+        set +C
+        pid=""
+        [ -f "$root/.lock/pid" ] && read -r pid <"$root/.lock/pid"
         if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
             die "another codex install or update is running (pid $pid); wait for it to finish and try again"
         fi
         tries=$((tries + 1))
         [ "$tries" -le 3 ] || die "cannot take the install lock $root/.lock; remove it if no install is running"
+        # No pid yet: its owner may be between creating the file and writing it.
+        [ -z "$pid" ] && [ -f "$root/.lock/pid" ] && [ "$tries" = 1 ] && sleep 1 && { set -C; continue; }
         # The owner is gone: take the lock over.
         rm -rf "$root/.lock"
+        mkdir -p "$root/.lock" 2>/dev/null
+        set -C
     done
+    set +C
     lock_taken=1
-    echo "$$" >"$root/.lock/pid"
 }
 
 current_release() {
@@ -588,6 +593,7 @@ link_bins() {
     done
 }
 
+# json_string S: prints S as a JSON string (printf builtins only, unless S needs escapes).
 json_string() {
     case $1 in
         *[\\\"]*) printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')" ;;
@@ -595,22 +601,29 @@ json_string() {
     esac
 }
 
+receipt_json() {
+    printf '{\n  "schema": 1,\n  "method": "standalone",\n  "version": '
+    json_string "$version"
+    printf ',\n  "target": '
+    json_string "$target"
+    printf ',\n  "release": '
+    json_string "$release"
+    printf ',\n  "previous": '
+    if [ -n "$previous" ]; then json_string "$previous"; else printf null; fi
+    printf ',\n  "source": '
+    json_string "$base_url"
+    printf ',\n  "bin_dir": '
+    json_string "$bin_dir"
+    printf ',\n  "installed_by": "install.sh",\n  "installed_at": %s\n}\n' "$installed_at"
+}
+
 write_receipt() {
-    if [ -n "$previous" ]; then prev=$(json_string "$previous"); else prev=null; fi
-    {
-        printf '{\n'
-        printf '  "schema": 1,\n'
-        printf '  "method": "standalone",\n'
-        printf '  "version": %s,\n' "$(json_string "$version")"
-        printf '  "target": %s,\n' "$(json_string "$target")"
-        printf '  "release": %s,\n' "$(json_string "$release")"
-        printf '  "previous": %s,\n' "$prev"
-        printf '  "source": %s,\n' "$(json_string "$base_url")"
-        printf '  "bin_dir": %s,\n' "$(json_string "$bin_dir")"
-        printf '  "installed_by": "install.sh",\n'
-        printf '  "installed_at": %s\n' "$installed_at"
-        printf '}\n'
-    } >"$root/.receipt.$$" || die "cannot write $root/.receipt.$$"
+    if [ ! -e "$root/receipt.json" ]; then
+        # A first install: nothing can read the receipt before the bin links exist.
+        receipt_json >"$root/receipt.json" || die "cannot write $root/receipt.json"
+        return 0
+    fi
+    receipt_json >"$root/.receipt.$$" || die "cannot write $root/.receipt.$$"
     # Replaced with a rename, so a reader never sees half a receipt.
     mv -f "$root/.receipt.$$" "$root/receipt.json" || die "cannot write $root/receipt.json"
 }

@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 
 use codex_e2e::mirror::{Fault, Mirror, MirrorOptions, publish};
 use codex_e2e::{e2e_dir, workspace_root};
+use codex_installer::layout::{InstallLock, Layout, LockBusy};
 use codex_installer::target::{Binary, Target};
 
 const A: &str = "1.2.3-e2e.1";
@@ -414,6 +415,35 @@ fn a_malformed_version_is_one_error_and_downloads_nothing() {
             "{shell:?}: nothing downloaded"
         );
         assert!(!w.bin.join("codex").exists(), "{shell:?}");
+    }
+}
+
+#[test]
+fn the_install_lock_is_shared_with_codex_update() {
+    for shell in SHELLS {
+        let w = World::new(shell);
+        let layout = Layout::new(&w.home.join(".codex"), &w.bin);
+        // Held by the installer library, as `codex update` holds it.
+        let held = InstallLock::acquire(&layout).expect("lock");
+        let err = one_error(shell, &w.install(&[]));
+        let busy = LockBusy {
+            pid: std::process::id(),
+        };
+        assert!(err.ends_with(&busy.to_string()), "{shell:?}: {err}");
+        assert!(!w.bin.join("codex").exists(), "{shell:?}");
+        drop(held);
+
+        // A lock whose owner is gone is taken over.
+        let mut child = Command::new("true").spawn().expect("spawn");
+        let dead = child.id();
+        child.wait().expect("wait");
+        std::fs::create_dir_all(layout.lock_dir()).expect("mkdir");
+        std::fs::write(layout.lock_dir().join("pid"), format!("{dead}\n")).expect("pid");
+        ok(shell, &w.install(&["--version", A]));
+        assert_eq!(w.version(), A, "{shell:?}");
+        assert!(!layout.lock_dir().exists(), "{shell:?}: released");
+        // And the library takes the lock install.sh released.
+        drop(InstallLock::acquire(&layout).expect("free again"));
     }
 }
 

@@ -313,48 +313,64 @@ pub struct LockBusy {
 }
 
 impl InstallLock {
-    /// Takes the lock. A lock left by a process that no longer exists is taken over. The lock is
-    /// a directory (created atomically) holding the owner's pid, a scheme shell installers can
-    /// share with `mkdir` and `kill -0`.
+    /// Takes the lock: the file `.lock/pid`, created only if it does not exist (`O_EXCL`), holding
+    /// the owner's pid. install.sh creates it the same way (noclobber) and install.ps1 with
+    /// `CreateNew`, so the three exclude each other. A lock whose owner no longer runs is taken
+    /// over.
     pub fn acquire(layout: &Layout) -> Result<InstallLock, LockError> {
         let dir = layout.lock_dir();
+        let pid_file = dir.join("pid");
         std::fs::create_dir_all(&layout.root)?;
-        for _ in 0..3 {
+        for _ in 0..4 {
             match std::fs::create_dir(&dir) {
-                Ok(()) => {
-                    std::fs::write(dir.join("pid"), format!("{}\n", std::process::id()))?;
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e.into()),
+            }
+            let created = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&pid_file);
+            match created {
+                Ok(mut f) => {
+                    use std::io::Write;
+                    writeln!(f, "{}", std::process::id())?;
                     return Ok(InstallLock { dir });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    let pid = std::fs::read_to_string(dir.join("pid"))
+                    let pid = std::fs::read_to_string(&pid_file)
                         .ok()
                         .and_then(|p| p.trim().parse::<u32>().ok());
                     match pid {
                         Some(pid) if process_alive(pid) => return Err(LockBusy { pid }.into()),
-                        // Dead owner, or one that died between mkdir and writing its pid.
+                        None if age(&pid_file) < std::time::Duration::from_secs(5) => {
+                            // Its owner may be between creating the file and writing its pid.
+                            std::thread::sleep(std::time::Duration::from_millis(200));
+                        }
                         _ => {
-                            let age = std::fs::metadata(&dir)
-                                .and_then(|m| m.modified())
-                                .ok()
-                                .and_then(|m| m.elapsed().ok())
-                                .unwrap_or_default();
-                            if pid.is_none() && age < std::time::Duration::from_secs(5) {
-                                std::thread::sleep(std::time::Duration::from_millis(200));
-                                continue;
-                            }
                             tracing::warn!("recovering the install lock left by a dead process");
                             std::fs::remove_dir_all(&dir)?;
                         }
                     }
                 }
+                // The folder went away (its owner finished) between the two steps: try again.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e.into()),
             }
         }
         Err(LockError::Io(io::Error::other(format!(
-            "could not take the lock {}",
+            "could not take the lock {}; remove it if no install is running",
             dir.display()
         ))))
     }
+}
+
+fn age(path: &Path) -> std::time::Duration {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|m| m.elapsed().ok())
+        .unwrap_or_default()
 }
 
 /// Why the lock could not be taken.
@@ -420,6 +436,9 @@ mod tests {
         let lock = InstallLock::acquire(&layout).expect("recovered");
         drop(lock);
         assert!(!layout.lock_dir().exists());
+        // install.sh makes the folder with its other folders first: an empty one is no lock.
+        std::fs::create_dir_all(layout.lock_dir()).expect("mkdir");
+        drop(InstallLock::acquire(&layout).expect("an empty lock folder is free"));
     }
 
     #[test]
