@@ -105,10 +105,10 @@ fn managed_elsewhere(args: &UpdateArgs, exe: &std::path::Path, m: &InstallMethod
     println!("codex at {exe} is managed by {}; update it with:", m.name());
     println!("  {cmd}");
     if args.yes && !args.check && !args.dry_run {
-        let mut parts = cmd.split_whitespace();
-        let program = parts.next().context("empty command")?;
+        let argv = m.update_argv().context("no update command")?;
+        let (program, args) = argv.split_first().context("empty command")?;
         let status = std::process::Command::new(program)
-            .args(parts)
+            .args(args)
             .status()
             .with_context(|| format!("cannot run {program}"))?;
         if !status.success() {

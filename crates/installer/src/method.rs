@@ -86,7 +86,8 @@ pub fn detect(exe: &Path) -> InstallMethod {
     }
 }
 
-/// `<prefix>/lib/node_modules/<pkg>` (Unix) or `<prefix>/node_modules/<pkg>` (Windows) → prefix.
+/// `<prefix>/lib/node_modules/<pkg>` (Unix) or `<prefix>/node_modules/<pkg>` (Windows) → prefix;
+/// `None` for a project's own node_modules.
 fn global_prefix(package_root: &Path) -> Option<PathBuf> {
     let depth = NPM_PACKAGE.split('/').count();
     let mut p = package_root;
@@ -97,34 +98,97 @@ fn global_prefix(package_root: &Path) -> Option<PathBuf> {
         return None;
     }
     let parent = p.parent()?;
-    Some(if parent.file_name()? == "lib" {
-        parent.parent()?.to_path_buf()
+    if parent.file_name()? == "lib" {
+        return Some(parent.parent()?.to_path_buf());
+    }
+    // On Windows a global prefix holds node_modules directly, beside npm's `codex.cmd` shim; a
+    // project's node_modules has no such shim beside it.
+    parent
+        .join("codex.cmd")
+        .is_file()
+        .then(|| parent.to_path_buf())
+}
+
+/// `<project>/node_modules/<pkg>` -> `<project>`.
+fn local_project(package_root: &Path) -> Option<PathBuf> {
+    let mut p = package_root;
+    for _ in 0..NPM_PACKAGE.split('/').count() {
+        p = p.parent()?;
+    }
+    (p.file_name()? == "node_modules").then(|| p.parent().map(Path::to_path_buf))?
+}
+
+fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c));
+    if plain {
+        word.to_owned()
     } else {
-        parent.to_path_buf()
-    })
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
 }
 
 impl InstallMethod {
-    /// The command that updates this copy, for channels that codex does not update itself.
-    pub fn update_command(&self) -> Option<String> {
-        match self {
+    /// The command that updates this copy, for channels that codex does not update itself, as
+    /// the program and its arguments (run without a shell, so paths with spaces survive).
+    pub fn update_argv(&self) -> Option<Vec<String>> {
+        let latest = format!("{NPM_PACKAGE}@latest");
+        let words: Vec<String> = match self {
             InstallMethod::Npm {
-                manager, prefix, ..
-            } => Some(match manager.as_str() {
-                "pnpm" => format!("pnpm add -g {NPM_PACKAGE}@latest"),
-                "bun" => format!("bun add -g {NPM_PACKAGE}@latest"),
-                _ => match prefix {
-                    Some(p) => format!(
-                        "npm install -g {NPM_PACKAGE}@latest --prefix {}",
-                        p.display()
-                    ),
-                    None => format!("npm install -g {NPM_PACKAGE}@latest"),
+                manager,
+                prefix,
+                package_root,
+            } => match (manager.as_str(), prefix) {
+                ("pnpm", _) => vec!["pnpm".into(), "add".into(), "-g".into(), latest],
+                ("bun", _) => vec!["bun".into(), "add".into(), "-g".into(), latest],
+                (_, Some(p)) => vec![
+                    "npm".into(),
+                    "install".into(),
+                    "-g".into(),
+                    latest,
+                    "--prefix".into(),
+                    p.display().to_string(),
+                ],
+                // Not a global install: the project whose node_modules holds the package.
+                (_, None) => match local_project(package_root) {
+                    Some(project) => vec![
+                        "npm".into(),
+                        "install".into(),
+                        latest,
+                        "--prefix".into(),
+                        project.display().to_string(),
+                    ],
+                    None => vec!["npm".into(), "install".into(), "-g".into(), latest],
                 },
-            }),
-            InstallMethod::Homebrew { cask: true } => Some("brew upgrade --cask codex".into()),
-            InstallMethod::Homebrew { cask: false } => Some("brew upgrade codex".into()),
-            InstallMethod::Standalone { .. } | InstallMethod::Other { .. } => None,
-        }
+            },
+            InstallMethod::Homebrew { cask: true } => {
+                vec![
+                    "brew".into(),
+                    "upgrade".into(),
+                    "--cask".into(),
+                    "codex".into(),
+                ]
+            }
+            InstallMethod::Homebrew { cask: false } => {
+                vec!["brew".into(), "upgrade".into(), "codex".into()]
+            }
+            InstallMethod::Standalone { .. } | InstallMethod::Other { .. } => return None,
+        };
+        Some(words)
+    }
+
+    /// [`InstallMethod::update_argv`] as one line to paste into a POSIX shell.
+    pub fn update_command(&self) -> Option<String> {
+        let words = self.update_argv()?;
+        Some(
+            words
+                .iter()
+                .map(|w| shell_quote(w))
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
     }
 
     /// A short name: standalone, npm, pnpm, bun, homebrew, other.
@@ -151,6 +215,31 @@ mod tests {
         assert_eq!(
             m.update_command().as_deref(),
             Some("npm install -g @openai/codex@latest --prefix /home/u/.nvm/versions/node/v20.1.0")
+        );
+    }
+
+    #[test]
+    fn a_project_install_updates_the_project_and_spaces_survive() {
+        let m = detect(Path::new(
+            "/home/u/my app/node_modules/@openai/codex/bin/codex",
+        ));
+        assert_eq!(
+            m.update_argv(),
+            Some(
+                [
+                    "npm",
+                    "install",
+                    "@openai/codex@latest",
+                    "--prefix",
+                    "/home/u/my app"
+                ]
+                .map(String::from)
+                .to_vec()
+            )
+        );
+        assert_eq!(
+            m.update_command().as_deref(),
+            Some("npm install @openai/codex@latest --prefix '/home/u/my app'")
         );
     }
 

@@ -28,11 +28,13 @@ pub enum EnvVar {
     NpmPackageRoot,
     /// Set by the npm launcher: which package manager installed it (npm, pnpm, bun).
     NpmManager,
+    /// Read by the npm launcher: run this codex binary instead of the platform package's.
+    NpmBinaryPath,
 }
 
 impl EnvVar {
     /// Every variable, in documentation order.
-    pub const ALL: [EnvVar; 11] = [
+    pub const ALL: [EnvVar; 12] = [
         Self::CodexHome,
         Self::ReleaseBaseUrl,
         Self::InstallDir,
@@ -44,6 +46,7 @@ impl EnvVar {
         Self::Ci,
         Self::NpmPackageRoot,
         Self::NpmManager,
+        Self::NpmBinaryPath,
     ];
 
     /// The variable's name.
@@ -60,6 +63,7 @@ impl EnvVar {
             Self::Ci => "CI",
             Self::NpmPackageRoot => "CODEX_NPM_PACKAGE_ROOT",
             Self::NpmManager => "CODEX_NPM_MANAGER",
+            Self::NpmBinaryPath => "CODEX_BINARY_PATH",
         }
     }
 
@@ -83,6 +87,9 @@ impl EnvVar {
             Self::Ci => "When set, the daily update check is off",
             Self::NpmPackageRoot => "Set by the npm launcher: package root of the running copy",
             Self::NpmManager => "Set by the npm launcher: npm, pnpm or bun",
+            Self::NpmBinaryPath => {
+                "npm launcher: run this codex binary (codex-exec-server from the same folder) instead of the platform package's"
+            }
         }
     }
 

@@ -195,6 +195,34 @@ impl Target {
     pub fn installed_name(&self, binary: Binary) -> String {
         format!("{}{}", binary.name(), self.exe_suffix())
     }
+
+    /// Node's `process.platform` for this target (npm's `os` field).
+    pub fn npm_os(&self) -> &'static str {
+        match self.os {
+            Os::Linux => "linux",
+            Os::MacOs => "darwin",
+            Os::Windows => "win32",
+        }
+    }
+
+    /// Node's `process.arch` for this target (npm's `cpu` field).
+    pub fn npm_cpu(&self) -> &'static str {
+        match self.arch {
+            Arch::X86_64 => "x64",
+            Arch::Aarch64 => "arm64",
+        }
+    }
+
+    /// `<os>-<cpu>` as Node names them: the key the npm launcher looks its platform up by.
+    pub fn npm_platform(&self) -> String {
+        format!("{}-{}", self.npm_os(), self.npm_cpu())
+    }
+
+    /// The npm package holding this target's binaries: `@openai/codex-linux-x64`. No `libc`
+    /// field is needed: the Linux binaries are static musl and run on glibc and musl alike.
+    pub fn npm_package(&self) -> String {
+        format!("{}-{}", crate::NPM_PACKAGE, self.npm_platform())
+    }
 }
 
 impl fmt::Display for Target {

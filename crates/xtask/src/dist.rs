@@ -15,7 +15,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::compile::{self, BuildEnv};
 use crate::env::EnvVar;
-use crate::{archive, macho, tools, verify};
+use crate::{archive, macho, npm, tools, verify};
 
 /// What to build and where.
 pub struct DistOptions {
@@ -154,6 +154,9 @@ pub fn run(opts: &DistOptions) -> Result<()> {
     }
     std::fs::write(staging.join(SHA256SUMS_FILE), sums)?;
     std::fs::write(staging.join(MANIFEST_FILE), manifest.to_json())?;
+    // The package-manager channels, made from the archives just written.
+    npm::write_packages(&root, &manifest, &staging, source_date_epoch)
+        .context("writing the npm packages")?;
     verify::verify_dir(&staging).context("the fresh release failed verification")?;
     replace_dir(&staging, &opts.out)?;
 

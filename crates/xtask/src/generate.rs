@@ -48,6 +48,21 @@ fn outputs() -> Vec<(&'static str, Output)> {
             "install.ps1",
             Output::Region("targets", install_ps1_targets()),
         ),
+        (
+            "npm/codex/package.json",
+            Output::File(crate::npm::wrapper_package_json(
+                crate::npm::DEV_VERSION,
+                &TARGETS.iter().collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "npm/codex/bin/codex.js",
+            Output::Region("npm-launcher", npm_launcher_constants()),
+        ),
+        (
+            "docs/npm.md",
+            Output::Region("npm-packages", crate::npm::platform_packages_markdown()),
+        ),
     ]
 }
 
@@ -109,6 +124,23 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The constants of the npm launcher that are declared in Rust: the package name and the names of
+/// the environment variables it reads or sets.
+fn npm_launcher_constants() -> String {
+    use codex_installer::settings::EnvVar as E;
+    let mut out = format!("const PACKAGE = \"{}\";\n", codex_installer::NPM_PACKAGE);
+    for (name, var) in [
+        ("ENV_BINARY_PATH", E::NpmBinaryPath),
+        ("ENV_PACKAGE_ROOT", E::NpmPackageRoot),
+        ("ENV_MANAGER", E::NpmManager),
+        ("ENV_BASE_URL", E::ReleaseBaseUrl),
+        ("ENV_CODEX_HOME", E::CodexHome),
+    ] {
+        out.push_str(&format!("const {name} = \"{}\";\n", var.name()));
+    }
+    out
 }
 
 fn dist_workspace_toml() -> String {

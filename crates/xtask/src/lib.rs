@@ -9,6 +9,7 @@ pub mod env;
 pub mod generate;
 pub mod inspect;
 pub mod macho;
+pub mod npm;
 pub mod testrun;
 pub mod tools;
 pub mod verify;

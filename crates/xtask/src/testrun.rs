@@ -21,6 +21,8 @@ const DEBIAN_TEST_TOOLS: &[(&str, &str)] = &[
     ("setpriv", "util-linux"),
     // Runs the Windows build of codex (tests/windows_update.rs); Debian's wine64 is not on PATH.
     ("/usr/lib/wine/wine64", "wine64"),
+    // `ruby -c` and the harness that loads the Homebrew cask and formula.
+    ("ruby", "ruby"),
 ];
 
 /// Runs every check in order.
@@ -30,6 +32,7 @@ pub fn run() -> Result<()> {
     tools::ensure_rust_targets(&TARGETS.iter().collect::<Vec<_>>())?;
     tools::ensure_zigbuild()?;
     tools::ensure_debian_packages(DEBIAN_TEST_TOOLS)?;
+    tools::ensure_npm_tools()?;
 
     eprintln!("==> generated files are up to date");
     generate::run(&root, true)?;

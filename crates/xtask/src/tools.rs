@@ -74,6 +74,44 @@ pub fn ensure_rust_targets(targets: &[&Target]) -> Result<()> {
     Ok(())
 }
 
+/// The npm tools the tests use (Verdaccio, pnpm), installed into `<target>/npm-tools` from the
+/// exact versions in tests/npm-tools/package.json (no lockfile: it would record download hosts).
+/// Returns that folder; concurrent callers take turns through a file lock.
+pub fn ensure_npm_tools() -> Result<PathBuf> {
+    let root = crate::dist::workspace_root();
+    let want = std::fs::read_to_string(root.join("tests/npm-tools/package.json"))
+        .context("cannot read tests/npm-tools/package.json")?;
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("npm-tools");
+    std::fs::create_dir_all(&dir)?;
+    let lock = std::fs::File::create(dir.join(".lock"))?;
+    lock.lock().context("locking the npm tools folder")?;
+    let bins = ["verdaccio", "pnpm"].map(|b| dir.join("node_modules/.bin").join(b));
+    let installed = std::fs::read_to_string(dir.join("package.json")).ok();
+    if installed.as_deref() == Some(want.as_str()) && bins.iter().all(|b| b.exists()) {
+        return Ok(dir);
+    }
+    if on_path("npm").is_none() {
+        bail!("npm is not installed; install Node.js 18 or later (with npm) and run again");
+    }
+    eprintln!(
+        "installing the npm test tools (Verdaccio, pnpm) into {}",
+        dir.display()
+    );
+    std::fs::write(dir.join("package.json"), &want)?;
+    output(Command::new("npm").current_dir(&dir).args([
+        "install",
+        "--no-package-lock",
+        "--no-audit",
+        "--no-fund",
+        "--loglevel=error",
+    ]))
+    .context("installing the npm test tools")?;
+    Ok(dir)
+}
+
 /// Returns the `cargo-zigbuild` executable, installing zig and cargo-zigbuild from PyPI when
 /// either is missing.
 pub fn ensure_zigbuild() -> Result<PathBuf> {

@@ -134,6 +134,9 @@ pub fn verify_dir(dir: &Path) -> Result<Manifest> {
         }
     }
 
+    crate::npm::verify(dir, &manifest).context("the npm packages")?;
+    expected_files.insert(crate::npm::DIR.to_owned());
+
     let mut actual = BTreeSet::new();
     for e in std::fs::read_dir(dir)? {
         actual.insert(e?.file_name().to_string_lossy().into_owned());

@@ -1,0 +1,207 @@
+// When the platform package is missing: download this platform's release archive once, verify
+// it against the SHA-256 digests the release build embedded in release.json, extract its single
+// entry (verified too), and cache it under $CODEX_HOME/packages/npm/<version>-<triple>/.
+//
+// The rules are those of the Rust installer (crates/installer): HTTPS unless the mirror was named
+// explicitly or is on loopback, never an https -> http redirect, nothing is run or cached before
+// it is verified, and an archive must hold exactly one regular file with the expected name.
+"use strict";
+
+const crypto = require("crypto");
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+const zlib = require("zlib");
+
+const MAX_REDIRECTS = 10;
+
+function sha256(bytes) {
+  return crypto.createHash("sha256").update(bytes).digest("hex");
+}
+
+function isLoopback(url) {
+  return ["127.0.0.1", "localhost", "[::1]", "::1"].includes(url.hostname) ||
+    url.hostname.startsWith("127.");
+}
+
+/** GET `url` into memory, following redirects; rejects with a one-line reason. */
+function download(url, explicit, redirects = 0) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    if (u.protocol === "http:" && !explicit && !isLoopback(u)) {
+      reject(new Error(`refusing plain http for ${url}; use https, or name the mirror in the environment`));
+      return;
+    }
+    if (u.protocol !== "http:" && u.protocol !== "https:") {
+      reject(new Error(`${url} is not an http(s) URL`));
+      return;
+    }
+    const lib = require(u.protocol === "https:" ? "https" : "http");
+    const req = lib.get(u, { headers: { "user-agent": "codex-npm-launcher" }, timeout: 30000 }, (res) => {
+      const status = res.statusCode || 0;
+      if (status >= 300 && status < 400 && res.headers.location) {
+        res.resume();
+        if (redirects >= MAX_REDIRECTS) {
+          reject(new Error(`too many redirects fetching ${url}`));
+          return;
+        }
+        const next = new URL(res.headers.location, u);
+        if (u.protocol === "https:" && next.protocol !== "https:") {
+          reject(new Error(`refusing a redirect from https to ${next.protocol} (${next})`));
+          return;
+        }
+        resolve(download(next.toString(), explicit, redirects + 1));
+        return;
+      }
+      if (status !== 200) {
+        res.resume();
+        reject(new Error(`HTTP ${status} for ${url}`));
+        return;
+      }
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => {
+        const body = Buffer.concat(chunks);
+        const expected = Number(res.headers["content-length"]);
+        if (Number.isFinite(expected) && expected !== body.length) {
+          reject(new Error(`the download of ${url} broke off after ${body.length} of ${expected} bytes`));
+        } else {
+          resolve(body);
+        }
+      });
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error(`no answer from ${u.host} in 30 s`)));
+    req.on("error", reject);
+  });
+}
+
+/** The one regular file of a .tar.gz; anything else (links, paths, a second entry) is refused. */
+function tarEntry(archive, expected) {
+  const tar = zlib.gunzipSync(archive);
+  const files = [];
+  for (let off = 0; off + 512 <= tar.length;) {
+    const header = tar.subarray(off, off + 512);
+    if (header.every((b) => b === 0)) break;
+    const field = (start, len) => header.subarray(start, start + len).toString("latin1").replace(/\0.*$/s, "");
+    const prefix = field(345, 155);
+    const name = prefix ? `${prefix}/${field(0, 100)}` : field(0, 100);
+    const size = parseInt(field(124, 12).trim() || "0", 8);
+    const type = field(156, 1) || "0";
+    if (!Number.isFinite(size) || size < 0) throw new Error("the archive is corrupt (bad entry size)");
+    const start = off + 512;
+    files.push({ name, type, data: tar.subarray(start, start + size) });
+    off = start + Math.ceil(size / 512) * 512;
+  }
+  return single(files, expected);
+}
+
+/** The one regular file of a .zip (stored or deflated). */
+function zipEntry(archive, expected) {
+  let eocd = -1;
+  for (let i = archive.length - 22; i >= Math.max(0, archive.length - 65557); i--) {
+    if (archive.readUInt32LE(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw new Error("the archive is corrupt (no zip directory)");
+  const count = archive.readUInt16LE(eocd + 10);
+  let cd = archive.readUInt32LE(eocd + 16);
+  const files = [];
+  for (let i = 0; i < count; i++) {
+    if (archive.readUInt32LE(cd) !== 0x02014b50) throw new Error("the archive is corrupt (bad zip entry)");
+    const method = archive.readUInt16LE(cd + 10);
+    const compressed = archive.readUInt32LE(cd + 20);
+    const nameLen = archive.readUInt16LE(cd + 28);
+    const extraLen = archive.readUInt16LE(cd + 30);
+    const commentLen = archive.readUInt16LE(cd + 32);
+    const attrs = archive.readUInt32LE(cd + 38);
+    const local = archive.readUInt32LE(cd + 42);
+    const name = archive.subarray(cd + 46, cd + 46 + nameLen).toString("utf8");
+    const dataStart = local + 30 + archive.readUInt16LE(local + 26) + archive.readUInt16LE(local + 28);
+    const raw = archive.subarray(dataStart, dataStart + compressed);
+    const unixMode = attrs >>> 16;
+    const isLink = (unixMode & 0o170000) === 0o120000;
+    const type = name.endsWith("/") ? "5" : isLink ? "2" : "0";
+    let data = raw;
+    if (type === "0") {
+      if (method === 8) data = zlib.inflateRawSync(raw);
+      else if (method !== 0) throw new Error(`the archive uses zip method ${method}, which codex releases never use`);
+    }
+    files.push({ name, type, data });
+    cd += 46 + nameLen + extraLen + commentLen;
+  }
+  return single(files, expected);
+}
+
+function single(files, expected) {
+  if (files.length !== 1) {
+    throw new Error(`the archive must hold exactly one entry named ${expected}, found ${files.length}: ${files.map((f) => f.name).join(", ")}`);
+  }
+  const [f] = files;
+  if (f.name !== expected) throw new Error(`the archive must hold ${expected}, found ${f.name}`);
+  if (f.type !== "0") throw new Error(`${expected} in the archive is not a regular file; refusing it`);
+  return f.data;
+}
+
+/** `$CODEX_HOME/packages/npm` (CODEX_HOME defaults to ~/.codex). */
+function cacheRoot(env) {
+  const home = process.env[env.codexHome] || path.join(os.homedir(), ".codex");
+  return path.join(home, "packages", "npm");
+}
+
+/**
+ * The cached program for `name`, downloading and verifying it first if needed. Returns a
+ * promise of its path; on any failure calls `fail` with one line that says what to do.
+ */
+async function ensure({ rel, plat, name, why, fail, env, packageName }) {
+  const exe = process.platform === "win32" ? `${name}.exe` : name;
+  const dir = path.join(cacheRoot(env), `${rel.version}-${plat.triple}`);
+  const dest = path.join(dir, exe);
+  if (fs.existsSync(dest)) return dest;
+
+  const file = plat.files[name];
+  if (!file) fail(`release.json names no ${name} for ${plat.triple}; reinstall ${packageName}`);
+  const named = process.env[env.baseUrl];
+  const base = (named || rel.base_url).replace(/\/+$/, "");
+  const url = `${base}/download/${rel.tag}/${file.archive}`;
+  const fix = `reinstall with optional dependencies (npm install -g ${packageName} --include=optional), or set ${env.baseUrl} to a codex release mirror you can reach`;
+  let archive;
+  try {
+    archive = await download(url, Boolean(named));
+  } catch (e) {
+    fail(`${plat.package} is missing (${why}) and ${file.archive} could not be downloaded: ${e.message}; ${fix}`);
+  }
+  const got = sha256(archive);
+  if (got !== file.sha256) {
+    fail(`checksum mismatch for ${file.archive} from ${url}: expected sha256 ${file.sha256}, got ${got}; the download was discarded and nothing was run`);
+  }
+  let contents;
+  try {
+    contents = file.archive.endsWith(".zip") ? zipEntry(archive, file.entry) : tarEntry(archive, file.entry);
+  } catch (e) {
+    fail(`${file.archive}: ${e.message}; nothing was run`);
+  }
+  const entryDigest = sha256(contents);
+  if (entryDigest !== file.entry_sha256) {
+    fail(`checksum mismatch for ${file.entry} inside ${file.archive}: expected sha256 ${file.entry_sha256}, got ${entryDigest}; nothing was run`);
+  }
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    const tmp = `${dest}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, contents, { mode: 0o755 });
+    fs.renameSync(tmp, dest);
+  } catch (e) {
+    fail(`cannot cache ${exe} in ${dir}: ${e.message}; set ${env.codexHome} to a folder you can write to`);
+  }
+  // Said once: later runs find the cached copy and stay quiet.
+  process.stderr.write(
+    `codex: ${plat.package} is missing (${why}), so ${file.archive} was downloaded from ${url}, ` +
+      `its SHA-256 verified, and ${exe} cached in ${dir}; reinstall with optional dependencies ` +
+      `(npm install -g ${packageName} --include=optional) to skip this\n`,
+  );
+  return dest;
+}
+
+module.exports = { ensure, tarEntry, zipEntry };

@@ -1,0 +1,429 @@
+//! The npm channel end to end: the packages the release build made, published by npm/publish.sh
+//! to a real registry (Verdaccio) on loopback, installed with real npm and pnpm into temporary
+//! prefixes, and run. Fallback downloads come from the loopback release mirror.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use codex_e2e::mirror::{Fault, Mirror, MirrorOptions, publish};
+use codex_e2e::registry::Registry;
+use codex_e2e::{Release, e2e_dir, workspace_root};
+use codex_installer::NPM_PACKAGE;
+use codex_installer::target::{Binary, Target};
+
+const A: &str = "1.2.3-e2e.1";
+
+fn host() -> &'static Target {
+    xtask::dist::host_target().expect("host target")
+}
+
+/// A registry with release A's packages published, a mirror serving A, and a temporary home.
+struct World {
+    tmp: tempfile::TempDir,
+    release: Release,
+    registry: Registry,
+    mirror: Mirror,
+    prefix: PathBuf,
+}
+
+impl World {
+    fn new() -> World {
+        let w = World::unpublished();
+        let out = w.publish_script().output().expect("run npm/publish.sh");
+        assert!(out.status.success(), "publish: {}", text(&out));
+        w
+    }
+
+    fn unpublished() -> World {
+        let release = codex_e2e::release(A, &[host()]).expect("release A");
+        let tmp = tempfile::Builder::new()
+            .prefix("npm-")
+            .tempdir_in(e2e_dir())
+            .expect("tmp");
+        let registry = Registry::start(&tmp.path().join("registry")).expect("verdaccio");
+        let mirror_root = tmp.path().join("mirror");
+        publish(&mirror_root, &release.dir, &format!("v{A}")).expect("mirror");
+        let mirror = Mirror::start(&mirror_root, MirrorOptions::default()).expect("mirror");
+        let prefix = tmp.path().join("prefix");
+        World {
+            release,
+            registry,
+            mirror,
+            prefix,
+            tmp,
+        }
+    }
+
+    fn home(&self) -> PathBuf {
+        self.tmp.path().join("home")
+    }
+
+    fn publish_script(&self) -> Command {
+        let mut c = Command::new("sh");
+        c.arg(workspace_root().join("npm/publish.sh"))
+            .args(["--registry", &self.registry.url])
+            .arg(&self.release.dir);
+        self.isolate(&mut c);
+        c
+    }
+
+    /// HOME, caches and registry of this world only.
+    fn isolate(&self, c: &mut Command) {
+        self.registry.configure(c);
+        c.env("HOME", self.home())
+            .env("CODEX_HOME", self.home().join(".codex"))
+            .env("npm_config_cache", self.tmp.path().join("npm-cache"))
+            .env("CODEX_RELEASE_BASE_URL", self.mirror.base_url())
+            .env("CI", "1")
+            .env_remove("CODEX_BINARY_PATH")
+            .env_remove("CODEX_NPM_PACKAGE_ROOT")
+            .env_remove("CODEX_NPM_MANAGER");
+    }
+
+    fn npm_install(&self, extra: &[&str]) {
+        let mut c = self.registry.npm();
+        c.args(["install", "-g", "--prefix"])
+            .arg(&self.prefix)
+            .arg(format!("{NPM_PACKAGE}@{A}"))
+            .args(extra);
+        self.isolate(&mut c);
+        let out = c.output().expect("npm install");
+        assert!(
+            out.status.success(),
+            "npm install {extra:?}: {}",
+            text(&out)
+        );
+    }
+
+    /// `npm install` into a project folder (global installs ignore `--omit=optional`).
+    fn npm_install_local(&self, extra: &[&str]) {
+        let project = self.project();
+        std::fs::create_dir_all(&project).expect("mkdir");
+        std::fs::write(
+            project.join("package.json"),
+            r#"{"name": "app", "private": true}"#,
+        )
+        .expect("package.json");
+        let mut c = self.registry.npm();
+        c.current_dir(&project)
+            .arg("install")
+            .arg(format!("{NPM_PACKAGE}@{A}"))
+            .args(extra);
+        self.isolate(&mut c);
+        let out = c.output().expect("npm install");
+        assert!(
+            out.status.success(),
+            "npm install {extra:?}: {}",
+            text(&out)
+        );
+    }
+
+    fn project(&self) -> PathBuf {
+        self.tmp.path().join("project")
+    }
+
+    fn bin(&self, name: &str) -> PathBuf {
+        if self.project().exists() {
+            return self.project().join("node_modules/.bin").join(name);
+        }
+        self.prefix.join("bin").join(name)
+    }
+
+    fn run(&self, name: &str, args: &[&str]) -> Output {
+        let mut c = Command::new(self.bin(name));
+        c.args(args);
+        self.isolate(&mut c);
+        c.output().expect("run")
+    }
+
+    fn archive_requests(&self) -> usize {
+        self.mirror
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with(".tar.gz"))
+            .count()
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(out.status.success(), "{}", text(out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn is_native(path: &Path) -> bool {
+    let bytes = std::fs::read(path).expect("read");
+    bytes.starts_with(b"\x7fELF") || bytes.starts_with(&[0xcf, 0xfa, 0xed, 0xfe])
+}
+
+#[test]
+fn npm_install_links_the_native_programs_and_codex_update_names_npm() {
+    let w = World::new();
+    w.npm_install(&[]);
+    for b in Binary::ALL {
+        let resolved = w
+            .bin(b.name())
+            .canonicalize()
+            .expect("resolve the bin link");
+        assert!(
+            is_native(&resolved),
+            "{} leads to {}, not the native program (fast path)",
+            b.name(),
+            resolved.display()
+        );
+        let out = stdout(&w.run(b.name(), &["--version"]));
+        assert!(out.contains(&format!(" {A} ")), "{out}");
+    }
+    // The native program sees from its own path that npm manages it.
+    let out = stdout(&w.run("codex", &["update"]));
+    assert!(out.contains("is managed by npm"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "npm install -g {NPM_PACKAGE}@latest --prefix {}",
+            w.prefix.display()
+        )),
+        "{out}"
+    );
+    assert_eq!(w.archive_requests(), 0, "nothing was downloaded");
+}
+
+#[test]
+fn the_launcher_runs_the_platform_package_and_passes_exit_codes_and_signals_through() {
+    let w = World::new();
+    w.npm_install(&["--ignore-scripts"]);
+    // Without the postinstall, npm's bin is the JS shim.
+    let shim = w.bin("codex").canonicalize().expect("resolve");
+    assert!(
+        std::fs::read(&shim)
+            .expect("read")
+            .starts_with(b"#!/usr/bin/env node"),
+        "{}",
+        shim.display()
+    );
+    let out = stdout(&w.run("codex", &["--version"]));
+    assert!(out.contains(&format!(" {A} ")), "{out}");
+    let out = w.run("codex", &["--no-such-flag"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "clap's usage error: {}",
+        text(&out)
+    );
+    assert_eq!(w.archive_requests(), 0, "the platform package was used");
+    // The launcher told the program which package manager owns it.
+    let out = stdout(&w.run("codex", &["update"]));
+    assert!(out.contains("is managed by npm"), "{out}");
+
+    // Exit codes and signals, with CODEX_BINARY_PATH naming a script.
+    let script = w.tmp.path().join("fake-codex");
+    let pid_file = w.tmp.path().join("child.pid");
+    let run_script = |body: &str| {
+        std::fs::write(&script, format!("#!/bin/sh\n{body}\n")).expect("script");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let mut c = Command::new(w.bin("codex"));
+        w.isolate(&mut c);
+        c.env("CODEX_BINARY_PATH", &script);
+        c
+    };
+    let out = run_script("exit 7").output().expect("run");
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out));
+    let out = run_script("kill -TERM $$").output().expect("run");
+    assert_eq!(out.status.code(), Some(143), "{}", text(&out));
+    // SIGTERM to the launcher reaches the child, and the launcher exits as the child did.
+    let mut child = run_script(&format!("echo $$ > {}\nexec sleep 30", pid_file.display()))
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let pid = loop {
+        if let Some(pid) = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|p| p.trim().parse::<i32>().ok())
+        {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "the child never started");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(143), "{status:?}");
+    let alive = Command::new("kill")
+        .args(["-0", &pid.to_string()])
+        .stderr(Stdio::null())
+        .status()
+        .expect("kill -0");
+    assert!(!alive.success(), "the child outlived the launcher");
+}
+
+#[test]
+fn without_the_platform_package_the_launcher_downloads_verifies_and_caches_once() {
+    for flags in [
+        &["--omit=optional"][..],
+        &["--omit=optional", "--ignore-scripts"],
+    ] {
+        let w = World::new();
+        w.npm_install_local(flags);
+        let platform = w
+            .project()
+            .join("node_modules/@openai")
+            .join(format!("codex-{}", host().npm_platform()));
+        assert!(
+            !platform.exists(),
+            "{flags:?}: the platform package was installed"
+        );
+        let first = w.run("codex", &["--version"]);
+        assert!(stdout(&first).contains(&format!(" {A} ")), "{flags:?}");
+        let said = String::from_utf8_lossy(&first.stderr).into_owned();
+        assert!(
+            said.contains("is missing") && said.contains("SHA-256 verified"),
+            "{flags:?}: {said}"
+        );
+        assert_eq!(said.lines().count(), 1, "{flags:?}: said once: {said}");
+        let second = w.run("codex", &["--version"]);
+        assert!(stdout(&second).contains(&format!(" {A} ")));
+        assert!(second.stderr.is_empty(), "{flags:?}: quiet the second time");
+        assert_eq!(w.archive_requests(), 1, "{flags:?}: downloaded once");
+        let cached = w
+            .home()
+            .join(".codex/packages/npm")
+            .join(format!("{A}-{}", host().triple))
+            .join("codex");
+        assert!(is_native(&cached), "{flags:?}: {}", cached.display());
+        // The cached copy still knows npm manages it, and that this is a project install.
+        let out = stdout(&w.run("codex", &["update"]));
+        assert!(
+            out.contains(&format!(
+                "npm install {NPM_PACKAGE}@latest --prefix {}",
+                w.project().display()
+            )),
+            "{flags:?}: {out}"
+        );
+    }
+}
+
+#[test]
+fn a_tampered_or_unreachable_download_runs_nothing_and_says_what_to_do() {
+    let w = World::new();
+    w.npm_install_local(&["--omit=optional"]);
+    let archive = host().archive_name(Binary::Codex);
+    let mut bad = std::fs::read(w.release.dir.join(&archive)).expect("archive");
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0xff;
+    w.mirror.inject(&archive, Fault::Replace(bad), None);
+    let out = w.run("codex", &["--version"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(out.stdout.is_empty(), "nothing ran: {}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!("checksum mismatch for {archive}"))
+            && err.contains("nothing was run"),
+        "{err}"
+    );
+    assert!(
+        !w.home()
+            .join(".codex/packages/npm")
+            .join(format!("{A}-{}", host().triple))
+            .join("codex")
+            .exists()
+    );
+    w.mirror.clear_faults();
+
+    // Offline: a release source nobody answers.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let mut c = Command::new(w.bin("codex"));
+    w.isolate(&mut c);
+    c.env(
+        "CODEX_RELEASE_BASE_URL",
+        format!("http://127.0.0.1:{port}/releases"),
+    );
+    let out = c.arg("--version").output().expect("run");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("could not be downloaded") && err.contains("--include=optional"),
+        "{err}"
+    );
+}
+
+#[test]
+fn pnpm_installs_a_working_codex() {
+    let w = World::new();
+    let pnpm_home = w.tmp.path().join("pnpm");
+    let path = format!(
+        "{}:{}",
+        pnpm_home.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut c = Command::new(w.registry.pnpm());
+    w.isolate(&mut c);
+    c.args(["add", "-g", &format!("{NPM_PACKAGE}@{A}")])
+        .env("PNPM_HOME", &pnpm_home)
+        .env("PATH", &path)
+        .env("npm_config_store_dir", w.tmp.path().join("pnpm-store"));
+    let out = c.output().expect("pnpm add");
+    assert!(out.status.success(), "pnpm add -g: {}", text(&out));
+    let mut c = Command::new(pnpm_home.join("codex"));
+    w.isolate(&mut c);
+    let out = c.env("PATH", &path).arg("--version").output().expect("run");
+    assert!(stdout(&out).contains(&format!(" {A} ")), "{}", text(&out));
+    assert_eq!(w.archive_requests(), 0, "the platform package was used");
+}
+
+#[test]
+fn publishing_stops_before_the_wrapper_when_a_platform_package_cannot_be_published() {
+    let w = World::unpublished();
+    // Someone already published this platform package version with other contents.
+    let fake = w.tmp.path().join("fake");
+    std::fs::create_dir_all(&fake).expect("mkdir");
+    std::fs::write(
+        fake.join("package.json"),
+        format!(
+            r#"{{"name": "{}", "version": "{A}", "description": "not ours"}}"#,
+            host().npm_package()
+        ),
+    )
+    .expect("write");
+    let mut c = w.registry.npm();
+    w.isolate(&mut c);
+    let out = c
+        .args(["publish", "--tag", "next"])
+        .current_dir(&fake)
+        .output()
+        .expect("npm publish");
+    assert!(out.status.success(), "{}", text(&out));
+
+    let out = w.publish_script().output().expect("publish.sh");
+    assert!(!out.status.success(), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is published with other contents"), "{err}");
+    let mut c = w.registry.npm();
+    w.isolate(&mut c);
+    let view = c
+        .args(["view", &format!("{NPM_PACKAGE}@{A}"), "version"])
+        .output()
+        .expect("npm view");
+    assert!(
+        !view.status.success() || view.stdout.is_empty(),
+        "the wrapper must not be published: {}",
+        text(&view)
+    );
+}
