@@ -15,7 +15,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::compile::{self, BuildEnv};
 use crate::env::EnvVar;
-use crate::{archive, macho, npm, tools, verify};
+use crate::{archive, homebrew, macho, npm, tools, verify};
 
 /// What to build and where.
 pub struct DistOptions {
@@ -157,6 +157,7 @@ pub fn run(opts: &DistOptions) -> Result<()> {
     // The package-manager channels, made from the archives just written.
     npm::write_packages(&root, &manifest, &staging, source_date_epoch)
         .context("writing the npm packages")?;
+    homebrew::write(&root, &manifest, &staging).context("writing the Homebrew tap files")?;
     verify::verify_dir(&staging).context("the fresh release failed verification")?;
     replace_dir(&staging, &opts.out)?;
 

@@ -7,6 +7,7 @@ pub mod compile;
 pub mod dist;
 pub mod env;
 pub mod generate;
+pub mod homebrew;
 pub mod inspect;
 pub mod macho;
 pub mod npm;
@@ -60,6 +61,8 @@ enum Cmd {
     },
     /// Install what the tests need, then run format, lint, generated-file and all tests.
     Test,
+    /// Install the npm test tools (Verdaccio, pnpm) if needed and print their folder.
+    NpmTools,
 }
 
 fn after_help_env() -> String {
@@ -110,5 +113,9 @@ pub fn main() -> Result<()> {
         }
         Cmd::Generate { check } => generate::run(&dist::workspace_root(), check),
         Cmd::Test => testrun::run(),
+        Cmd::NpmTools => {
+            println!("{}", tools::ensure_npm_tools()?.display());
+            Ok(())
+        }
     }
 }

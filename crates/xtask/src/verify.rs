@@ -136,6 +136,9 @@ pub fn verify_dir(dir: &Path) -> Result<Manifest> {
 
     crate::npm::verify(dir, &manifest).context("the npm packages")?;
     expected_files.insert(crate::npm::DIR.to_owned());
+    if crate::homebrew::verify(dir, &manifest).context("the Homebrew tap files")? {
+        expected_files.insert(crate::homebrew::DIR.to_owned());
+    }
 
     let mut actual = BTreeSet::new();
     for e in std::fs::read_dir(dir)? {
