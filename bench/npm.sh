@@ -45,7 +45,7 @@ token=$(curl -fsS -X PUT -H 'content-type: application/json' -d '{"name":"bench"
     "$url-/user/org.couchdb.user:bench" | node -p 'JSON.parse(require("fs").readFileSync(0)).token')
 printf 'registry=%s\n//127.0.0.1:%s/:_authToken=%s\n' "$url" "$port" "$token" >"$work/npmrc"
 export NPM_CONFIG_USERCONFIG=$work/npmrc npm_config_cache=$work/npm-cache CODEX_NO_UPDATE_CHECK=1
-sh npm/publish.sh --registry "$url" "$work/$V" >/dev/null
+sh npm/publish.sh --registry "$url" "$work/$V" >/dev/null 2>&1
 npm install -g --prefix "$work/fast" "@openai/codex@$V" --loglevel=error >/dev/null 2>&1
 npm install -g --prefix "$work/launcher" --ignore-scripts "@openai/codex@$V" --loglevel=error >/dev/null 2>&1
 bare=$work/launcher/lib/node_modules/@openai/codex/node_modules/@openai/codex-$(node -p 'process.platform + "-" + process.arch')/bin/codex

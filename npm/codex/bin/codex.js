@@ -59,11 +59,19 @@ function platformOf(rel) {
  * A platform package of another version (a stale lockfile) counts as missing.
  */
 function fromPlatformPackage(rel, plat, name) {
-  let manifest;
-  try {
-    manifest = require.resolve(`${plat.package}/package.json`, { paths: [ROOT] });
-  } catch {
-    return { missing: "it is not installed" };
+  // Where npm puts it (nested in a global install, else beside this package in its scope) are
+  // looked at first; Node's resolution (pnpm's layout, workspaces) costs most of a millisecond.
+  const scoped = plat.package.split("/");
+  let manifest = [
+    path.join(ROOT, "node_modules", ...scoped, "package.json"),
+    path.join(ROOT, "..", scoped[scoped.length - 1], "package.json"),
+  ].find((p) => fs.existsSync(p));
+  if (!manifest) {
+    try {
+      manifest = require.resolve(`${plat.package}/package.json`, { paths: [ROOT] });
+    } catch {
+      return { missing: "it is not installed" };
+    }
   }
   let version;
   try {
