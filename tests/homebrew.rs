@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use codex_e2e::{Release, workspace_root};
+use codex_e2e::{Release, describe, workspace_root};
 use codex_installer::target::{TARGETS, Target};
 
 const VERSION: &str = "1.2.3-e2e.1";
@@ -42,21 +42,17 @@ fn harness(r: &Release, files: &[PathBuf; 3]) -> Output {
         .expect("ruby")
 }
 
-fn text(out: &Output) -> String {
-    format!(
-        "{}\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 #[test]
 fn casks_and_formula_are_valid_ruby() {
     let r = release();
     for file in tap_files(&r) {
         let out = ruby(&[Path::new("-c"), &file]);
-        assert!(out.status.success(), "{}: {}", file.display(), text(&out));
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            file.display(),
+            describe(&out)
+        );
     }
 }
 
@@ -64,7 +60,7 @@ fn casks_and_formula_are_valid_ruby() {
 fn every_url_and_sha256_matches_the_manifest_for_arm_and_intel() {
     let r = release();
     let out = harness(&r, &tap_files(&r));
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", describe(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     for what in [
         "cask codex on arm: sha256",
@@ -106,10 +102,10 @@ fn the_harness_catches_a_wrong_digest() {
     std::fs::write(&copy, swapped).expect("write");
     files[2] = copy;
     let out = harness(&r, &files);
-    assert!(!out.status.success(), "{}", text(&out));
+    assert!(!out.status.success(), "{}", describe(&out));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("mismatch: formula on arm: sha256"),
         "{}",
-        text(&out)
+        describe(&out)
     );
 }

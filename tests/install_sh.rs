@@ -5,7 +5,7 @@ use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use codex_e2e::mirror::{Fault, Mirror, MirrorOptions, publish};
+use codex_e2e::mirror::{Fault, Mirror};
 use codex_e2e::{e2e_dir, workspace_root};
 use codex_installer::layout::{InstallLock, Layout, LockBusy};
 use codex_installer::target::{Binary, Target};
@@ -63,16 +63,7 @@ impl World {
             .tempdir_in(e2e_dir())
             .expect("tmp");
         let root = tmp.path().join("mirror");
-        publish(&root, &a.dir, &format!("v{A}")).expect("publish A");
-        publish(&root, &b.dir, &format!("v{B}")).expect("publish B");
-        let mirror = Mirror::start(
-            &root,
-            MirrorOptions {
-                latest: Some(format!("v{B}")),
-                ..MirrorOptions::default()
-            },
-        )
-        .expect("mirror");
+        let mirror = codex_e2e::serve_releases(&root, &[(&a, A), (&b, B)], false).expect("mirror");
         let home = tmp.path().join("home");
         std::fs::create_dir_all(&home).expect("home");
         let tools = tmp.path().join("tools");

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use codex_e2e::mirror::{Fault, Mirror, MirrorOptions, publish};
 use codex_e2e::registry::Registry;
-use codex_e2e::{Release, e2e_dir, workspace_root};
+use codex_e2e::{Release, describe, e2e_dir, workspace_root};
 use codex_installer::NPM_PACKAGE;
 use codex_installer::target::{Binary, Target};
 
@@ -32,7 +32,7 @@ impl World {
     fn new() -> World {
         let w = World::unpublished();
         let out = w.publish_script().output().expect("run npm/publish.sh");
-        assert!(out.status.success(), "publish: {}", text(&out));
+        assert!(out.status.success(), "publish: {}", describe(&out));
         w
     }
 
@@ -82,19 +82,11 @@ impl World {
             .env_remove("CODEX_NPM_MANAGER");
     }
 
+    /// `npm install -g` into the world's prefix.
     fn npm_install(&self, extra: &[&str]) {
         let mut c = self.registry.npm();
-        c.args(["install", "-g", "--prefix"])
-            .arg(&self.prefix)
-            .arg(format!("{NPM_PACKAGE}@{A}"))
-            .args(extra);
-        self.isolate(&mut c);
-        let out = c.output().expect("npm install");
-        assert!(
-            out.status.success(),
-            "npm install {extra:?}: {}",
-            text(&out)
-        );
+        c.args(["install", "-g", "--prefix"]).arg(&self.prefix);
+        self.run_npm_install(c, extra);
     }
 
     /// `npm install` into a project folder (global installs ignore `--omit=optional`).
@@ -107,16 +99,18 @@ impl World {
         )
         .expect("package.json");
         let mut c = self.registry.npm();
-        c.current_dir(&project)
-            .arg("install")
-            .arg(format!("{NPM_PACKAGE}@{A}"))
-            .args(extra);
+        c.current_dir(&project).arg("install");
+        self.run_npm_install(c, extra);
+    }
+
+    fn run_npm_install(&self, mut c: Command, extra: &[&str]) {
+        c.arg(format!("{NPM_PACKAGE}@{A}")).args(extra);
         self.isolate(&mut c);
         let out = c.output().expect("npm install");
         assert!(
             out.status.success(),
             "npm install {extra:?}: {}",
-            text(&out)
+            describe(&out)
         );
     }
 
@@ -147,17 +141,8 @@ impl World {
     }
 }
 
-fn text(out: &Output) -> String {
-    format!(
-        "status {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 fn stdout(out: &Output) -> String {
-    assert!(out.status.success(), "{}", text(out));
+    assert!(out.status.success(), "{}", describe(out));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -217,7 +202,7 @@ fn the_launcher_runs_the_platform_package_and_passes_exit_codes_and_signals_thro
         out.status.code(),
         Some(2),
         "clap's usage error: {}",
-        text(&out)
+        describe(&out)
     );
     assert_eq!(w.archive_requests(), 0, "the platform package was used");
     // The launcher told the program which package manager owns it.
@@ -236,9 +221,9 @@ fn the_launcher_runs_the_platform_package_and_passes_exit_codes_and_signals_thro
         c
     };
     let out = run_script("exit 7").output().expect("run");
-    assert_eq!(out.status.code(), Some(7), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(7), "{}", describe(&out));
     let out = run_script("kill -TERM $$").output().expect("run");
-    assert_eq!(out.status.code(), Some(143), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(143), "{}", describe(&out));
     // SIGTERM to the launcher reaches the child, and the launcher exits as the child did.
     let mut child = run_script(&format!("echo $$ > {}\nexec sleep 30", pid_file.display()))
         .stdout(Stdio::null())
@@ -326,8 +311,8 @@ fn a_tampered_or_unreachable_download_runs_nothing_and_says_what_to_do() {
     bad[mid] ^= 0xff;
     w.mirror.inject(&archive, Fault::Replace(bad), None);
     let out = w.run("codex", &["--version"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(out.stdout.is_empty(), "nothing ran: {}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(out.stdout.is_empty(), "nothing ran: {}", describe(&out));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
@@ -355,7 +340,7 @@ fn a_tampered_or_unreachable_download_runs_nothing_and_says_what_to_do() {
         format!("http://127.0.0.1:{port}/releases"),
     );
     let out = c.arg("--version").output().expect("run");
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
@@ -380,11 +365,15 @@ fn pnpm_installs_a_working_codex() {
         .env("PATH", &path)
         .env("npm_config_store_dir", w.tmp.path().join("pnpm-store"));
     let out = c.output().expect("pnpm add");
-    assert!(out.status.success(), "pnpm add -g: {}", text(&out));
+    assert!(out.status.success(), "pnpm add -g: {}", describe(&out));
     let mut c = Command::new(pnpm_home.join("codex"));
     w.isolate(&mut c);
     let out = c.env("PATH", &path).arg("--version").output().expect("run");
-    assert!(stdout(&out).contains(&format!(" {A} ")), "{}", text(&out));
+    assert!(
+        stdout(&out).contains(&format!(" {A} ")),
+        "{}",
+        describe(&out)
+    );
     assert_eq!(w.archive_requests(), 0, "the platform package was used");
 }
 
@@ -409,10 +398,10 @@ fn publishing_stops_before_the_wrapper_when_a_platform_package_cannot_be_publish
         .current_dir(&fake)
         .output()
         .expect("npm publish");
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", describe(&out));
 
     let out = w.publish_script().output().expect("publish.sh");
-    assert!(!out.status.success(), "{}", text(&out));
+    assert!(!out.status.success(), "{}", describe(&out));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("is published with other contents"), "{err}");
     let mut c = w.registry.npm();
@@ -424,6 +413,6 @@ fn publishing_stops_before_the_wrapper_when_a_platform_package_cannot_be_publish
     assert!(
         !view.status.success() || view.stdout.is_empty(),
         "the wrapper must not be published: {}",
-        text(&view)
+        describe(&view)
     );
 }

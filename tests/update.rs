@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use codex_e2e::mirror::{Fault, Mirror, MirrorOptions, publish};
+use codex_e2e::mirror::{Fault, Mirror};
 use codex_e2e::{Release, e2e_dir};
 use codex_installer::http::{Http, RetryPolicy};
 use codex_installer::install::{Installer, VersionRequest};
@@ -52,17 +52,8 @@ impl World {
         let codex_home = home.join(".codex");
         let bin = home.join(".local/bin");
         let mirror_root = tmp.path().join("mirror");
-        publish(&mirror_root, &a.dir, &format!("v{A}")).expect("publish A");
-        publish(&mirror_root, &b.dir, &format!("v{B}")).expect("publish B");
-        let mirror = Mirror::start(
-            &mirror_root,
-            MirrorOptions {
-                latest: Some(format!("v{B}")),
-                https,
-                ..MirrorOptions::default()
-            },
-        )
-        .expect("mirror");
+        let mirror =
+            codex_e2e::serve_releases(&mirror_root, &[(&a, A), (&b, B)], https).expect("mirror");
         let w = World {
             _tmp: tmp,
             home,

@@ -9,8 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use codex_e2e::mirror::{Fault, Mirror, MirrorOptions, publish};
-use codex_e2e::{Release, e2e_dir, workspace_root};
+use codex_e2e::mirror::{Fault, Mirror};
+use codex_e2e::{Release, describe, e2e_dir, workspace_root};
 use codex_installer::archive::read_single_entry;
 use codex_installer::layout::Receipt;
 use codex_installer::target::{Binary, Target};
@@ -65,16 +65,8 @@ impl World {
             .tempdir_in(e2e_dir())
             .expect("tmp");
         let mirror_root = tmp.path().join("mirror");
-        publish(&mirror_root, &a.dir, &format!("v{A}")).expect("publish A");
-        publish(&mirror_root, &b.dir, &format!("v{B}")).expect("publish B");
-        let mirror = Mirror::start(
-            &mirror_root,
-            MirrorOptions {
-                latest: Some(format!("v{B}")),
-                ..MirrorOptions::default()
-            },
-        )
-        .expect("mirror");
+        let mirror =
+            codex_e2e::serve_releases(&mirror_root, &[(&a, A), (&b, B)], false).expect("mirror");
         let w = World {
             prefix: tmp.path().join("wine"),
             codex_home: tmp.path().join("home/.codex"),
@@ -203,15 +195,6 @@ impl Drop for World {
     }
 }
 
-fn text(out: &Output) -> String {
-    format!(
-        "status: {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 #[test]
 fn codex_exe_updates_and_rolls_back_an_install_made_by_install_ps1() {
     let w = World::new();
@@ -219,16 +202,16 @@ fn codex_exe_updates_and_rolls_back_an_install_made_by_install_ps1() {
     assert!(
         String::from_utf8_lossy(&version.stdout).contains(&format!("codex {A} ")),
         "{}",
-        text(&version)
+        describe(&version)
     );
 
     let out = w.codex(&["update", "--yes"]);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", describe(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains(&format!("codex updated: {A} -> {B} ({})", windows().triple)),
         "{}",
-        text(&out)
+        describe(&out)
     );
     // The running codex.exe was renamed aside and the new copy put in its place. Windows (and
     // wine) refuse to delete a running program, so its old copy stays until the next install.
@@ -258,17 +241,17 @@ fn codex_exe_updates_and_rolls_back_an_install_made_by_install_ps1() {
     assert!(
         String::from_utf8_lossy(&version.stdout).contains(&format!("codex {B} ")),
         "{}",
-        text(&version)
+        describe(&version)
     );
     let again = w.codex(&["update", "--yes"]);
     assert!(
         String::from_utf8_lossy(&again.stdout).contains("nothing to do"),
         "{}",
-        text(&again)
+        describe(&again)
     );
 
     let back = w.codex(&["update", "--rollback"]);
-    assert!(back.status.success(), "{}", text(&back));
+    assert!(back.status.success(), "{}", describe(&back));
     assert!(w.installed(Binary::Codex) == program(&w.a, Binary::Codex));
     assert_eq!(w.receipt().release, ra);
     assert_eq!(w.receipt().previous.as_deref(), Some(rb.as_str()));
@@ -298,9 +281,9 @@ fn a_tampered_download_leaves_the_windows_install_untouched() {
         .inject(&archive.name, Fault::Replace(tampered), None);
 
     let out = w.codex(&["update", "--yes"]);
-    assert!(!out.status.success(), "{}", text(&out));
+    assert!(!out.status.success(), "{}", describe(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("checksum"), "{}", text(&out));
+    assert!(stderr.contains("checksum"), "{}", describe(&out));
     for binary in Binary::ALL {
         assert!(
             w.installed(binary) == program(&w.a, binary),

@@ -79,6 +79,36 @@ pub fn release(version: &str, targets: &[&'static Target]) -> Result<Release> {
     Ok(r)
 }
 
+/// Publishes each `(release, version)` under the tag `v<version>` into `root` and serves it on
+/// loopback, `latest` pointing at the last one; `https` adds the HTTPS listener.
+pub fn serve_releases(
+    root: &Path,
+    releases: &[(&Release, &str)],
+    https: bool,
+) -> Result<mirror::Mirror> {
+    for (release, version) in releases {
+        mirror::publish(root, &release.dir, &format!("v{version}"))?;
+    }
+    mirror::Mirror::start(
+        root,
+        mirror::MirrorOptions {
+            latest: releases.last().map(|(_, v)| format!("v{v}")),
+            https,
+            ..mirror::MirrorOptions::default()
+        },
+    )
+}
+
+/// A finished command's status, stdout and stderr, for assertion messages.
+pub fn describe(out: &std::process::Output) -> String {
+    format!(
+        "status: {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 fn short_hash(s: &str) -> String {
     codex_installer::Digest::of_bytes(s.as_bytes()).to_string()[..12].to_owned()
 }
