@@ -259,15 +259,25 @@ fn binaries_carry_no_paths_of_the_machine_that_built_them() {
     }
 }
 
+/// Copies the release folder, its npm/ and homebrew/ folders included.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("dir") {
+        let e = e.expect("entry");
+        if e.file_type().expect("type").is_dir() {
+            copy_tree(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+        }
+    }
+}
+
 #[test]
 fn verify_rejects_tampered_releases() {
     let r = release();
     let tamper = |what: &str, f: &dyn Fn(&Path)| -> String {
         let tmp = tempfile::tempdir_in(e2e_dir()).expect("tmp");
-        for e in std::fs::read_dir(&r.dir).expect("dir") {
-            let e = e.expect("entry");
-            std::fs::copy(e.path(), tmp.path().join(e.file_name())).expect("copy");
-        }
+        copy_tree(&r.dir, tmp.path());
         assert!(
             xtask::verify::verify_dir(tmp.path()).is_ok(),
             "untouched copy verifies"
@@ -285,6 +295,28 @@ fn verify_rejects_tampered_releases() {
         std::fs::write(&p, b).expect("write");
     });
     assert!(err.contains("manifest says"), "{err}");
+    let err = tamper("formula with another digest", &|d| {
+        let p = d.join("homebrew/Formula/codex.rb");
+        let text = std::fs::read_to_string(&p).expect("read");
+        let a = r
+            .manifest
+            .artifact(Binary::Codex, triple("x86_64-unknown-linux-musl"))
+            .expect("artifact");
+        let digest = a.archive.sha256.to_string();
+        std::fs::write(&p, text.replace(&digest, &"0".repeat(64))).expect("write");
+    });
+    assert!(err.contains("lacks the digest"), "{err}");
+    let err = tamper("npm wrapper from another release", &|d| {
+        let dir = d.join("npm");
+        for e in std::fs::read_dir(&dir).expect("npm dir") {
+            let p = e.expect("entry").path();
+            let name = p.file_name().expect("name").to_string_lossy().into_owned();
+            if name.starts_with("openai-codex-1") {
+                std::fs::rename(&p, dir.join(name.replace("1.2.3", "1.2.4"))).expect("rename");
+            }
+        }
+    });
+    assert!(err.contains("npm"), "{err}");
     let err = tamper("stray file", &|d| {
         std::fs::write(d.join("notes.txt"), "x").expect("write")
     });
