@@ -167,6 +167,16 @@ impl World {
             .expect("run codex.exe")
     }
 
+    /// The installed codex.exe runs and names `version`.
+    fn assert_version(&self, version: &str) {
+        let out = self.codex(&["--version"]);
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(&format!("codex {version} ")),
+            "{}",
+            describe(&out)
+        );
+    }
+
     fn receipt(&self) -> Receipt {
         let text = std::fs::read_to_string(self.root().join("receipt.json")).expect("receipt");
         serde_json::from_str(&text).expect("receipt json")
@@ -198,12 +208,7 @@ impl Drop for World {
 #[test]
 fn codex_exe_updates_and_rolls_back_an_install_made_by_install_ps1() {
     let w = World::new();
-    let version = w.codex(&["--version"]);
-    assert!(
-        String::from_utf8_lossy(&version.stdout).contains(&format!("codex {A} ")),
-        "{}",
-        describe(&version)
-    );
+    w.assert_version(A);
 
     let out = w.codex(&["update", "--yes"]);
     assert!(out.status.success(), "{}", describe(&out));
@@ -237,12 +242,7 @@ fn codex_exe_updates_and_rolls_back_an_install_made_by_install_ps1() {
     assert!(w.root().join("releases").join(&ra).is_dir(), "A is kept");
     assert!(!w.root().join("current").exists(), "no links on Windows");
 
-    let version = w.codex(&["--version"]);
-    assert!(
-        String::from_utf8_lossy(&version.stdout).contains(&format!("codex {B} ")),
-        "{}",
-        describe(&version)
-    );
+    w.assert_version(B);
     let again = w.codex(&["update", "--yes"]);
     assert!(
         String::from_utf8_lossy(&again.stdout).contains("nothing to do"),

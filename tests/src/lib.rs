@@ -28,10 +28,7 @@ pub fn workspace_root() -> PathBuf {
 
 /// Scratch space for end-to-end tests, inside the workspace's target dir.
 pub fn e2e_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"))
-        .join("e2e")
+    xtask::dist::target_dir().join("e2e")
 }
 
 /// Builds the release `version` for `targets` with the real build driver, once per test process.

@@ -29,25 +29,32 @@ pub fn pack(
 }
 
 fn pack_tar_gz(entry_name: &str, contents: &[u8], epoch: u64) -> Result<Vec<u8>> {
-    let mut header = tar::Header::new_ustar();
-    header.set_path(entry_name)?;
-    header.set_size(contents.len() as u64);
-    header.set_mode(ENTRY_MODE);
-    header.set_uid(0);
-    header.set_gid(0);
-    header.set_username("root")?;
-    header.set_groupname("root")?;
-    header.set_mtime(epoch);
-    header.set_entry_type(tar::EntryType::Regular);
-    header.set_cksum();
+    tar_gz(&[(entry_name, ENTRY_MODE, contents)], epoch)
+}
 
+/// A deterministic `.tar.gz` of `(path, mode, contents)` entries, in the order given: owner
+/// root 0/0, mtime `epoch`, and a gzip header without name or time. The npm tarballs use it too.
+pub fn tar_gz(entries: &[(&str, u32, &[u8])], epoch: u64) -> Result<Vec<u8>> {
     // OS byte 3 (Unix) and mtime 0 keep the gzip header identical on every machine.
     let gz = GzBuilder::new()
         .mtime(0)
         .operating_system(3)
         .write(Vec::new(), Compression::best());
     let mut tar = tar::Builder::new(gz);
-    tar.append(&header, contents)?;
+    for (path, mode, contents) in entries {
+        let mut header = tar::Header::new_ustar();
+        header.set_path(path)?;
+        header.set_size(contents.len() as u64);
+        header.set_mode(*mode);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_username("root")?;
+        header.set_groupname("root")?;
+        header.set_mtime(epoch);
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_cksum();
+        tar.append(&header, *contents)?;
+    }
     let gz = tar.into_inner().context("finishing tar stream")?;
     Ok(gz.finish()?)
 }

@@ -65,6 +65,14 @@ pub fn host_target() -> Result<&'static Target> {
     Ok(Target::from_triple(triple)?)
 }
 
+/// Cargo's target directory: `CARGO_TARGET_DIR`, else `target/` in the workspace. The build's
+/// caches, the test tools and the end-to-end scratch space live under it.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
 /// Builds the release described by `opts`.
 pub fn run(opts: &DistOptions) -> Result<()> {
     let started = Instant::now();
@@ -90,9 +98,7 @@ pub fn run(opts: &DistOptions) -> Result<()> {
             .parse()
             .context("git printed a commit time that is not a number")?,
     };
-    let target_base = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
+    let target_base = target_dir();
     let env = BuildEnv {
         root: root.clone(),
         target_dir: target_base.join("xtask-dist"),

@@ -16,7 +16,6 @@ use codex_installer::archive::read_single_entry;
 use codex_installer::manifest::Manifest;
 use codex_installer::target::{Binary, TARGETS, Target};
 use codex_installer::{Digest, NPM_PACKAGE};
-use flate2::{Compression, GzBuilder};
 use serde_json::{Value, json};
 
 /// The folder of a release that holds the npm tarballs.
@@ -201,28 +200,17 @@ fn fill(root: &Path, rel: &str, target: &Target, version: &str) -> Result<String
     Ok(filled)
 }
 
-/// An npm tarball: every file under `package/`, owner 0/0, the release's time, sorted, so two
-/// builds of one commit give the same bytes.
+/// An npm tarball: every file under `package/`, sorted, so two builds of one commit give the
+/// same bytes.
 fn tgz(mut files: Vec<(String, u32, Vec<u8>)>, epoch: u64) -> Result<Vec<u8>> {
     files.sort_by(|a, b| a.0.cmp(&b.0));
-    let gz = GzBuilder::new()
-        .mtime(0)
-        .operating_system(3)
-        .write(Vec::new(), Compression::best());
-    let mut tar = tar::Builder::new(gz);
-    for (name, mode, bytes) in files {
-        let mut header = tar::Header::new_ustar();
-        header.set_path(format!("package/{name}"))?;
-        header.set_size(bytes.len() as u64);
-        header.set_mode(mode);
-        header.set_uid(0);
-        header.set_gid(0);
-        header.set_mtime(epoch);
-        header.set_entry_type(tar::EntryType::Regular);
-        header.set_cksum();
-        tar.append(&header, bytes.as_slice())?;
-    }
-    Ok(tar.into_inner()?.finish()?)
+    let paths: Vec<String> = files.iter().map(|f| format!("package/{}", f.0)).collect();
+    let entries: Vec<(&str, u32, &[u8])> = files
+        .iter()
+        .zip(&paths)
+        .map(|((_, mode, bytes), path)| (path.as_str(), *mode, bytes.as_slice()))
+        .collect();
+    crate::archive::tar_gz(&entries, epoch)
 }
 
 /// The files of an npm tarball, by path under `package/`.

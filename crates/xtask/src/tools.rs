@@ -81,10 +81,7 @@ pub fn ensure_npm_tools() -> Result<PathBuf> {
     let root = crate::dist::workspace_root();
     let want = std::fs::read_to_string(root.join("tests/npm-tools/package.json"))
         .context("cannot read tests/npm-tools/package.json")?;
-    let dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"))
-        .join("npm-tools");
+    let dir = crate::dist::target_dir().join("npm-tools");
     std::fs::create_dir_all(&dir)?;
     let lock = std::fs::File::create(dir.join(".lock"))?;
     lock.lock().context("locking the npm tools folder")?;
