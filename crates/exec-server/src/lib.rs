@@ -1,4 +1,9 @@
-//! The `codex-exec-server` command line. `main.rs` only calls [`run`].
+//! codex-exec-server: runs processes for a codex agent and streams their ordered output back,
+//! over stdio or a WebSocket. [`server`] is the server, [`client`] the client library; the wire
+//! types live in `codex-exec-server-protocol`. `main.rs` only calls [`run`].
+
+pub mod client;
+pub mod server;
 
 use clap::Parser;
 

@@ -1,0 +1,1 @@
+//! The client library: [`ExecServerClient`] and friends. (Being written.)
