@@ -115,7 +115,10 @@ impl Incoming {
     /// Parses one message. The error is what to send back (with a null id).
     pub fn parse(text: &str) -> Result<Incoming, RpcError> {
         let raw: Raw = serde_json::from_str(text).map_err(|e| {
-            RpcError::new(ErrorCode::ParseError, format!("message is not valid JSON-RPC: {e}"))
+            RpcError::new(
+                ErrorCode::ParseError,
+                format!("message is not valid JSON-RPC: {e}"),
+            )
         })?;
         match (raw.method, raw.id) {
             (Some(method), Some(id)) => Ok(Incoming::Request {

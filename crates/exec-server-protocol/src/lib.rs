@@ -11,8 +11,8 @@ mod jsonrpc;
 
 pub use chunk::Chunk;
 pub use jsonrpc::{
-    ErrorCode, Incoming, JSONRPC_VERSION, RequestId, RpcError, error_response, notification, request,
-    response,
+    ErrorCode, Incoming, JSONRPC_VERSION, RequestId, RpcError, error_response, notification,
+    request, response,
 };
 
 use std::collections::BTreeMap;
@@ -291,7 +291,9 @@ pub fn cwd_to_path(cwd: &str) -> Result<std::path::PathBuf, String> {
             // `file:///tmp` has an empty authority; `file://localhost/tmp` names this machine.
             let rest = rest.strip_prefix("localhost").unwrap_or(rest);
             if !rest.starts_with('/') {
-                return Err(format!("cwd {cwd:?} is not a file:// URI of an absolute path"));
+                return Err(format!(
+                    "cwd {cwd:?} is not a file:// URI of an absolute path"
+                ));
             }
             percent_decode(rest).ok_or_else(|| format!("cwd {cwd:?} has a bad %-escape"))?
         }
@@ -327,8 +329,7 @@ pub fn path_to_cwd(path: &std::path::Path) -> String {
 /// `/C:/x` (from `file:///C:/x`) is `C:/x` on Windows.
 fn windows_drive(path: &str) -> &str {
     let b = path.as_bytes();
-    if cfg!(windows) && b.len() >= 3 && b[0] == b'/' && b[1].is_ascii_alphabetic() && b[2] == b':'
-    {
+    if cfg!(windows) && b.len() >= 3 && b[0] == b'/' && b[1].is_ascii_alphabetic() && b[2] == b':' {
         &path[1..]
     } else {
         path

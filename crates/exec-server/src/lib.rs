@@ -5,7 +5,21 @@
 pub mod client;
 pub mod server;
 
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
 use clap::Parser;
+
+use server::{Auth, Config, Lifetimes, Listening, Server};
+
+/// Environment variables the server reads, declared once with their docs (the help shows them).
+pub mod env {
+    /// The bearer token WebSocket clients must present; generated and printed when unset.
+    pub const TOKEN: &str = "CODEX_EXEC_SERVER_TOKEN";
+    /// Log filter (tracing's `EnvFilter` syntax); default `warn`.
+    pub const LOG: &str = "RUST_LOG";
+}
 
 /// codex-exec-server: runs processes for a codex agent and streams their output back.
 #[derive(Debug, Parser)]
@@ -13,9 +27,68 @@ use clap::Parser;
     name = "codex-exec-server",
     version = codex_build_info::LONG_VERSION,
     about = "Runs processes for a codex agent and streams their output back.",
-    arg_required_else_help = true
+    after_help = concat!(
+        "Environment:\n",
+        "  CODEX_EXEC_SERVER_TOKEN  bearer token WebSocket clients must send (generated and printed when unset)\n",
+        "  RUST_LOG                 log filter for stderr (default: warn)\n",
+        "\n",
+        "Protocol: JSON-RPC 2.0, described in docs/exec-server-protocol.md."
+    )
 )]
-pub struct Cli {}
+pub struct Cli {
+    /// Where to listen: `stdio` (one JSON message per line) or `ws://HOST:PORT` (port 0 picks one;
+    /// the bound address is printed).
+    #[arg(long, value_name = "URL", default_value = "ws://127.0.0.1:0")]
+    listen: String,
+
+    /// Accept WebSocket clients without a token. Anyone who can reach the port can then run
+    /// programs as you.
+    #[arg(long)]
+    insecure_no_auth: bool,
+
+    /// Seconds a disconnected session waits to be resumed before its processes are killed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    session_ttl: f64,
+
+    /// Seconds a finished process stays readable with `process/read`.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300.0)]
+    closed_retention: f64,
+}
+
+/// Where the server listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listen {
+    /// stdin/stdout.
+    Stdio,
+    /// A WebSocket listener.
+    Ws(SocketAddr),
+}
+
+impl std::str::FromStr for Listen {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        if s == "stdio" || s == "stdio://" {
+            return Ok(Listen::Stdio);
+        }
+        let Some(rest) = s.strip_prefix("ws://") else {
+            bail!("--listen must be `stdio` or `ws://HOST:PORT`, not `{s}`");
+        };
+        let rest = rest.trim_end_matches('/');
+        let rest = match rest.strip_prefix("localhost:") {
+            Some(port) => format!("127.0.0.1:{port}"),
+            None => rest.to_string(),
+        };
+        rest.parse().map(Listen::Ws).with_context(|| {
+            format!("--listen `{s}`: HOST must be an IP address (or localhost) and PORT a number")
+        })
+    }
+}
+
+fn seconds(flag: &str, v: f64) -> Result<Duration> {
+    Duration::try_from_secs_f64(v)
+        .with_context(|| format!("{flag} must be a number of seconds ≥ 0, not {v}"))
+}
 
 /// Parses `args` and runs the server, returning the process exit code.
 pub fn run<I, T>(args: I) -> i32
@@ -23,13 +96,96 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    match Cli::try_parse_from(args) {
-        Ok(Cli {}) => 0,
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            e.exit_code()
+            return e.exit_code();
+        }
+    };
+    init_logging();
+    match serve(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
         }
     }
+}
+
+fn serve(cli: Cli) -> Result<()> {
+    let listen: Listen = cli.listen.parse()?;
+    let config = Config {
+        lifetimes: Lifetimes {
+            session_ttl: seconds("--session-ttl", cli.session_ttl)?,
+            closed_retention: seconds("--closed-retention", cli.closed_retention)?,
+        },
+        ..Config::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let server = Server::new(config);
+        match listen {
+            Listen::Stdio => server.serve_stdio().await,
+            Listen::Ws(addr) => {
+                let (auth, generated) = match (cli.insecure_no_auth, std::env::var(env::TOKEN)) {
+                    (true, _) => (Auth::None, false),
+                    (false, Ok(t)) if !t.is_empty() => (Auth::Token(t), false),
+                    (false, _) => (Auth::Token(server::new_token()), true),
+                };
+                let listening = Listening::bind(addr, auth.clone())
+                    .await
+                    .with_context(|| format!("cannot listen on {addr}: choose another --listen address"))?;
+                // Machine-readable: clients and tests read these lines.
+                println!("listening on ws://{}", listening.addr);
+                if let (Auth::Token(t), true) = (&auth, generated) {
+                    println!("token {t}");
+                }
+                if matches!(auth, Auth::None) {
+                    eprintln!("warning: --insecure-no-auth: anyone who can reach {} can run programs as you", listening.addr);
+                }
+                use std::io::Write as _;
+                let _ = std::io::stdout().flush();
+                tokio::select! {
+                    r = server.serve_ws(listening) => r,
+                    _ = shutdown_signal() => {
+                        server.kill_all();
+                        Ok(())
+                    }
+                }
+            }
+        }
+    })
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Logs go to stderr, filtered by `RUST_LOG` (default: warnings).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
 }
 
 #[cfg(test)]
@@ -41,5 +197,23 @@ mod tests {
     fn help_text_is_pinned() {
         let help = Cli::command().render_help().to_string();
         insta::assert_snapshot!(help);
+    }
+
+    #[test]
+    fn listen_accepts_stdio_and_ws_addresses() {
+        assert_eq!("stdio".parse::<Listen>().unwrap(), Listen::Stdio);
+        assert_eq!(
+            "ws://127.0.0.1:0".parse::<Listen>().unwrap(),
+            Listen::Ws("127.0.0.1:0".parse().unwrap())
+        );
+        assert_eq!(
+            "ws://localhost:8080".parse::<Listen>().unwrap(),
+            Listen::Ws("127.0.0.1:8080".parse().unwrap())
+        );
+        let e = "http://x".parse::<Listen>().unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "--listen must be `stdio` or `ws://HOST:PORT`, not `http://x`"
+        );
     }
 }
