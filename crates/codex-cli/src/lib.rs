@@ -20,6 +20,13 @@ pub struct Cli {
 enum Command {
     /// Update this copy of codex to the latest release (or --version, or back with --rollback).
     Update(update::UpdateArgs),
+    /// Run the process runner, as `codex-exec-server` does (`codex exec-server --help`).
+    #[command(disable_help_flag = true)]
+    ExecServer {
+        /// Arguments for codex-exec-server.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
 }
 
 /// Parses `args` and runs the chosen command, returning the process exit code.
@@ -36,9 +43,14 @@ where
             return e.exit_code();
         }
     };
+    if let Some(Command::ExecServer { args }) = cli.command {
+        let argv = std::iter::once(std::ffi::OsString::from("codex exec-server")).chain(args);
+        return codex_exec_server::run(argv);
+    }
     init_logging();
     let result = match &cli.command {
         Some(Command::Update(args)) => update::run(args),
+        Some(Command::ExecServer { .. }) => Ok(()),
         None => {
             let _ = Cli::command().print_help();
             update::startup_check();
