@@ -12,6 +12,9 @@ use codex_exec_server_protocol::Signal;
 use super::outbox::Outbox;
 use super::process::{Attachment, Process};
 
+/// Closed processes a session keeps readable at most (each holds up to 1 MiB of output).
+pub const MAX_CLOSED_PER_SESSION: usize = 128;
+
 /// How long sessions and processes are kept.
 #[derive(Debug, Clone, Copy)]
 pub struct Lifetimes {
@@ -154,10 +157,22 @@ impl Sessions {
             s.kill_all();
         }
         for s in self.map().values() {
-            s.processes().retain(|_, p| {
+            let mut procs = s.processes();
+            procs.retain(|_, p| {
                 p.closed_at()
                     .is_none_or(|t| now.duration_since(t) < self.lifetimes.closed_retention)
             });
+            // Each closed process holds up to 1 MiB; keep only the newest ones.
+            let mut closed: Vec<(Instant, String)> = procs
+                .iter()
+                .filter_map(|(id, p)| p.closed_at().map(|t| (t, id.clone())))
+                .collect();
+            if closed.len() > MAX_CLOSED_PER_SESSION {
+                closed.sort();
+                for (_, id) in &closed[..closed.len() - MAX_CLOSED_PER_SESSION] {
+                    procs.remove(id);
+                }
+            }
         }
     }
 
