@@ -172,9 +172,10 @@ mod tests {
 
     #[test]
     fn replies_without_jsonrpc_member_are_accepted() {
-        let m = Incoming::parse(r#"{"id":1,"result":{"sessionId":"s"}}"#).unwrap();
+        let m = Incoming::parse(r#"{"id":1,"result":{"sessionId":"s"}}"#).expect("test value");
         assert!(matches!(m, Incoming::Response { result: Ok(_), .. }));
-        let m = Incoming::parse(r#"{"error":{"code":-32600,"message":"x"},"id":3}"#).unwrap();
+        let m = Incoming::parse(r#"{"error":{"code":-32600,"message":"x"},"id":3}"#)
+            .expect("test value");
         match m {
             Incoming::Response { result: Err(e), .. } => assert_eq!(e.code, -32600),
             other => panic!("{other:?}"),
@@ -190,11 +191,11 @@ mod tests {
     #[test]
     fn requests_and_notifications_are_told_apart() {
         assert!(matches!(
-            Incoming::parse(r#"{"jsonrpc":"2.0","id":"a","method":"m"}"#).unwrap(),
+            Incoming::parse(r#"{"jsonrpc":"2.0","id":"a","method":"m"}"#).expect("test value"),
             Incoming::Request { .. }
         ));
         assert!(matches!(
-            Incoming::parse(r#"{"method":"initialized"}"#).unwrap(),
+            Incoming::parse(r#"{"method":"initialized"}"#).expect("test value"),
             Incoming::Notification { .. }
         ));
     }

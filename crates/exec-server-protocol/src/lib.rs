@@ -360,15 +360,15 @@ mod tests {
     #[test]
     fn cwd_accepts_file_uris_and_absolute_paths() {
         assert_eq!(
-            cwd_to_path("file:///tmp/a%20b").unwrap(),
+            cwd_to_path("file:///tmp/a%20b").expect("test value"),
             std::path::PathBuf::from("/tmp/a b")
         );
         assert_eq!(
-            cwd_to_path("file://localhost/tmp").unwrap(),
+            cwd_to_path("file://localhost/tmp").expect("test value"),
             std::path::PathBuf::from("/tmp")
         );
         assert_eq!(
-            cwd_to_path("/tmp").unwrap(),
+            cwd_to_path("/tmp").expect("test value"),
             std::path::PathBuf::from("/tmp")
         );
         assert!(cwd_to_path("tmp").is_err());
@@ -379,7 +379,7 @@ mod tests {
     fn path_round_trips_through_a_file_uri() {
         let p = std::path::Path::new("/tmp/a b/ü");
         assert_eq!(path_to_cwd(p), "file:///tmp/a%20b/%C3%BC");
-        assert_eq!(cwd_to_path(&path_to_cwd(p)).unwrap(), p);
+        assert_eq!(cwd_to_path(&path_to_cwd(p)).expect("test value"), p);
     }
 
     #[test]
@@ -387,10 +387,10 @@ mod tests {
         let n: ExitedNotification = serde_json::from_str(
             r#"{"processId":"p1","seq":3,"exitCode":3,"sandboxDenied":false}"#,
         )
-        .unwrap();
+        .expect("test value");
         assert_eq!(n.sandbox_denied, Some(false));
         let legacy: ExitedNotification =
-            serde_json::from_str(r#"{"processId":"p1","seq":3,"exitCode":0}"#).unwrap();
+            serde_json::from_str(r#"{"processId":"p1","seq":3,"exitCode":0}"#).expect("test value");
         assert_eq!(legacy.sandbox_denied, None);
     }
 
@@ -399,7 +399,7 @@ mod tests {
         let r: ReadResult = serde_json::from_str(
             r#"{"chunks":[{"seq":1,"stream":"stderr","chunk":"ZXJyCg=="}],"nextSeq":5,"exited":true,"exitCode":3,"closed":true,"failure":null,"sandboxDenied":false}"#,
         )
-        .unwrap();
+        .expect("test value");
         assert_eq!(r.chunks[0].chunk.as_ref(), b"err\n");
         assert_eq!(r.next_seq, 5);
         assert_eq!(r.exit_code, Some(3));
@@ -410,7 +410,7 @@ mod tests {
         let s = serde_json::to_string(&WriteResult {
             status: WriteStatus::UnknownProcess,
         })
-        .unwrap();
+        .expect("test value");
         assert_eq!(s, r#"{"status":"unknownProcess"}"#);
     }
 }

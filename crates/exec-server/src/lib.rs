@@ -127,53 +127,97 @@ fn serve(cli: Cli) -> Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
+        // Before any child starts: see `Shutdown`.
+        let mut shutdown = Shutdown::install().context("cannot install signal handlers")?;
         let server = Server::new(config);
-        match listen {
-            Listen::Stdio => server.serve_stdio().await,
-            Listen::Ws(addr) => {
-                let (auth, generated) = match (cli.insecure_no_auth, std::env::var(env::TOKEN)) {
-                    (true, _) => (Auth::None, false),
-                    (false, Ok(t)) if !t.is_empty() => (Auth::Token(t), false),
-                    (false, _) => (Auth::Token(server::new_token()), true),
-                };
-                let listening = Listening::bind(addr, auth.clone())
-                    .await
-                    .with_context(|| format!("cannot listen on {addr}: choose another --listen address"))?;
-                // Machine-readable: clients and tests read these lines.
-                println!("listening on ws://{}", listening.addr);
-                if let (Auth::Token(t), true) = (&auth, generated) {
-                    println!("token {t}");
-                }
-                if matches!(auth, Auth::None) {
-                    eprintln!("warning: --insecure-no-auth: anyone who can reach {} can run programs as you", listening.addr);
-                }
-                use std::io::Write as _;
-                let _ = std::io::stdout().flush();
-                tokio::select! {
-                    r = server.serve_ws(listening) => r,
-                    _ = shutdown_signal() => {
-                        server.kill_all();
-                        Ok(())
-                    }
-                }
+        let work = async {
+            match listen {
+                Listen::Stdio => server.serve_stdio().await,
+                Listen::Ws(addr) => serve_ws(&server, addr, cli.insecure_no_auth).await,
+            }
+        };
+        tokio::select! {
+            r = work => r,
+            _ = shutdown.wait() => {
+                server.kill_all();
+                Ok(())
             }
         }
     })
 }
 
-async fn shutdown_signal() {
+async fn serve_ws(server: &std::sync::Arc<Server>, addr: SocketAddr, no_auth: bool) -> Result<()> {
+    let (auth, generated) = match (no_auth, std::env::var(env::TOKEN)) {
+        (true, _) => (Auth::None, false),
+        (false, Ok(t)) if !t.is_empty() => (Auth::Token(t), false),
+        (false, _) => (Auth::Token(server::new_token()), true),
+    };
+    let listening = Listening::bind(addr, auth.clone())
+        .await
+        .with_context(|| format!("cannot listen on {addr}: choose another --listen address"))?;
+    // Machine-readable: clients and tests read these lines.
+    println!("listening on ws://{}", listening.addr);
+    if let (Auth::Token(t), true) = (&auth, generated) {
+        println!("token {t}");
+    }
+    if matches!(auth, Auth::None) {
+        eprintln!(
+            "warning: --insecure-no-auth: anyone who can reach {} can run programs as you",
+            listening.addr
+        );
+    }
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    server.serve_ws(listening).await
+}
+
+/// The server's own signal handling. SIGINT, SIGTERM and SIGQUIT stop it after killing every
+/// child; SIGHUP is ignored (a server outlives its terminal). Handling them, rather than leaving
+/// them as inherited, matters for the children too: a signal that is *ignored* stays ignored
+/// across exec, so a server started under `nohup` or as a background job would start children
+/// that `process/signal interrupt` cannot stop. A *handled* signal is reset to its default in
+/// every child.
+struct Shutdown {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
+    signals: [tokio::signal::unix::Signal; 4],
+}
+
+impl Shutdown {
+    fn install() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Shutdown {
+                signals: [
+                    signal(SignalKind::interrupt())?,
+                    signal(SignalKind::terminate())?,
+                    signal(SignalKind::quit())?,
+                    signal(SignalKind::hangup())?,
+                ],
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Shutdown {})
+    }
+
+    async fn wait(&mut self) {
+        #[cfg(unix)]
+        {
+            let [int, term, quit, hup] = &mut self.signals;
+            loop {
+                tokio::select! {
+                    _ = int.recv() => return,
+                    _ = term.recv() => return,
+                    _ = quit.recv() => return,
+                    _ = hup.recv() => tracing::info!("ignoring SIGHUP"),
+                }
             }
-            return;
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default: warnings).
@@ -201,16 +245,22 @@ mod tests {
 
     #[test]
     fn listen_accepts_stdio_and_ws_addresses() {
-        assert_eq!("stdio".parse::<Listen>().unwrap(), Listen::Stdio);
         assert_eq!(
-            "ws://127.0.0.1:0".parse::<Listen>().unwrap(),
-            Listen::Ws("127.0.0.1:0".parse().unwrap())
+            "stdio".parse::<Listen>().expect("test value"),
+            Listen::Stdio
         );
         assert_eq!(
-            "ws://localhost:8080".parse::<Listen>().unwrap(),
-            Listen::Ws("127.0.0.1:8080".parse().unwrap())
+            "ws://127.0.0.1:0".parse::<Listen>().expect("test value"),
+            Listen::Ws("127.0.0.1:0".parse().expect("test value"))
         );
-        let e = "http://x".parse::<Listen>().unwrap_err().to_string();
+        assert_eq!(
+            "ws://localhost:8080".parse::<Listen>().expect("test value"),
+            Listen::Ws("127.0.0.1:8080".parse().expect("test value"))
+        );
+        let e = "http://x"
+            .parse::<Listen>()
+            .expect_err("test value")
+            .to_string();
         assert_eq!(
             e,
             "--listen must be `stdio` or `ws://HOST:PORT`, not `http://x`"

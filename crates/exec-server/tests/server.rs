@@ -48,7 +48,10 @@ fn server(extra: &[&str]) -> Server {
         String::new()
     } else {
         let second = lines.next().expect("a token line").expect("utf-8");
-        second.strip_prefix("token ").expect("token line").to_string()
+        second
+            .strip_prefix("token ")
+            .expect("token line")
+            .to_string()
     };
     Server { child, url, token }
 }
@@ -56,11 +59,14 @@ fn server(extra: &[&str]) -> Server {
 async fn connect(url: &str, token: Option<&str>, origin: Option<&str>) -> Result<Ws, String> {
     let mut req = url.into_client_request().map_err(|e| e.to_string())?;
     if let Some(t) = token {
-        req.headers_mut()
-            .insert("authorization", format!("Bearer {t}").parse().expect("header"));
+        req.headers_mut().insert(
+            "authorization",
+            format!("Bearer {t}").parse().expect("header"),
+        );
     }
     if let Some(o) = origin {
-        req.headers_mut().insert("origin", o.parse().expect("header"));
+        req.headers_mut()
+            .insert("origin", o.parse().expect("header"));
     }
     tokio_tungstenite::connect_async(req)
         .await
@@ -77,7 +83,9 @@ struct Peer {
 
 impl Peer {
     async fn new(s: &Server) -> Peer {
-        let ws = connect(&s.url, Some(&s.token), None).await.expect("connect");
+        let ws = connect(&s.url, Some(&s.token), None)
+            .await
+            .expect("connect");
         Peer {
             ws,
             next_id: 1,
@@ -89,7 +97,10 @@ impl Peer {
         let id = self.next_id;
         self.next_id += 1;
         let m = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        self.ws.send(Message::text(m.to_string())).await.expect("send");
+        self.ws
+            .send(Message::text(m.to_string()))
+            .await
+            .expect("send");
         id
     }
 
@@ -152,7 +163,12 @@ fn pushed(notes: &[Value], pid: &str) -> Vec<(u64, Vec<u8>)> {
     notes
         .iter()
         .filter(|n| n["method"] == "process/output" && n["params"]["processId"] == pid)
-        .map(|n| (n["params"]["seq"].as_u64().expect("seq"), decode(&n["params"]["chunk"])))
+        .map(|n| {
+            (
+                n["params"]["seq"].as_u64().expect("seq"),
+                decode(&n["params"]["chunk"]),
+            )
+        })
         .collect()
 }
 
@@ -191,7 +207,10 @@ async fn the_token_can_come_from_the_environment_and_readyz_answers() {
         .expect("start");
     let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
     let url = lines.next().expect("line").expect("utf-8");
-    let url = url.strip_prefix("listening on ").expect("address line").to_string();
+    let url = url
+        .strip_prefix("listening on ")
+        .expect("address line")
+        .to_string();
     let s = Server {
         child,
         url,
@@ -223,7 +242,8 @@ async fn a_long_poll_read_does_not_block_later_requests() {
     let started = p.call("process/start", start("quick", "echo hi")).await;
     assert_eq!(started["processId"], "quick");
     assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
-    p.call("process/terminate", json!({"processId": "slow"})).await;
+    p.call("process/terminate", json!({"processId": "slow"}))
+        .await;
     let r = p.reply(read).await;
     assert_eq!(r["result"]["exited"], true, "{r}");
 }
@@ -235,7 +255,10 @@ async fn a_resume_within_the_ttl_loses_nothing() {
     let session = p.call("initialize", json!({"clientName": "t"})).await["sessionId"].clone();
     p.call(
         "process/start",
-        start("count", "i=1; while [ $i -le 60 ]; do echo $i; i=$((i+1)); sleep 0.01; done"),
+        start(
+            "count",
+            "i=1; while [ $i -le 60 ]; do echo $i; i=$((i+1)); sleep 0.01; done",
+        ),
     )
     .await;
     // Take a few events, then drop the connection while output continues.
@@ -249,7 +272,10 @@ async fn a_resume_within_the_ttl_loses_nothing() {
 
     let mut q = Peer::new(&s).await;
     let r = q
-        .call("initialize", json!({"clientName": "t", "resumeSessionId": session}))
+        .call(
+            "initialize",
+            json!({"clientName": "t", "resumeSessionId": session}),
+        )
         .await;
     assert_eq!(r["sessionId"], session);
     let last = before.last().expect("some output").0;
@@ -295,16 +321,25 @@ async fn a_session_nobody_resumes_has_its_processes_killed_after_the_ttl() {
     };
     drop(p);
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists(), "killed before the TTL");
+    assert!(
+        std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "killed before the TTL"
+    );
     let deadline = Instant::now() + Duration::from_secs(5);
     while std::path::Path::new(&format!("/proc/{pid}")).exists() {
-        assert!(Instant::now() < deadline, "sleep {pid} still alive 5 s after the TTL");
+        assert!(
+            Instant::now() < deadline,
+            "sleep {pid} still alive 5 s after the TTL"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // And the session is gone.
     let mut q = Peer::new(&s).await;
     let id = q
-        .send("initialize", json!({"clientName": "t", "resumeSessionId": session}))
+        .send(
+            "initialize",
+            json!({"clientName": "t", "resumeSessionId": session}),
+        )
         .await;
     let r = q.reply(id).await;
     assert!(
@@ -329,10 +364,7 @@ async fn a_client_that_stops_reading_during_a_200_mb_flood_costs_bounded_memory(
     let baseline = rss_kib(server_pid, "VmRSS:");
     // 200 MB of numbered lines ("00000001\n" ...), so order and duplicates can be checked.
     let lines = 200_000_000 / 9;
-    let script = format!(
-        "seq -f %08.0f 1 {lines}; touch {}",
-        done.display()
-    );
+    let script = format!("seq -f %08.0f 1 {lines}; touch {}", done.display());
     let id = p.send("process/start", start("flood", &script)).await;
     // Stop reading: the child must still finish, without anyone draining the socket.
     let t = Instant::now();
@@ -377,7 +409,10 @@ async fn a_client_that_stops_reading_during_a_200_mb_flood_costs_bounded_memory(
     let exit_seq = exited["params"]["seq"].as_u64().expect("seq");
     assert!(exit_seq > last_pushed + 1, "expected a gap before the exit");
     let r = p
-        .call("process/read", json!({"processId": "flood", "afterSeq": last_pushed}))
+        .call(
+            "process/read",
+            json!({"processId": "flood", "afterSeq": last_pushed}),
+        )
         .await;
     let chunks = r["chunks"].as_array().expect("chunks");
     let retained: usize = chunks.iter().map(|c| decode(&c["chunk"]).len()).sum();
@@ -396,8 +431,17 @@ async fn a_client_that_stops_reading_during_a_200_mb_flood_costs_bounded_memory(
     };
     let head = numbers(&prefix);
     let end = numbers(&tail);
-    assert!(head.windows(2).all(|w| w[1] == w[0] + 1), "pushed output out of order");
-    assert!(end.windows(2).all(|w| w[1] == w[0] + 1), "recovered output out of order");
+    assert!(
+        head.windows(2).all(|w| w[1] == w[0] + 1),
+        "pushed output out of order"
+    );
+    assert!(
+        end.windows(2).all(|w| w[1] == w[0] + 1),
+        "recovered output out of order"
+    );
     assert_eq!(end.last().copied(), Some(lines));
-    assert!(head.last().copied().unwrap_or(0) < end[0], "a line arrived twice");
+    assert!(
+        head.last().copied().unwrap_or(0) < end[0],
+        "a line arrived twice"
+    );
 }

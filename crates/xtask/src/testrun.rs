@@ -32,11 +32,23 @@ pub fn run() -> Result<()> {
     tools::ensure_rust_targets(&TARGETS.iter().collect::<Vec<_>>())?;
     tools::ensure_zigbuild()?;
     tools::ensure_debian_packages(DEBIAN_TEST_TOOLS)?;
-    tools::ensure_npm_tools()?;
+    let npm_tools = tools::ensure_npm_tools()?;
+    // The real Codex exec-server, the reference of crates/exec-server/tests/protocol.rs.
+    let codex_169 = tools::codex_169_bin(&npm_tools);
+    if codex_169.is_none() {
+        // x86_64 Linux is where CI runs: there the interop tests must not quietly shrink.
+        if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+            bail!(
+                "the Codex 0.169 binary is missing from {}: delete that folder and run again",
+                npm_tools.display()
+            );
+        }
+        eprintln!("no Codex 0.169 binary for this host: protocol tests run against ours only");
+    }
 
     eprintln!("==> generated files are up to date");
     generate::run(&root, true)?;
-    cargo(&root, "format", &["fmt", "--all", "--check"])?;
+    cargo(&root, "format", &["fmt", "--all", "--check"], &[])?;
     cargo(
         &root,
         "lint",
@@ -49,8 +61,14 @@ pub fn run() -> Result<()> {
             "-D",
             "warnings",
         ],
+        &[],
     )?;
     let nextest = tools::output(Command::new("cargo").args(["nextest", "--version"])).is_ok();
+    let test_env: Vec<(&str, &std::path::Path)> = codex_169
+        .as_deref()
+        .map(|bin| ("CODEX_169_BIN", bin))
+        .into_iter()
+        .collect();
     if nextest {
         cargo(
             &root,
@@ -62,12 +80,14 @@ pub fn run() -> Result<()> {
                 "--locked",
                 "--no-fail-fast",
             ],
+            &test_env,
         )?;
     } else {
         cargo(
             &root,
             "tests",
             &["test", "--workspace", "--locked", "--no-fail-fast"],
+            &test_env,
         )?;
     }
     eprintln!(
@@ -77,10 +97,16 @@ pub fn run() -> Result<()> {
     Ok(())
 }
 
-fn cargo(root: &std::path::Path, what: &str, args: &[&str]) -> Result<()> {
+fn cargo(
+    root: &std::path::Path,
+    what: &str,
+    args: &[&str],
+    env: &[(&str, &std::path::Path)],
+) -> Result<()> {
     eprintln!("==> {what}: cargo {}", args.join(" "));
     let status = Command::new("cargo")
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(root)
         .status()?;
     if !status.success() {

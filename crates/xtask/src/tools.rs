@@ -74,9 +74,10 @@ pub fn ensure_rust_targets(targets: &[&Target]) -> Result<()> {
     Ok(())
 }
 
-/// The npm tools the tests use (Verdaccio, pnpm), installed into `<target>/npm-tools` from the
-/// exact versions in tests/npm-tools/package.json (no lockfile: it would record download hosts).
-/// Returns that folder; concurrent callers take turns through a file lock.
+/// The npm tools the tests use (Verdaccio, pnpm, the real Codex 0.169), installed into
+/// `<target>/npm-tools` from the exact versions in tests/npm-tools/package.json (no lockfile: it
+/// would record download hosts). Returns that folder; concurrent callers take turns through a
+/// file lock.
 pub fn ensure_npm_tools() -> Result<PathBuf> {
     let root = crate::dist::workspace_root();
     let want = std::fs::read_to_string(root.join("tests/npm-tools/package.json"))
@@ -85,7 +86,7 @@ pub fn ensure_npm_tools() -> Result<PathBuf> {
     std::fs::create_dir_all(&dir)?;
     let lock = std::fs::File::create(dir.join(".lock"))?;
     lock.lock().context("locking the npm tools folder")?;
-    let bins = ["verdaccio", "pnpm"].map(|b| dir.join("node_modules/.bin").join(b));
+    let bins = ["verdaccio", "pnpm", "codex"].map(|b| dir.join("node_modules/.bin").join(b));
     let installed = std::fs::read_to_string(dir.join("package.json")).ok();
     if installed.as_deref() == Some(want.as_str()) && bins.iter().all(|b| b.exists()) {
         return Ok(dir);
@@ -94,7 +95,7 @@ pub fn ensure_npm_tools() -> Result<PathBuf> {
         bail!("npm is not installed; install Node.js 18 or later (with npm) and run again");
     }
     eprintln!(
-        "installing the npm test tools (Verdaccio, pnpm) into {}",
+        "installing the npm test tools (Verdaccio, pnpm, Codex 0.169) into {}",
         dir.display()
     );
     std::fs::write(dir.join("package.json"), &want)?;
@@ -107,6 +108,36 @@ pub fn ensure_npm_tools() -> Result<PathBuf> {
     ]))
     .context("installing the npm test tools")?;
     Ok(dir)
+}
+
+/// The native Codex 0.169 binary that [`ensure_npm_tools`] installed into `npm_tools`, which the
+/// exec-server protocol tests run as their reference (as `CODEX_169_BIN`). Only x86_64 Linux has
+/// it here: elsewhere, or when npm left out the optional platform package, `None`. npm may nest
+/// the platform package (`@openai/codex-linux-x64`, an alias) under the wrapper or hoist it, so
+/// every `@openai` scope folder under node_modules is looked at.
+pub fn codex_169_bin(npm_tools: &std::path::Path) -> Option<PathBuf> {
+    if !cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+        return None;
+    }
+    const BIN: &str = "codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex";
+    let mut stack = vec![npm_tools.join("node_modules")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            // No symlinks: node_modules/.bin and workspace links would loop or mislead.
+            if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            let path = entry.path();
+            if entry.file_name() == "@openai" && is_executable(&path.join(BIN)) {
+                return Some(path.join(BIN));
+            }
+            stack.push(path);
+        }
+    }
+    None
 }
 
 /// Returns the `cargo-zigbuild` executable, installing zig and cargo-zigbuild from PyPI when
@@ -243,4 +274,28 @@ pub fn ensure_debian_packages(wanted: &[(&str, &str)]) -> Result<()> {
 
 fn is_root() -> bool {
     output(Command::new("id").arg("-u")).is_ok_and(|u| u.trim() == "0")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    #[test]
+    fn codex_169_bin_is_found_hoisted_or_nested() {
+        use std::os::unix::fs::PermissionsExt as _;
+        const BIN: &str = "codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex";
+        for scope in [
+            "node_modules/@openai",
+            "node_modules/@openai/codex/node_modules/@openai",
+        ] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            assert_eq!(codex_169_bin(dir.path()), None);
+            let bin = dir.path().join(scope).join(BIN);
+            std::fs::create_dir_all(bin.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&bin, b"#!/bin/sh\n").expect("write");
+            std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+            assert_eq!(codex_169_bin(dir.path()), Some(bin), "{scope}");
+        }
+    }
 }

@@ -67,6 +67,8 @@ pub async fn accept(stream: TcpStream, auth: &Arc<Auth>) -> Option<Socket> {
         return None;
     }
     let auth = auth.clone();
+    // tungstenite's callback type fixes the error as a whole HTTP response.
+    #[allow(clippy::result_large_err)]
     let check = move |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
         if req.headers().contains_key("origin") {
             return Err(refuse(
