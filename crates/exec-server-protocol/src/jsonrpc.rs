@@ -184,7 +184,7 @@ mod tests {
 
     #[test]
     fn malformed_json_is_a_parse_error() {
-        let e = Incoming::parse("{bad").unwrap_err();
+        let e = Incoming::parse("{bad").expect_err("a parse error");
         assert_eq!(e.code, -32700);
     }
 

@@ -13,12 +13,34 @@ use clap::Parser;
 
 use server::{Auth, Config, Lifetimes, Listening, Server};
 
-/// Environment variables the server reads, declared once with their docs (the help shows them).
+/// Environment variables the server reads, declared once with their docs (the help is made
+/// from [`env::ALL`]).
 pub mod env {
     /// The bearer token WebSocket clients must present; generated and printed when unset.
     pub const TOKEN: &str = "CODEX_EXEC_SERVER_TOKEN";
     /// Log filter (tracing's `EnvFilter` syntax); default `warn`.
     pub const LOG: &str = "RUST_LOG";
+    /// Every variable with its one-line doc.
+    pub const ALL: [(&str, &str); 2] = [
+        (TOKEN, "token WebSocket clients must send (printed when generated)"),
+        (LOG, "log filter for stderr (default: warn)"),
+    ];
+}
+
+/// The help's closing text, made from [`env::ALL`].
+fn after_help() -> String {
+    let mut s = String::from("Environment:\n");
+    for (name, doc) in env::ALL {
+        s.push_str(&format!("  {name:<24} {doc}\n"));
+    }
+    s.push_str("\nProtocol: JSON-RPC 2.0, described in docs/exec-server-protocol.md.");
+    s
+}
+
+/// The command line, with its generated help.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory as _;
+    Cli::command().after_help(after_help())
 }
 
 /// codex-exec-server: runs processes for a codex agent and streams their output back.
@@ -26,14 +48,7 @@ pub mod env {
 #[command(
     name = "codex-exec-server",
     version = codex_build_info::LONG_VERSION,
-    about = "Runs processes for a codex agent and streams their output back.",
-    after_help = concat!(
-        "Environment:\n",
-        "  CODEX_EXEC_SERVER_TOKEN  bearer token WebSocket clients must send (generated and printed when unset)\n",
-        "  RUST_LOG                 log filter for stderr (default: warn)\n",
-        "\n",
-        "Protocol: JSON-RPC 2.0, described in docs/exec-server-protocol.md."
-    )
+    about = "Runs processes for a codex agent and streams their output back."
 )]
 pub struct Cli {
     /// Where to listen: `stdio` (one JSON message per line) or `ws://HOST:PORT` (port 0 picks one;
@@ -96,7 +111,11 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    use clap::FromArgMatches as _;
+    let parsed = command()
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -235,11 +254,10 @@ fn init_logging() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn help_text_is_pinned() {
-        let help = Cli::command().render_help().to_string();
+        let help = command().render_help().to_string();
         insta::assert_snapshot!(help);
     }
 

@@ -184,13 +184,15 @@ fn rss_kib(pid: u32, field: &str) -> u64 {
 #[tokio::test]
 async fn handshakes_without_the_right_token_or_with_a_browser_origin_are_refused() {
     let s = server(&[]);
-    let no_token = connect(&s.url, None, None).await.unwrap_err();
+    let no_token = connect(&s.url, None, None).await.expect_err("refused");
     assert!(no_token.contains("401"), "{no_token}");
-    let wrong = connect(&s.url, Some("wrong"), None).await.unwrap_err();
+    let wrong = connect(&s.url, Some("wrong"), None)
+        .await
+        .expect_err("refused");
     assert!(wrong.contains("401"), "{wrong}");
     let origin = connect(&s.url, Some(&s.token), Some("https://evil.example"))
         .await
-        .unwrap_err();
+        .expect_err("refused");
     assert!(origin.contains("403"), "{origin}");
     let mut ok = Peer::new(&s).await;
     let r = ok.call("initialize", json!({"clientName": "t"})).await;
