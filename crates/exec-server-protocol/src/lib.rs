@@ -63,6 +63,10 @@ pub struct InitializeResult {
     /// What the server runs on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment_info: Option<EnvironmentInfo>,
+    /// The server sends each process's events in seq order, so a client may take a seq gap as
+    /// missed events at once. (Ours does; Codex 0.169 omits it and sometimes reorders.)
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ordered_events: bool,
 }
 
 /// Facts about the server's machine, sent with `initialize`.
@@ -97,6 +101,11 @@ pub struct StartParams {
     /// Keep stdin open for `process/write`; otherwise stdin is closed at start.
     #[serde(default)]
     pub pipe_stdin: bool,
+    /// Read the child's output only as fast as the connection takes it, so a client that keeps
+    /// reading loses nothing; a client that stalls is treated as stopped (see the protocol doc).
+    /// An extension of ours: Codex 0.169 ignores it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub backpressure: bool,
 }
 
 /// `process/start` result.

@@ -150,21 +150,26 @@ async fn run(args: Args) -> Result<()> {
         args.mb
     );
     let floor = floor_pipe(bytes).await?;
-    let (through, got) = stream_through(&ws, bytes).await?;
     let rate = |n: u64, d: Duration| n as f64 / d.as_secs_f64() / (1 << 20) as f64;
     let floor_rate = rate(bytes, floor);
     println!(
         "{:<44} {:>8.0} MiB/s",
         "floor: raw pipe read in-process", floor_rate
     );
-    println!(
-        "{:<44} {:>8.0} MiB/s {:>6.2}x  ({} of {} MiB delivered)",
-        "ours, WebSocket, client library",
-        rate(got, through),
-        rate(got, through) / floor_rate,
-        got >> 20,
-        bytes >> 20
-    );
+    for (label, paced) in [
+        ("ours, WebSocket, backpressure: true", true),
+        ("ours, WebSocket, default (never waits)", false),
+    ] {
+        let (through, got) = stream_through(&ws, bytes, paced).await?;
+        println!(
+            "{:<44} {:>8.0} MiB/s {:>6.2}x  ({} of {} MiB delivered)",
+            label,
+            rate(got, through),
+            rate(got, through) / floor_rate,
+            got >> 20,
+            bytes >> 20
+        );
+    }
     Ok(())
 }
 
@@ -293,15 +298,17 @@ async fn floor_pipe(bytes: u64) -> Result<Duration> {
 
 /// Streams `bytes` through the server; returns the time and the bytes the client received (less
 /// than `bytes` when the child outran the client and output left the retained window).
-async fn stream_through(client: &ExecServerClient, bytes: u64) -> Result<(Duration, u64)> {
+async fn stream_through(
+    client: &ExecServerClient,
+    bytes: u64,
+    paced: bool,
+) -> Result<(Duration, u64)> {
     let t = Instant::now();
     let path = std::env::var("PATH").unwrap_or_default();
-    let mut p = client
-        .start(
-            StartOptions::new(["head", "-c", &bytes.to_string(), "/dev/zero"], "/")
-                .env("PATH", path),
-        )
-        .await?;
+    let mut options =
+        StartOptions::new(["head", "-c", &bytes.to_string(), "/dev/zero"], "/").env("PATH", path);
+    options.backpressure = paced;
+    let mut p = client.start(options).await?;
     let mut total = 0u64;
     while let Some(e) = p.next_event().await? {
         match e {

@@ -22,7 +22,10 @@ pub mod env {
     pub const LOG: &str = "RUST_LOG";
     /// Every variable with its one-line doc.
     pub const ALL: [(&str, &str); 2] = [
-        (TOKEN, "token WebSocket clients must send (printed when generated)"),
+        (
+            TOKEN,
+            "token WebSocket clients must send (printed when generated)",
+        ),
         (LOG, "log filter for stderr (default: warn)"),
     ];
 }

@@ -272,3 +272,42 @@ async fn lazy_client_connects_once_and_concurrent_gets_after_a_disconnect_share_
         .expect("completion");
     assert_eq!(done.stdout, b"again\n");
 }
+
+/// With `backpressure`, a child that writes far faster than the client can take it is paced to
+/// the client: all 64 MiB arrive, in order, with no catch-up read and nothing lost. (Without it
+/// the same child outruns the connection and most of the output is dropped by design.)
+#[tokio::test(flavor = "multi_thread")]
+async fn backpressure_delivers_a_fast_childs_whole_output_to_a_reading_client() {
+    let s = OurServer::start();
+    let client = connect(&s).await;
+    let bytes = 64u64 << 20;
+    let p = client
+        .start(
+            StartOptions::new(["head", "-c", &bytes.to_string(), "/dev/urandom"], "/tmp")
+                .env("PATH", "/usr/bin:/bin")
+                .backpressure(),
+        )
+        .await
+        .expect("start");
+    let done = within(p.wait()).await.expect("wait");
+    assert_eq!(done.exit_code, Some(0));
+    assert_eq!(done.stdout.len() as u64, bytes);
+    assert_eq!(done.lost_chunks, 0);
+    assert_eq!(client.read_calls(), 0);
+
+    // The same child without pacing: the connection cannot keep up and output is dropped,
+    // which the completion reports instead of hiding.
+    let p = client
+        .start(
+            StartOptions::new(["head", "-c", &bytes.to_string(), "/dev/zero"], "/tmp")
+                .env("PATH", "/usr/bin:/bin"),
+        )
+        .await
+        .expect("start");
+    let done = within(p.wait()).await.expect("wait");
+    assert!(
+        (done.stdout.len() as u64) < bytes,
+        "unpaced delivered everything?"
+    );
+    assert!(done.lost_chunks > 0);
+}

@@ -152,6 +152,12 @@ fn start(pid: &str, script: &str) -> Value {
            "env": {"PATH": std::env::var("PATH").unwrap_or_default()}, "tty": false, "pipeStdin": false})
 }
 
+fn start_paced(pid: &str, script: &str) -> Value {
+    let mut v = start(pid, script);
+    v["backpressure"] = json!(true);
+    v
+}
+
 fn decode(chunk: &Value) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD
         .decode(chunk.as_str().expect("chunk string"))
@@ -357,6 +363,17 @@ async fn a_session_nobody_resumes_has_its_processes_killed_after_the_ttl() {
 /// sees the gap and recovers the retained tail without duplicates.
 #[tokio::test]
 async fn a_client_that_stops_reading_during_a_200_mb_flood_costs_bounded_memory() {
+    flood(start).await;
+}
+
+/// Pacing does not change that: a paced child whose client stops reading is let go after a
+/// short wait and runs to the end.
+#[tokio::test]
+async fn a_paced_child_is_let_go_when_its_client_stops_reading() {
+    flood(start_paced).await;
+}
+
+async fn flood(params: fn(&str, &str) -> Value) {
     let s = server(&[]);
     let server_pid = s.child.id();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -367,7 +384,7 @@ async fn a_client_that_stops_reading_during_a_200_mb_flood_costs_bounded_memory(
     // 200 MB of numbered lines ("00000001\n" ...), so order and duplicates can be checked.
     let lines = 200_000_000 / 9;
     let script = format!("seq -f %08.0f 1 {lines}; touch {}", done.display());
-    let id = p.send("process/start", start("flood", &script)).await;
+    let id = p.send("process/start", params("flood", &script)).await;
     // Stop reading: the child must still finish, without anyone draining the socket.
     let t = Instant::now();
     while !done.exists() {

@@ -51,6 +51,9 @@ pub struct StartOptions {
     pub tty: bool,
     /// Keep stdin open for writes.
     pub pipe_stdin: bool,
+    /// Ask the server to pace the child to this client's reading, so nothing is lost while it
+    /// keeps reading (our server only; see `StartParams::backpressure`).
+    pub backpressure: bool,
     /// The process id; `None` picks `p1`, `p2`, ... .
     pub process_id: Option<String>,
 }
@@ -68,6 +71,7 @@ impl StartOptions {
             env: BTreeMap::new(),
             tty: false,
             pipe_stdin: false,
+            backpressure: false,
             process_id: None,
         }
     }
@@ -81,6 +85,12 @@ impl StartOptions {
     /// Keeps stdin open for [`RemoteProcess::write`].
     pub fn pipe_stdin(mut self) -> Self {
         self.pipe_stdin = true;
+        self
+    }
+
+    /// Paces the child to this client's reading (see [`StartOptions::backpressure`]).
+    pub fn backpressure(mut self) -> Self {
+        self.backpressure = true;
         self
     }
 

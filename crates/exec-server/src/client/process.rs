@@ -138,6 +138,8 @@ impl Sink {
 /// A process started with [`super::ExecServerClient::start`]. Dropping it stops tracking the
 /// process (it keeps running on the server).
 pub struct RemoteProcess {
+    /// How long a seq gap may wait for reordered events before a catch-up read.
+    grace: std::time::Duration,
     id: String,
     client: Arc<Inner>,
     sink: Arc<Sink>,
@@ -168,8 +170,10 @@ impl RemoteProcess {
         client: Arc<Inner>,
         sink: Arc<Sink>,
         rx: mpsc::Receiver<Pushed>,
+        grace: std::time::Duration,
     ) -> Self {
         RemoteProcess {
+            grace,
             id,
             client,
             sink,
@@ -263,7 +267,7 @@ impl RemoteProcess {
                 }
                 return Err(self.lost(reason));
             }
-            let gap_deadline = self.gap_since.map(|t| t + REORDER_GRACE);
+            let gap_deadline = self.gap_since.map(|t| t + self.grace);
             tokio::select! {
                 pushed = self.rx.recv() => {
                     if let Some(pushed) = pushed {

@@ -69,6 +69,8 @@ pub(crate) struct Inner {
     environment: Mutex<Option<EnvironmentInfo>>,
     processes: Mutex<HashMap<String, Arc<Sink>>>,
     read_calls: AtomicU64,
+    /// The server promised events in seq order (`orderedEvents`).
+    ordered: AtomicBool,
     next_write: AtomicU64,
     next_process: AtomicU64,
     closing: AtomicBool,
@@ -236,13 +238,20 @@ impl ExecServerClient {
             env: options.env,
             tty: options.tty,
             pipe_stdin: options.pipe_stdin,
+            backpressure: options.backpressure,
         };
         let started: Result<StartResult> = self.inner.call(method::PROCESS_START, &params).await;
         if let Err(e) = started {
             self.inner.unregister(&id, &sink);
             return Err(e);
         }
-        Ok(RemoteProcess::new(id, self.inner.clone(), sink, rx))
+        // A server that promises seq order makes every gap real: catch up at once.
+        let grace = if self.inner.ordered.load(Ordering::Relaxed) {
+            std::time::Duration::ZERO
+        } else {
+            super::process::REORDER_GRACE
+        };
+        Ok(RemoteProcess::new(id, self.inner.clone(), sink, rx, grace))
     }
 
     /// `process/read` for any process id.
@@ -285,6 +294,7 @@ impl Inner {
             environment: Mutex::new(None),
             processes: Mutex::new(HashMap::new()),
             read_calls: AtomicU64::new(0),
+            ordered: AtomicBool::new(false),
             next_write: AtomicU64::new(0),
             next_process: AtomicU64::new(0),
             closing: AtomicBool::new(false),
@@ -341,6 +351,7 @@ impl Inner {
 
     /// Makes `conn` the current connection (a fresh session, or the resumed one).
     pub(crate) fn install(&self, generation: u64, conn: Arc<Connection>, init: InitializeResult) {
+        self.ordered.store(init.ordered_events, Ordering::Relaxed);
         *lock(&self.session_id) = init.session_id;
         if init.environment_info.is_some() {
             *lock(&self.environment) = init.environment_info;

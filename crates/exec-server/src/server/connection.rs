@@ -156,6 +156,7 @@ impl Connection {
                 platform_os: std::env::consts::OS.to_string(),
                 cwd: std::env::current_dir().ok().map(|d| path_to_cwd(&d)),
             }),
+            ordered_events: true,
         })
     }
 
@@ -251,6 +252,7 @@ fn start(session: &Session, p: StartParams) -> Result<(Value, spawn::Launch), Rp
         env: p.env,
         tty: p.tty,
         pipe_stdin: p.pipe_stdin,
+        backpressure: p.backpressure,
     };
     let launch = match spawn::spawn(&proc, spec) {
         Ok(launch) => launch,

@@ -19,6 +19,7 @@ pub const DEFAULT_BUDGET: usize = 4 << 20;
 pub struct Outbox {
     state: Mutex<State>,
     ready: Notify,
+    drained: Notify,
     budget: usize,
 }
 
@@ -36,6 +37,7 @@ impl Outbox {
         Outbox {
             state: Mutex::new(State::default()),
             ready: Notify::new(),
+            drained: Notify::new(),
             budget,
         }
     }
@@ -84,13 +86,38 @@ impl Outbox {
                 let mut s = self.lock();
                 if !s.queue.is_empty() {
                     s.bytes = 0;
-                    return Some(s.queue.drain(..).collect());
+                    let batch = s.queue.drain(..).collect();
+                    drop(s);
+                    self.drained.notify_waiters();
+                    return Some(batch);
                 }
                 if s.closed {
                     return None;
                 }
             }
             notified.await;
+        }
+    }
+
+    /// Whether less than half the budget is queued: room for a paced producer to go on.
+    pub fn has_room(&self) -> bool {
+        let s = self.lock();
+        s.closed || s.bytes <= self.budget / 2
+    }
+
+    /// Waits until [`Outbox::has_room`], or `patience` passes without the writer taking
+    /// anything (then `false`: the client has stopped reading).
+    pub async fn room(&self, patience: std::time::Duration) -> bool {
+        loop {
+            let drained = self.drained.notified();
+            tokio::pin!(drained);
+            drained.as_mut().enable();
+            if self.has_room() {
+                return true;
+            }
+            if tokio::time::timeout(patience, drained).await.is_err() {
+                return false;
+            }
         }
     }
 

@@ -225,6 +225,11 @@ impl Process {
         }
     }
 
+    /// The connection its events go to now, if any.
+    pub fn connection(&self) -> Option<Arc<Outbox>> {
+        self.attachment.current()
+    }
+
     /// Whether the exit is not yet known.
     pub fn is_running(&self) -> bool {
         self.lock().exit_code.is_none()

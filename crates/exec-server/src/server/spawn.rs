@@ -16,6 +16,10 @@ use super::process::{Process, StdinWrite};
 /// Bytes read from a child per chunk.
 const READ_CHUNK: usize = 64 * 1024;
 
+/// How long a paced reader waits for a connection that takes nothing before it treats the
+/// client as stopped and reads freely again (dropping notifications past the budget).
+pub const PACE_PATIENCE: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// What a client asked to run.
 #[derive(Debug)]
 pub struct Spec {
@@ -29,6 +33,8 @@ pub struct Spec {
     pub tty: bool,
     /// Keep stdin open for writes.
     pub pipe_stdin: bool,
+    /// Pace reading to the connection (pipes only; a terminal's output is read freely).
+    pub backpressure: bool,
 }
 
 /// Delivers signals to a running child.
@@ -146,16 +152,17 @@ fn spawn_pipes(process: &Arc<Process>, spec: Spec, program: PathBuf) -> Result<L
         tokio::spawn(write_pipe(pipe, rx));
         tx
     });
+    let paced = spec.backpressure;
     if let Some(out) = child.stdout.take() {
         let p = process.clone();
         tasks.push(Box::new(move || {
-            tokio::spawn(read_stream(p, Stream::Stdout, out));
+            tokio::spawn(read_stream(p, Stream::Stdout, out, paced));
         }));
     }
     if let Some(err) = child.stderr.take() {
         let p = process.clone();
         tasks.push(Box::new(move || {
-            tokio::spawn(read_stream(p, Stream::Stderr, err));
+            tokio::spawn(read_stream(p, Stream::Stderr, err, paced));
         }));
     }
     #[cfg(unix)]
@@ -208,9 +215,27 @@ fn exit_code(status: std::process::ExitStatus) -> i32 {
     status.code().unwrap_or(-1)
 }
 
-async fn read_stream(process: Arc<Process>, stream: Stream, mut pipe: impl AsyncRead + Unpin) {
+/// Reads one stream into `process`. Unpaced, it never waits for anything but the child. Paced,
+/// it reads only when the connection has room, so a reading client loses nothing; but a
+/// connection that takes nothing for [`PACE_PATIENCE`] is taken for a stopped client, and the
+/// child runs free again until the connection drains.
+async fn read_stream(
+    process: Arc<Process>,
+    stream: Stream,
+    mut pipe: impl AsyncRead + Unpin,
+    paced: bool,
+) {
     let mut buf = vec![0u8; READ_CHUNK];
+    let mut stalled = false;
     loop {
+        if paced && let Some(conn) = process.connection() {
+            if stalled {
+                stalled = !conn.has_room();
+            } else if !conn.room(PACE_PATIENCE).await {
+                tracing::debug!(process = %process.id, "client stopped reading; no longer pacing");
+                stalled = true;
+            }
+        }
         match pipe.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => process.output(stream, &buf[..n]),
