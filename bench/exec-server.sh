@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Exec-server benchmarks: one-shot latency (pushed events vs a final read, over WebSocket and
+# stdio, against a floor of spawning /bin/true in-process, and the same harness against the real
+# Codex 0.169 exec-server as an anchor) and throughput (256 MiB of child output against a raw
+# pipe read). The harness is crates/exec-server/benches/exec_server.rs; see its header.
+#
+# Usage: bash bench/exec-server.sh [RUNS] [MIB]     (defaults: 1000 runs, 256 MiB)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-1000}
+mib=${2:-256}
+cargo build --release --quiet --locked -p codex-exec-server --bins
+# The real Codex comes with the npm test tools (tests/npm-tools/package.json).
+cargo xtask npm-tools >/dev/null
+codex=$(find target/npm-tools/node_modules -path '*codex-linux-x64/vendor/*/bin/codex' -type f 2>/dev/null | head -n 1)
+# cargo bench runs the harness in the crate folder: absolute paths.
+set -- --runs "$runs" --mb "$mib" --server "$PWD/target/release/codex-exec-server"
+if [ -n "$codex" ]; then
+    set -- "$@" --codex "$PWD/$codex"
+else
+    echo "no Codex 0.169 binary for this host: running without the anchor" >&2
+fi
+cargo bench --quiet --locked -p codex-exec-server --bench exec_server -- "$@"
