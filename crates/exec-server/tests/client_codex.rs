@@ -3,7 +3,6 @@
 //! reorders them instead of reading), retained output on demand, write statuses, terminate, and
 //! output that arrives after `process/exited`.
 
-#[path = "client_support.rs"]
 mod support;
 
 use std::time::Duration;

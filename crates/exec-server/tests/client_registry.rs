@@ -2,7 +2,6 @@
 //! server: `409 environment_offline` is waited out, other refusals are terminal at once, a
 //! deadline ends the wait, and session recovery goes through the registry too.
 
-#[path = "client_support.rs"]
 mod support;
 
 use std::time::{Duration, Instant};

@@ -2,7 +2,6 @@
 //! catch-up after a lagging consumer, retention loss reported, concurrency, failure on a dead
 //! link, session recovery, and the lazy client's single shared reconnect.
 
-#[path = "client_support.rs"]
 mod support;
 
 use std::sync::Arc;

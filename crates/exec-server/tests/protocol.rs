@@ -3,8 +3,9 @@
 //! the two stay interchangeable. docs/exec-server-protocol.md describes what is checked here.
 //!
 //! The Codex binary comes from `CODEX_169_BIN` (set by `cargo xtask test`, which installs
-//! `@openai/codex` into target/npm-tools), else /tmp/rc/codex169; when neither exists the Codex
-//! half of each test prints a notice and passes.
+//! `@openai/codex` into target/npm-tools), else from target/npm-tools; when neither exists the
+//! Codex half of each test prints a notice and passes (`cargo xtask test` refuses to run
+//! without it on x86_64 Linux).
 //!
 //! Every request is sent the way Codex requires it (an `initialized` notification after
 //! `initialize`, a `file://` cwd, every `process/start` field present), so each conversation is
@@ -16,6 +17,8 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+mod support;
 
 use codex_exec_server_protocol::{Chunk, path_to_cwd};
 use serde_json::{Value, json};
@@ -32,17 +35,7 @@ enum Kind {
 
 /// The real Codex 0.169 binary, if this machine has it.
 fn codex_bin() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("CODEX_169_BIN").filter(|p| !p.is_empty()) {
-        let p = PathBuf::from(p);
-        assert!(
-            p.is_file(),
-            "CODEX_169_BIN={} does not name a file",
-            p.display()
-        );
-        return Some(p);
-    }
-    let fallback = PathBuf::from("/tmp/rc/codex169");
-    fallback.is_file().then_some(fallback)
+    support::codex_169()
 }
 
 fn codex_missing_notice() {
@@ -52,8 +45,8 @@ fn codex_missing_notice() {
         let _ = writeln!(
             std::io::stderr(),
             "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
-             !!! NOTICE: the real Codex 0.169 was not found (CODEX_169_BIN unset and no\n\
-             !!! /tmp/rc/codex169): protocol tests ran against codex-exec-server ONLY.\n\
+             !!! NOTICE: the real Codex 0.169 was not found (CODEX_169_BIN unset and not\n\
+             !!! in target/npm-tools): protocol tests ran against codex-exec-server ONLY.\n\
              !!! `cargo xtask test` installs it and sets CODEX_169_BIN.\n\
              !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
         );

@@ -3,7 +3,7 @@
 //! 200 MB flood.
 
 use std::io::BufRead as _;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -14,46 +14,15 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+mod support;
+use support::OurServer;
+
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// A server process on a loopback port; killed on drop.
-struct Server {
-    child: Child,
-    url: String,
-    token: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn server(extra: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_codex-exec-server"))
-        .args(["--listen", "ws://127.0.0.1:0"])
-        .args(extra)
-        .env_remove("CODEX_EXEC_SERVER_TOKEN")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start codex-exec-server");
-    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let first = lines.next().expect("a line").expect("utf-8");
-    let url = first
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .to_string();
-    let token = if extra.contains(&"--insecure-no-auth") {
-        String::new()
-    } else {
-        let second = lines.next().expect("a token line").expect("utf-8");
-        second
-            .strip_prefix("token ")
-            .expect("token line")
-            .to_string()
-    };
-    Server { child, url, token }
+fn server(extra: &[&str]) -> OurServer {
+    let mut args = vec!["--listen", "ws://127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    OurServer::start_with(&args)
 }
 
 async fn connect(url: &str, token: Option<&str>, origin: Option<&str>) -> Result<Ws, String> {
@@ -82,7 +51,7 @@ struct Peer {
 }
 
 impl Peer {
-    async fn new(s: &Server) -> Peer {
+    async fn new(s: &OurServer) -> Peer {
         let ws = connect(&s.url, Some(&s.token), None)
             .await
             .expect("connect");
@@ -118,6 +87,10 @@ impl Peer {
     }
 
     async fn reply(&mut self, id: i64) -> Value {
+        // It may have come while we waited for another reply.
+        if let Some(i) = self.notes.iter().position(|m| m["id"] == json!(id)) {
+            return self.notes.remove(i);
+        }
         loop {
             let m = self.next().await;
             if m["id"] == json!(id) {
@@ -219,16 +192,25 @@ async fn the_token_can_come_from_the_environment_and_readyz_answers() {
         .strip_prefix("listening on ")
         .expect("address line")
         .to_string();
-    let s = Server {
-        child,
-        url,
-        token: "from-env".into(),
+    struct Reap(std::process::Child);
+    impl Drop for Reap {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _server = Reap(child);
+    let ws = connect(&url, Some("from-env"), None)
+        .await
+        .expect("connect");
+    let mut peer = Peer {
+        ws,
+        next_id: 1,
+        notes: Vec::new(),
     };
-    // A token from the environment is not printed.
-    let mut peer = Peer::new(&s).await;
     peer.call("initialize", json!({"clientName": "t"})).await;
 
-    let addr = s.url.trim_start_matches("ws://");
+    let addr = url.trim_start_matches("ws://");
     let out = Command::new("curl")
         .args(["-sS", "-i", &format!("http://{addr}/readyz")])
         .output()
@@ -375,7 +357,7 @@ async fn a_paced_child_is_let_go_when_its_client_stops_reading() {
 
 async fn flood(params: fn(&str, &str) -> Value) {
     let s = server(&[]);
-    let server_pid = s.child.id();
+    let server_pid = s.pid();
     let dir = tempfile::tempdir().expect("tempdir");
     let done = dir.path().join("done");
     let mut p = Peer::new(&s).await;

@@ -1,5 +1,5 @@
-//! Shared by the `client_*` tests (included with `#[path]`): our server on loopback, the real
-//! Codex binary, and a scriptable loopback environment registry.
+//! Shared by the integration tests (`mod support;`): our server on loopback, the real Codex
+//! binary, and a scriptable loopback environment registry.
 #![allow(dead_code)]
 
 use std::collections::VecDeque;
@@ -35,8 +35,13 @@ impl OurServer {
 
     /// The same on a given listen address.
     pub fn start_on(listen: &str) -> OurServer {
+        Self::start_with(&["--listen", listen])
+    }
+
+    /// With these arguments (a `--listen ws://…` among them, or the default).
+    pub fn start_with(args: &[&str]) -> OurServer {
         let mut child = Command::new(env!("CARGO_BIN_EXE_codex-exec-server"))
-            .args(["--listen", listen])
+            .args(args)
             .env_remove("CODEX_EXEC_SERVER_TOKEN")
             .stdout(Stdio::piped())
             .spawn()
@@ -47,26 +52,43 @@ impl OurServer {
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
             .to_string();
-        let second = lines.next().expect("a token line").expect("utf-8");
-        let token = second
-            .strip_prefix("token ")
-            .expect("token line")
-            .to_string();
+        let token = if args.contains(&"--insecure-no-auth") {
+            String::new()
+        } else {
+            let second = lines.next().expect("a token line").expect("utf-8");
+            second
+                .strip_prefix("token ")
+                .expect("token line")
+                .to_string()
+        };
         OurServer { child, url, token }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 }
 
-/// The real Codex 0.169 binary: `$CODEX_169_BIN`, else /tmp/rc/codex169; `None` (with a
-/// printed notice) when neither is there.
+/// The real Codex 0.169 binary: `$CODEX_169_BIN` (set by `cargo xtask test`; it must name a
+/// file), else where `cargo xtask npm-tools` puts it; `None` (with a notice) when there is none.
 pub fn codex_169() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("CODEX_169_BIN") {
-        return Some(PathBuf::from(p));
-    }
-    let p = PathBuf::from("/tmp/rc/codex169");
-    if p.exists() {
+    if let Some(p) = std::env::var_os("CODEX_169_BIN").filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        assert!(
+            p.is_file(),
+            "CODEX_169_BIN={} does not name a file",
+            p.display()
+        );
         return Some(p);
     }
-    eprintln!("SKIPPED: no Codex 0.169 binary (set CODEX_169_BIN or install /tmp/rc/codex169)");
+    let installed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(
+        "../../target/npm-tools/node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex",
+    );
+    if installed.is_file() {
+        return Some(installed);
+    }
+    eprintln!("SKIPPED: no Codex 0.169 binary (run `cargo xtask npm-tools` or set CODEX_169_BIN)");
     None
 }
 
