@@ -446,3 +446,24 @@ async fn flood(params: fn(&str, &str) -> Value) {
         "a line arrived twice"
     );
 }
+
+#[tokio::test]
+async fn a_closed_process_stays_readable_for_its_retention_then_is_dropped() {
+    let s = server(&["--closed-retention", "0.5"]);
+    let mut p = Peer::new(&s).await;
+    p.call("initialize", json!({"clientName": "t"})).await;
+    p.call("process/start", start("e", "echo kept")).await;
+    p.until_closed("e").await;
+    let r = p.call("process/read", json!({"processId": "e"})).await;
+    assert_eq!(decode(&r["chunks"][0]["chunk"]), b"kept\n");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let id = p.send("process/read", json!({"processId": "e"})).await;
+        let r = p.reply(id).await;
+        if r["error"]["message"] == "unknown process id e" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still readable: {r}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

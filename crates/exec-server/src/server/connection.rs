@@ -283,3 +283,33 @@ fn parse<T: DeserializeOwned>(params: Value) -> Result<T, RpcError> {
 fn to_value(v: impl serde::Serialize) -> Reply {
     serde_json::to_value(v).map_err(|e| RpcError::new(ErrorCode::Internal, e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn replies(conn: &Connection) -> Vec<Value> {
+        let batch = conn.outbox.take().await.expect("a batch");
+        batch
+            .iter()
+            .map(|m| serde_json::from_str(m).expect("json"))
+            .collect()
+    }
+
+    /// The window between reserving a process id and the child running is real (spawning takes
+    /// a moment on a loaded machine), but no client can hit it on purpose: reserve it here.
+    #[tokio::test]
+    async fn a_write_to_a_process_still_starting_says_starting() {
+        let conn = Connection::new(Server::new(super::super::Config::default()));
+        conn.handle(r#"{"id":1,"method":"initialize","params":{"clientName":"t"}}"#);
+        let init = replies(&conn).await;
+        assert!(init[0]["result"]["sessionId"].is_string(), "{init:?}");
+        let session = conn.session().expect("a session");
+        session.add_process("p", 2).expect("id free");
+        conn.handle(
+            r#"{"id":2,"method":"process/write","params":{"processId":"p","chunk":"aGkK","writeId":"w"}}"#,
+        );
+        let r = replies(&conn).await;
+        assert_eq!(r[0]["result"]["status"], "starting", "{r:?}");
+    }
+}

@@ -298,3 +298,43 @@ impl Process {
         self.snapshot(after_seq, max_bytes)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_keeps_the_newest_chunks_within_both_caps() {
+        let p = Process::new("p".into(), Arc::new(Attachment::default()), 2);
+        for _ in 0..RETAINED_CHUNKS + 100 {
+            p.output(Stream::Stdout, b"x");
+        }
+        let r = p.snapshot(0, None);
+        assert_eq!(r.chunks.len(), RETAINED_CHUNKS);
+        assert_eq!(r.chunks[0].seq, 101);
+        assert_eq!(r.next_seq, RETAINED_CHUNKS as u64 + 101);
+
+        let big = vec![0u8; 64 * 1024];
+        for _ in 0..40 {
+            p.output(Stream::Stderr, &big);
+        }
+        let r = p.snapshot(0, None);
+        let bytes: usize = r.chunks.iter().map(|c| c.chunk.0.len()).sum();
+        assert!(bytes <= RETAINED_BYTES, "{bytes}");
+        assert_eq!(bytes, 16 * 64 * 1024);
+    }
+
+    #[test]
+    fn max_bytes_cuts_a_read_and_next_seq_points_at_the_first_chunk_left_out() {
+        let p = Process::new("p".into(), Arc::new(Attachment::default()), 2);
+        for _ in 0..3 {
+            p.output(Stream::Stdout, b"12345");
+        }
+        let r = p.snapshot(0, Some(7));
+        assert_eq!(r.chunks.len(), 1);
+        assert_eq!(r.next_seq, 2);
+        let r = p.snapshot(1, Some(10));
+        assert_eq!(r.chunks.len(), 2);
+        assert_eq!(r.next_seq, 4);
+    }
+}
