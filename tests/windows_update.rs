@@ -5,6 +5,7 @@
 //!
 //! Debian's wine 8.0 lacks `bcryptprimitives.dll`, which Rust's std needs; the tests build a
 //! stand-in (tests/wine/) with zig and put it in the wine prefix's system folder.
+//! The same prefix runs the release's `codex-exec-server.exe`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -295,4 +296,61 @@ fn a_tampered_download_leaves_the_windows_install_untouched() {
         before
     );
     assert_eq!(w.bin_listing(), ["codex-exec-server.exe", "codex.exe"]);
+}
+
+/// The Windows `codex-exec-server.exe` of the release, under wine, speaks the protocol over
+/// stdio: a `cmd` child's output, exit code and close arrive in seq order, and are retained for
+/// `process/read`.
+#[test]
+fn codex_exec_server_exe_runs_a_windows_process_over_stdio() {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    let w = World::new();
+    let exe = w.bin.join("codex-exec-server.exe");
+    let mut child = w
+        .wine_cmd(&win(&exe))
+        .args(["--listen", "stdio"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start codex-exec-server.exe");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut send = |v: serde_json::Value| writeln!(stdin, "{v}").expect("write");
+    send(serde_json::json!({"id": 1, "method": "initialize", "params": {"clientName": "e2e"}}));
+    send(
+        serde_json::json!({"id": 2, "method": "process/start", "params": {
+        "processId": "p", "argv": ["cmd", "/c", "echo hi& exit 3"], "cwd": "file:///C:/",
+        "env": {"PATH": "C:\\windows\\system32", "SystemRoot": "C:\\windows"},
+        "tty": false, "pipeStdin": false}}),
+    );
+    let mut seen = Vec::new();
+    let mut output = String::new();
+    while let Some(Ok(line)) = lines.next() {
+        let m: serde_json::Value = serde_json::from_str(&line).expect("json");
+        assert!(m.get("error").is_none(), "{m}");
+        if let Some(seq) = m["params"]["seq"].as_u64() {
+            seen.push(seq);
+        }
+        if m["method"] == "process/output" {
+            let chunk: codex_exec_server_protocol::Chunk =
+                serde_json::from_value(m["params"]["chunk"].clone()).expect("base64 chunk");
+            output.push_str(&String::from_utf8_lossy(chunk.as_ref()));
+        }
+        if m["method"] == "process/exited" {
+            assert_eq!(m["params"]["exitCode"], 3, "{m}");
+        }
+        if m["method"] == "process/closed" {
+            break;
+        }
+    }
+    assert_eq!(output, "hi\r\n");
+    assert_eq!(
+        seen,
+        (1..=seen.len() as u64).collect::<Vec<_>>(),
+        "seqs in order"
+    );
+    drop(send);
+    drop(stdin);
+    let status = child.wait().expect("exit");
+    assert!(status.success(), "{status}");
 }
