@@ -349,7 +349,6 @@ fn codex_exec_server_exe_runs_a_windows_process_over_stdio() {
         (1..=seen.len() as u64).collect::<Vec<_>>(),
         "seqs in order"
     );
-    drop(send);
     drop(stdin);
     let status = child.wait().expect("exit");
     assert!(status.success(), "{status}");
