@@ -175,3 +175,33 @@ async fn recovery_goes_through_the_registry_and_resumes_the_session() {
     );
     assert_eq!(client.read_calls(), 1);
 }
+
+/// The environment goes offline for good while a process runs: recovery keeps asking the
+/// registry until its deadline, then the process is marked lost with a message that says why.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_environment_offline_past_the_recovery_deadline_marks_processes_lost() {
+    let s = OurServer::start();
+    let r = TestRegistry::start(Vec::new(), &s.url, &s.token).await;
+    let client =
+        ExecServerClient::connect(connector(&r), options(Duration::from_millis(1500), true))
+            .await
+            .expect("connected");
+    let mut p = client.start(sh("sleep 30")).await.expect("start");
+    r.push(vec![conflict("environment_offline"); 100]);
+    let t = Instant::now();
+    client.abort_connection();
+    let e = tokio::time::timeout(Duration::from_secs(10), p.next_event())
+        .await
+        .expect("in time")
+        .expect_err("lost");
+    let msg = e.to_string();
+    assert!(matches!(e, ClientError::ProcessLost { .. }), "{e:?}");
+    assert!(msg.contains("lost") && msg.contains("gave up"), "{msg}");
+    assert!(msg.contains("environment_offline"), "{msg}");
+    assert!(
+        t.elapsed() >= Duration::from_millis(1000),
+        "{:?}",
+        t.elapsed()
+    );
+    assert!(r.requests().len() >= 3, "retried: {}", r.requests().len());
+}
