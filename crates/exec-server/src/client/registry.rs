@@ -15,13 +15,23 @@ use super::error::ClientError;
 use super::recovery::Failure;
 
 /// A WebSocket exec-server address and the bearer token it wants.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 pub struct Endpoint {
     /// `ws://HOST:PORT` (TLS `wss://` is not supported by this build).
     pub url: String,
     /// Sent as `Authorization: Bearer <token>`.
     #[serde(default)]
     pub token: Option<String>,
+}
+
+/// Tokens never reach logs: `Debug` says only whether there is one.
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("url", &self.url)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 /// How a client finds its exec-server, each time it (re)connects.
@@ -52,12 +62,25 @@ impl Connector {
 }
 
 /// An environment registry client for one environment.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RegistryConnector {
     base_url: String,
     environment_id: String,
     registry_token: Option<String>,
     http: reqwest::Client,
+}
+
+impl std::fmt::Debug for RegistryConnector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryConnector")
+            .field("base_url", &self.base_url)
+            .field("environment_id", &self.environment_id)
+            .field(
+                "registry_token",
+                &self.registry_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl RegistryConnector {
@@ -250,6 +273,20 @@ mod tests {
                 "{s}"
             );
         }
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_token() {
+        let e = Endpoint {
+            url: "ws://127.0.0.1:1".into(),
+            token: Some("s3cret".into()),
+        };
+        let r = RegistryConnector::new("http://127.0.0.1:1", "env")
+            .expect("client")
+            .with_registry_token("s3cret");
+        let shown = format!("{e:?} {r:?} {:?}", Connector::WebSocket(e.clone()));
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
     }
 
     #[test]
