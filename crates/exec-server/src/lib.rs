@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod server;
+mod sync;
 
 use std::net::SocketAddr;
 use std::time::Duration;

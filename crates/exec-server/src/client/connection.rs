@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
 use super::error::{ClientError, Result};
+use crate::sync::lock;
 
 /// Where a connection's notifications and its end go.
 pub(crate) trait Events: Send + Sync + 'static {
@@ -189,10 +190,6 @@ impl Drop for Connection {
     fn drop(&mut self) {
         self.shutdown.send_replace(true);
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The reader side's state: routes each message, and finishes the connection when it ends.

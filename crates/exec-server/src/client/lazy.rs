@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use super::error::Result;
 use super::registry::Connector;
 use super::session::{ConnectOptions, ExecServerClient};
+use crate::sync::lock;
 
 /// A client that connects on first use and reconnects (with a new session) after its link is
 /// gone for good. Processes of the dead session are not carried over: their event streams end
@@ -41,7 +42,7 @@ impl LazyRemoteClient {
     }
 
     fn cached(&self) -> Option<Arc<ExecServerClient>> {
-        let cur = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        let cur = lock(&self.current);
         cur.as_ref().filter(|c| !c.is_closed()).cloned()
     }
 
@@ -60,7 +61,7 @@ impl LazyRemoteClient {
         let client = Arc::new(
             ExecServerClient::connect(self.connector.clone(), self.options.clone()).await?,
         );
-        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(client.clone());
+        *lock(&self.current) = Some(client.clone());
         Ok(client)
     }
 

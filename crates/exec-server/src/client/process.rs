@@ -9,6 +9,7 @@ use tokio::sync::{Notify, mpsc};
 
 use super::error::{ClientError, Result};
 use super::session::Inner;
+use crate::sync::lock;
 
 /// Pushed events a process's channel holds before the client stops queueing and marks it lagged.
 pub const EVENT_CHANNEL_CAPACITY: usize = 1024;
@@ -112,7 +113,7 @@ impl Sink {
     }
 
     fn flags(&self) -> std::sync::MutexGuard<'_, Flags> {
-        self.flags.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.flags)
     }
 
     /// Queues `event`, or drops it and marks the process lagged when the channel is full.

@@ -20,6 +20,7 @@ use super::error::{ClientError, Result};
 use super::process::{Pushed, RemoteProcess, Sink};
 use super::recovery::{Failure, RetryPolicy, with_retries};
 use super::registry::{Connector, Endpoint};
+use crate::sync::lock;
 
 /// How a connector-based client behaves.
 #[derive(Debug, Clone)]
@@ -76,10 +77,6 @@ pub(crate) struct Inner {
     closing: AtomicBool,
     client_name: String,
     recovery: Option<(Connector, RetryPolicy)>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn decode<T: DeserializeOwned>(method: &str, v: Value) -> Result<T> {

@@ -21,6 +21,7 @@ use super::outbox::Outbox;
 use super::process::StdinWrite;
 use super::session::Session;
 use super::spawn::{self, Spec};
+use crate::sync::lock;
 
 /// The longest `waitMs` honoured, so a forgotten long poll cannot pin a task forever.
 const MAX_WAIT: Duration = Duration::from_secs(300);
@@ -46,10 +47,7 @@ impl Connection {
     }
 
     fn session(&self) -> Option<Arc<Session>> {
-        self.session
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        lock(&self.session).clone()
     }
 
     /// Handles one incoming message.
@@ -85,11 +83,9 @@ impl Connection {
             method::PROCESS_SIGNAL,
             method::PROCESS_TERMINATE,
         ];
+        // An unknown method is refused as such, initialized or not.
         if !known.contains(&method) {
-            return Some(Err(RpcError::new(
-                ErrorCode::MethodNotFound,
-                format!("unknown method `{method}`"),
-            )));
+            return Some(Err(unknown_method(method)));
         }
         let Some(session) = self.session() else {
             return Some(Err(RpcError::new(
@@ -121,7 +117,7 @@ impl Connection {
                 }
                 serde_json::json!({})
             })),
-            _ => Some(parse(params).and_then(|p: ProcessRef| {
+            method::PROCESS_TERMINATE => Some(parse(params).and_then(|p: ProcessRef| {
                 let running = session.process(&p.process_id).is_some_and(|proc| {
                     let running = proc.is_running();
                     proc.signal(codex_exec_server_protocol::Signal::Kill);
@@ -129,11 +125,12 @@ impl Connection {
                 });
                 to_value(TerminateResult { running })
             })),
+            _ => Some(Err(unknown_method(method))),
         }
     }
 
     fn initialize(&self, p: InitializeParams) -> Reply {
-        let mut slot = self.session.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = lock(&self.session);
         if slot.is_some() {
             return Err(RpcError::new(
                 ErrorCode::InvalidRequest,
@@ -266,6 +263,13 @@ fn start(session: &Session, p: StartParams) -> Result<(Value, spawn::Launch), Rp
         sandbox_type: Some("none".into()),
     })?;
     Ok((reply, launch))
+}
+
+fn unknown_method(method: &str) -> RpcError {
+    RpcError::new(
+        ErrorCode::MethodNotFound,
+        format!("unknown method `{method}`"),
+    )
 }
 
 fn unknown_process(id: &str) -> RpcError {

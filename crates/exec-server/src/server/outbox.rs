@@ -9,6 +9,7 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
+use crate::sync::lock;
 use tokio::sync::Notify;
 
 /// Default byte budget for queued output notifications on one connection.
@@ -43,7 +44,7 @@ impl Outbox {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.state)
     }
 
     /// Queues a reply or a lifecycle event: always accepted (their number is bounded by the

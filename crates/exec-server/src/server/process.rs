@@ -14,6 +14,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::outbox::Outbox;
 use super::spawn::Control;
+use crate::sync::lock;
 
 /// Bytes of output each process keeps for `process/read`: the newest 1 MiB.
 pub const RETAINED_BYTES: usize = 1 << 20;
@@ -29,18 +30,12 @@ pub struct Attachment {
 impl Attachment {
     /// The connection now attached.
     pub fn current(&self) -> Option<Arc<Outbox>> {
-        self.outbox
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        lock(&self.outbox).clone()
     }
 
     /// Attaches `outbox` (or detaches, with `None`); returns the one it replaces.
     pub fn set(&self, outbox: Option<Arc<Outbox>>) -> Option<Arc<Outbox>> {
-        std::mem::replace(
-            &mut *self.outbox.lock().unwrap_or_else(|e| e.into_inner()),
-            outbox,
-        )
+        std::mem::replace(&mut *lock(&self.outbox), outbox)
     }
 }
 
@@ -104,13 +99,13 @@ impl Process {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.state)
     }
 
     /// The child is running: stdin (if piped) takes writes, `control` delivers signals.
     pub fn started(&self, stdin: Option<mpsc::UnboundedSender<StdinWrite>>, control: Control) {
-        *self.stdin.lock().unwrap_or_else(|e| e.into_inner()) = stdin;
-        *self.control.lock().unwrap_or_else(|e| e.into_inner()) = Some(control);
+        *lock(&self.stdin) = stdin;
+        *lock(&self.control) = Some(control);
         self.lock().starting = false;
     }
 
@@ -121,11 +116,7 @@ impl Process {
 
     /// The stdin queue, if stdin is open.
     pub fn stdin(&self) -> Option<mpsc::UnboundedSender<StdinWrite>> {
-        self.stdin
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-            .filter(|tx| !tx.is_closed())
+        lock(&self.stdin).clone().filter(|tx| !tx.is_closed())
     }
 
     /// Records output: first into the retained log, then (if it fits the connection's budget)
@@ -214,7 +205,7 @@ impl Process {
                 seq: s.last_seq,
             };
             self.deliver(method::PROCESS_CLOSED, &n);
-            *self.stdin.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            *lock(&self.stdin) = None;
         }
     }
 
@@ -245,7 +236,7 @@ impl Process {
         if !self.is_running() {
             return;
         }
-        if let Some(control) = &*self.control.lock().unwrap_or_else(|e| e.into_inner()) {
+        if let Some(control) = &*lock(&self.control) {
             control.send(signal);
         }
     }

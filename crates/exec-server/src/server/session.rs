@@ -11,6 +11,7 @@ use codex_exec_server_protocol::Signal;
 
 use super::outbox::Outbox;
 use super::process::{Attachment, Process};
+use crate::sync::lock;
 
 /// Closed processes a session keeps readable at most (each holds up to 1 MiB of output).
 pub const MAX_CLOSED_PER_SESSION: usize = 128;
@@ -36,7 +37,7 @@ pub struct Session {
 
 impl Session {
     fn processes(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Process>>> {
-        self.processes.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.processes)
     }
 
     /// The process with this id.
@@ -66,7 +67,7 @@ impl Session {
 
     /// Sends its events to `outbox` from now on.
     pub fn attach(&self, outbox: Arc<Outbox>) {
-        *self.detached_at.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *lock(&self.detached_at) = None;
         if let Some(old) = self.attachment.set(Some(outbox)) {
             // Another connection held it (a half-open socket the client gave up on).
             old.close();
@@ -79,7 +80,7 @@ impl Session {
             && Arc::ptr_eq(&current, outbox)
         {
             self.attachment.set(None);
-            *self.detached_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+            *lock(&self.detached_at) = Some(Instant::now());
         }
     }
 
@@ -113,7 +114,7 @@ impl Sessions {
     }
 
     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Session>>> {
-        self.map.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.map)
     }
 
     /// A new session attached to `outbox`.
@@ -145,7 +146,7 @@ impl Sessions {
         let now = Instant::now();
         let mut expired = Vec::new();
         self.map().retain(|_, s| {
-            let detached = *s.detached_at.lock().unwrap_or_else(|e| e.into_inner());
+            let detached = *lock(&s.detached_at);
             let keep = detached.is_none_or(|t| now.duration_since(t) < self.lifetimes.session_ttl);
             if !keep {
                 expired.push(s.clone());
