@@ -11,12 +11,11 @@ runs=${1:-1000}
 mib=${2:-256}
 cargo build --release --quiet --locked -p codex-exec-server --bins
 # The real Codex comes with the npm test tools (tests/npm-tools/package.json).
-cargo xtask npm-tools >/dev/null
-codex=$(find target/npm-tools/node_modules -path '*codex-linux-x64/vendor/*/bin/codex' -type f 2>/dev/null | head -n 1)
+codex=$(cargo xtask codex169 || true)
 # cargo bench runs the harness in the crate folder: absolute paths.
 set -- --runs "$runs" --mb "$mib" --server "$PWD/target/release/codex-exec-server"
 if [ -n "$codex" ]; then
-    set -- "$@" --codex "$PWD/$codex"
+    set -- "$@" --codex "$codex"
 else
     echo "no Codex 0.169 binary for this host: running without the anchor" >&2
 fi

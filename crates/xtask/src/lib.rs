@@ -17,7 +17,7 @@ pub mod verify;
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
 use codex_installer::target::{TARGETS, Target};
 
@@ -61,8 +61,10 @@ enum Cmd {
     },
     /// Install what the tests need, then run format, lint, generated-file and all tests.
     Test,
-    /// Install the npm test tools (Verdaccio, pnpm) if needed and print their folder.
+    /// Install the npm test tools (Verdaccio, pnpm, Codex 0.169) if needed and print their folder.
     NpmTools,
+    /// Install the npm test tools if needed and print the real Codex 0.169 binary's path.
+    Codex169,
 }
 
 fn after_help_env() -> String {
@@ -115,6 +117,17 @@ pub fn main() -> Result<()> {
         Cmd::Test => testrun::run(),
         Cmd::NpmTools => {
             println!("{}", tools::ensure_npm_tools()?.display());
+            Ok(())
+        }
+        Cmd::Codex169 => {
+            let dir = tools::ensure_npm_tools()?;
+            let bin = tools::codex_169_bin(&dir).with_context(|| {
+                format!(
+                    "no Codex 0.169 binary for this host under {} (only x86_64 Linux has one)",
+                    dir.display()
+                )
+            })?;
+            println!("{}", bin.display());
             Ok(())
         }
     }

@@ -82,7 +82,7 @@ pub fn ensure_npm_tools() -> Result<PathBuf> {
     let root = crate::dist::workspace_root();
     let want = std::fs::read_to_string(root.join("tests/npm-tools/package.json"))
         .context("cannot read tests/npm-tools/package.json")?;
-    let dir = crate::dist::target_dir().join("npm-tools");
+    let dir = npm_tools_dir();
     std::fs::create_dir_all(&dir)?;
     let lock = std::fs::File::create(dir.join(".lock"))?;
     lock.lock().context("locking the npm tools folder")?;
@@ -108,6 +108,11 @@ pub fn ensure_npm_tools() -> Result<PathBuf> {
     ]))
     .context("installing the npm test tools")?;
     Ok(dir)
+}
+
+/// Where [`ensure_npm_tools`] installs the npm test tools.
+pub fn npm_tools_dir() -> PathBuf {
+    crate::dist::target_dir().join("npm-tools")
 }
 
 /// The native Codex 0.169 binary that [`ensure_npm_tools`] installed into `npm_tools`, which the

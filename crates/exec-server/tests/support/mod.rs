@@ -71,7 +71,8 @@ impl OurServer {
 }
 
 /// The real Codex 0.169 binary: `$CODEX_169_BIN` (set by `cargo xtask test`; it must name a
-/// file), else where `cargo xtask npm-tools` puts it; `None` (with a notice) when there is none.
+/// file), else where `cargo xtask npm-tools` installed it; `None` (with a notice) when there is
+/// none.
 pub fn codex_169() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("CODEX_169_BIN").filter(|p| !p.is_empty()) {
         let p = PathBuf::from(p);
@@ -82,11 +83,9 @@ pub fn codex_169() -> Option<PathBuf> {
         );
         return Some(p);
     }
-    let installed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(
-        "../../target/npm-tools/node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex",
-    );
-    if installed.is_file() {
-        return Some(installed);
+    let installed = xtask::tools::codex_169_bin(&xtask::tools::npm_tools_dir());
+    if installed.is_some() {
+        return installed;
     }
     eprintln!("SKIPPED: no Codex 0.169 binary (run `cargo xtask npm-tools` or set CODEX_169_BIN)");
     None
