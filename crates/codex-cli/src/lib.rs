@@ -43,14 +43,14 @@ where
             return e.exit_code();
         }
     };
-    if let Some(Command::ExecServer { args }) = cli.command {
-        let argv = std::iter::once(std::ffi::OsString::from("codex exec-server")).chain(args);
-        return codex_exec_server::run(argv);
-    }
     init_logging();
     let result = match &cli.command {
         Some(Command::Update(args)) => update::run(args),
-        Some(Command::ExecServer { .. }) => Ok(()),
+        // It reports its own errors and picks its exit code.
+        Some(Command::ExecServer { args }) => {
+            let name = std::ffi::OsString::from("codex exec-server");
+            return codex_exec_server::run(std::iter::once(name).chain(args.iter().cloned()));
+        }
         None => {
             let _ = Cli::command().print_help();
             update::startup_check();
