@@ -24,19 +24,19 @@ pub fn apply(patch: &Patch, root: &Path) -> Result<Applied, PatchError> {
     commit(&plan, root)?;
     let mut applied = Applied::default();
     for (path, f) in &plan {
-        match (f.existed, &f.contents) {
-            (false, Some(_)) => applied.added.push(path.clone()),
-            (true, Some(_)) => applied.modified.push(path.clone()),
-            (true, None) => applied.deleted.push(path.clone()),
-            (false, None) => {}
+        match (&f.original, &f.contents) {
+            (None, Some(_)) => applied.added.push(path.clone()),
+            (Some(_), Some(_)) => applied.modified.push(path.clone()),
+            (Some(_), None) => applied.deleted.push(path.clone()),
+            (None, None) => {}
         }
     }
     Ok(applied)
 }
 
-/// A file's final state: `None` contents means absent.
+/// A file before and after the patch; `None` means absent.
 struct Final {
-    existed: bool,
+    original: Option<String>,
     contents: Option<String>,
 }
 
@@ -60,8 +60,13 @@ fn plan(patch: &Patch, root: &Path) -> Result<BTreeMap<PathBuf, Final>, PatchErr
                     });
                 }
             };
-            let existed = contents.is_some();
-            files.insert(path.to_path_buf(), Final { existed, contents });
+            files.insert(
+                path.to_path_buf(),
+                Final {
+                    original: contents.clone(),
+                    contents,
+                },
+            );
         }
         Ok(files.get_mut(path).expect("inserted above"))
     }
@@ -210,8 +215,8 @@ fn commit(plan: &BTreeMap<PathBuf, Final>, root: &Path) -> Result<(), PatchError
             let Some(contents) = &f.contents else {
                 continue;
             };
-            if f.existed && std::fs::read_to_string(root.join(path)).ok().as_ref() == Some(contents)
-            {
+            // Unchanged (e.g. updated back to what it was): leave the file alone.
+            if f.original.as_ref() == Some(contents) {
                 continue;
             }
             let target = root.join(path);
@@ -237,13 +242,17 @@ fn commit(plan: &BTreeMap<PathBuf, Final>, root: &Path) -> Result<(), PatchError
         }
         Ok::<(), PatchError>(())
     };
-    if let Err(e) = stage(&mut staged, &mut made_dirs) {
-        for (tmp, _) in &staged {
+    // Removes the staged files and the folders made for them.
+    let unstage = |staged: &[(PathBuf, PathBuf)], made_dirs: &[PathBuf]| {
+        for (tmp, _) in staged {
             let _ = std::fs::remove_file(tmp);
         }
         for d in made_dirs.iter().rev() {
             let _ = std::fs::remove_dir(d);
         }
+    };
+    if let Err(e) = stage(&mut staged, &mut made_dirs) {
+        unstage(&staged, &made_dirs);
         return Err(e);
     }
     // Swap: each replaced or deleted file is first renamed aside, so it can come back.
@@ -261,7 +270,7 @@ fn commit(plan: &BTreeMap<PathBuf, Final>, root: &Path) -> Result<(), PatchError
             std::fs::rename(tmp, target).map_err(io(target))?;
         }
         for (path, f) in plan {
-            if f.existed && f.contents.is_none() {
+            if f.original.is_some() && f.contents.is_none() {
                 let target = root.join(path);
                 let b = sibling(&target, &format!("{tag}.old"));
                 std::fs::rename(&target, &b).map_err(io(path))?;
@@ -282,12 +291,7 @@ fn commit(plan: &BTreeMap<PathBuf, Final>, root: &Path) -> Result<(), PatchError
                 }
             }
         }
-        for (tmp, _) in &staged {
-            let _ = std::fs::remove_file(tmp);
-        }
-        for d in made_dirs.iter().rev() {
-            let _ = std::fs::remove_dir(d);
-        }
+        unstage(&staged, &made_dirs);
         return result;
     }
     for (_, backup) in &done {
