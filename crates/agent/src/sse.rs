@@ -29,6 +29,8 @@ pub struct Parser {
     event: Option<String>,
     data: Vec<String>,
     pending: bool,
+    /// Whether the first line has been read (it may start with a byte-order mark).
+    started: bool,
 }
 
 impl Parser {
@@ -39,20 +41,39 @@ impl Parser {
 
     /// Takes the next bytes; returns the events they complete.
     pub fn feed(&mut self, bytes: &[u8]) -> Result<Vec<Event>, SseError> {
+        // The bytes kept from earlier reads hold no newline, so the search starts at the new
+        // ones; consumed lines are dropped once at the end rather than one by one, which would
+        // move the rest of a large read for every line.
+        let mut search = self.buf.len();
         self.buf.extend_from_slice(bytes);
+        let buf = std::mem::take(&mut self.buf);
         let mut out = Vec::new();
-        while let Some(nl) = self.buf.iter().position(|&b| b == b'\n') {
-            let mut line: Vec<u8> = self.buf.drain(..=nl).collect();
-            line.pop();
-            if line.last() == Some(&b'\r') {
-                line.pop();
+        let mut start = 0;
+        let mut result = Ok(());
+        while let Some(offset) = buf[search..].iter().position(|&b| b == b'\n') {
+            let nl = search + offset;
+            let mut line = &buf[start..nl];
+            if let [rest @ .., b'\r'] = line {
+                line = rest;
             }
-            let line = String::from_utf8(line).map_err(|_| SseError::NotUtf8)?;
-            if let Some(e) = self.line(&line) {
-                out.push(e);
+            // A byte-order mark may precede the first line (the SSE spec says to skip it).
+            if !self.started {
+                self.started = true;
+                line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+            }
+            start = nl + 1;
+            search = start;
+            match std::str::from_utf8(line) {
+                Ok(line) => out.extend(self.line(line)),
+                Err(_) => {
+                    result = Err(SseError::NotUtf8);
+                    break;
+                }
             }
         }
-        Ok(out)
+        self.buf = buf;
+        self.buf.drain(..start);
+        result.map(|()| out)
     }
 
     fn line(&mut self, line: &str) -> Option<Event> {
@@ -116,6 +137,24 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn many_events_in_one_read_and_a_leading_bom_are_handled() {
+        let mut stream = b"\xEF\xBB\xBF".to_vec();
+        for i in 0..100 {
+            stream.extend_from_slice(format!("data: {i}\n\n").as_bytes());
+        }
+        stream.extend_from_slice(b"data: partial");
+        let mut p = Parser::new();
+        let got = p.feed(&stream).expect("utf-8");
+        assert_eq!(got.len(), 100);
+        assert_eq!(got[0].data, "0");
+        assert_eq!(got[99].data, "99");
+        assert_eq!(p.finish(), Err(SseError::Truncated));
+        let got = p.feed(b"\n\n").expect("utf-8");
+        assert_eq!(got[0].data, "partial");
+        p.finish().expect("clean end");
     }
 
     #[test]

@@ -1,6 +1,11 @@
 //! The `codex` command line: argument definitions and dispatch. `main.rs` only calls [`run`].
 
+pub mod exec;
+pub mod repl;
+pub mod sandbox_cmd;
 pub mod update;
+
+use std::io::IsTerminal as _;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -9,15 +14,25 @@ use clap::{CommandFactory, Parser, Subcommand};
 #[command(
     name = "codex",
     version = codex_build_info::LONG_VERSION,
-    about = "Codex: a coding agent that runs on your computer."
+    about = "Codex: a coding agent that runs on your computer.",
+    long_about = "Codex: a coding agent that runs on your computer.\n\n\
+        With no command, on a terminal, codex starts an interactive session in the current \
+        directory; the flags below configure it. `codex exec PROMPT` runs one task to the end.",
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
+    #[command(flatten)]
+    agent: exec::AgentArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the agent on one task until it is done, then exit (non-interactive).
+    Exec(exec::ExecArgs),
+    /// Run a command under the sandbox policy the agent would use, to try it out.
+    Sandbox(sandbox_cmd::SandboxArgs),
     /// Update this copy of codex to the latest release (or --version, or back with --rollback).
     Update(update::UpdateArgs),
     /// Run the process runner, as `codex-exec-server` does (`codex exec-server --help`).
@@ -43,13 +58,26 @@ where
             return e.exit_code();
         }
     };
-    init_logging();
+    let interactive = cli.command.is_none() && is_terminal();
+    // Agent sessions log to a file (progress owns stderr); `--ephemeral` writes no file.
+    let log_to_file = match &cli.command {
+        Some(Command::Exec(a)) => !a.ephemeral,
+        None => interactive,
+        _ => false,
+    };
+    init_logging(log_to_file);
     let result = match &cli.command {
         Some(Command::Update(args)) => update::run(args),
+        Some(Command::Exec(args)) => return exec::run(args),
+        Some(Command::Sandbox(args)) => return sandbox_cmd::run(args),
         // It reports its own errors and picks its exit code.
         Some(Command::ExecServer { args }) => {
             let name = std::ffi::OsString::from("codex exec-server");
             return codex_exec_server::run(std::iter::once(name).chain(args.iter().cloned()));
+        }
+        None if interactive => {
+            update::startup_check();
+            return repl::run(&cli.agent);
         }
         None => {
             let _ = Cli::command().print_help();
@@ -67,10 +95,28 @@ where
     }
 }
 
-/// Logs go to stderr, filtered by `RUST_LOG` (default: warnings).
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+/// Whether a person is at the keyboard: stdin and stderr are terminals.
+fn is_terminal() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// With `RUST_LOG` set and `to_file`, logs go to `$CODEX_HOME/log/codex.log` (appended), so
+/// they never mix with the session's progress; otherwise to stderr, filtered by `RUST_LOG`
+/// (default: warnings).
+fn init_logging(to_file: bool) {
+    let from_env = tracing_subscriber::EnvFilter::try_from_default_env().ok();
+    if to_file
+        && let Some(filter) = &from_env
+        && let Some(file) = log_file()
+    {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter.to_string())
+            .with_writer(std::sync::Mutex::new(file))
+            .with_ansi(false)
+            .try_init();
+        return;
+    }
+    let filter = from_env.unwrap_or_else(|| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -79,6 +125,16 @@ fn init_logging() {
         .try_init();
 }
 
+/// `$CODEX_HOME/log/codex.log`, opened for appending (created with its folder).
+fn log_file() -> Option<std::fs::File> {
+    let dir = codex_installer::settings::codex_home()?.join("log");
+    std::fs::create_dir_all(&dir).ok()?;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("codex.log"))
+        .ok()
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +152,18 @@ mod tests {
         let help = cmd
             .find_subcommand_mut("update")
             .expect("update subcommand")
+            .render_help()
+            .to_string();
+        insta::assert_snapshot!(help);
+    }
+
+    #[test]
+    fn exec_help_is_pinned() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        let help = cmd
+            .find_subcommand_mut("exec")
+            .expect("exec subcommand")
             .render_help()
             .to_string();
         insta::assert_snapshot!(help);

@@ -79,17 +79,19 @@ pub struct ModelProvider {
     pub wire_api: WireApi,
 }
 
-/// The sandbox for commands the agent runs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SandboxMode {
-    /// No writes anywhere.
-    #[default]
-    ReadOnly,
-    /// Writes under the workspace, the temp dir and `$CODEX_HOME/memories`; no network.
-    WorkspaceWrite,
-    /// No sandbox.
-    DangerFullAccess,
+/// The sandbox for commands the agent runs (`sandbox_mode`, `--sandbox`): one type for the whole
+/// program, defined with its enforcement in codex-sandbox.
+pub use codex_sandbox::{SandboxMode, SandboxPolicy};
+
+/// `[sandbox_workspace_write]`: what `workspace-write` adds to the workspace.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct WorkspaceWrite {
+    /// `network_access`: commands may use the network (default false).
+    pub network_access: bool,
+    /// `writable_roots`: more directories commands may write (default none); relative ones are
+    /// taken from the working directory.
+    pub writable_roots: Vec<PathBuf>,
 }
 
 /// The resolved configuration.
@@ -103,6 +105,8 @@ pub struct Config {
     pub model_provider: ModelProvider,
     /// The sandbox.
     pub sandbox_mode: SandboxMode,
+    /// `[sandbox_workspace_write]`, used when `sandbox_mode` is `workspace-write`.
+    pub sandbox_workspace_write: WorkspaceWrite,
     /// The profile applied, if any.
     pub profile: Option<String>,
 }
@@ -115,6 +119,8 @@ struct Raw {
     #[serde(default)]
     model_providers: BTreeMap<String, ModelProvider>,
     sandbox_mode: Option<SandboxMode>,
+    #[serde(default)]
+    sandbox_workspace_write: WorkspaceWrite,
 }
 
 /// What to layer over the file.
@@ -218,6 +224,127 @@ pub fn resolve(mut table: toml::Table, options: &Options) -> Result<Config, Conf
             .sandbox_mode
             .or(raw.sandbox_mode)
             .unwrap_or_default(),
+        sandbox_workspace_write: raw.sandbox_workspace_write,
         profile,
     })
+}
+
+impl Config {
+    /// The policy for commands run in `cwd`: read-only and danger-full-access as named;
+    /// workspace-write may write `cwd`, the temp dir (`std::env::temp_dir()` and, on Unix,
+    /// `/tmp`), `codex_home/memories` and the configured `writable_roots`, and reach the network
+    /// only with `network_access = true`.
+    pub fn sandbox_policy(&self, cwd: &Path, codex_home: &Path) -> SandboxPolicy {
+        match self.sandbox_mode {
+            SandboxMode::ReadOnly => SandboxPolicy::read_only(),
+            SandboxMode::DangerFullAccess => SandboxPolicy::danger_full_access(),
+            SandboxMode::WorkspaceWrite => {
+                let ww = &self.sandbox_workspace_write;
+                let mut roots = vec![cwd.to_path_buf(), std::env::temp_dir()];
+                if cfg!(unix) {
+                    roots.push(PathBuf::from("/tmp"));
+                }
+                roots.push(codex_home.join("memories"));
+                roots.extend(ww.writable_roots.iter().map(|r| cwd.join(r)));
+                let mut unique = Vec::with_capacity(roots.len());
+                for r in roots {
+                    if !unique.contains(&r) {
+                        unique.push(r);
+                    }
+                }
+                SandboxPolicy::workspace_write(unique, ww.network_access)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(toml_text: &str, overrides: &[&str]) -> Config {
+        let table = toml_text.parse::<toml::Table>().expect("toml");
+        let options = Options {
+            overrides: overrides
+                .iter()
+                .map(|o| parse_override(o).expect("override"))
+                .collect(),
+            ..Options::default()
+        };
+        resolve(table, &options).expect("config")
+    }
+
+    #[test]
+    fn workspace_write_keys_default_to_no_network_and_no_extra_roots() {
+        let c = config("", &[]);
+        assert_eq!(c.sandbox_workspace_write, WorkspaceWrite::default());
+        assert!(!c.sandbox_workspace_write.network_access);
+    }
+
+    #[test]
+    fn workspace_write_table_and_dash_c_are_read() {
+        let c = config(
+            "[sandbox_workspace_write]\nwritable_roots = [\"/data\", \"out\"]\n",
+            &["sandbox_workspace_write.network_access=true"],
+        );
+        assert_eq!(
+            c.sandbox_workspace_write,
+            WorkspaceWrite {
+                network_access: true,
+                writable_roots: vec!["/data".into(), "out".into()],
+            }
+        );
+    }
+
+    #[test]
+    fn a_wrongly_typed_workspace_write_key_is_an_error() {
+        let table = "[sandbox_workspace_write]\nnetwork_access = \"yes\"\n"
+            .parse::<toml::Table>()
+            .expect("toml");
+        let e = resolve(table, &Options::default()).expect_err("bad type");
+        assert_eq!(
+            e.to_string(),
+            "configuration: invalid type: string \"yes\", expected a boolean"
+        );
+    }
+
+    #[test]
+    fn read_only_and_danger_policies_ignore_the_workspace_write_table() {
+        let c = config(
+            "sandbox_mode = \"read-only\"\n[sandbox_workspace_write]\nnetwork_access = true\n",
+            &[],
+        );
+        assert_eq!(
+            c.sandbox_policy(Path::new("/w"), Path::new("/h")),
+            SandboxPolicy::read_only()
+        );
+        let c = config("sandbox_mode = \"danger-full-access\"\n", &[]);
+        assert_eq!(
+            c.sandbox_policy(Path::new("/w"), Path::new("/h")),
+            SandboxPolicy::danger_full_access()
+        );
+    }
+
+    #[test]
+    fn workspace_write_policy_grants_cwd_temp_memories_and_configured_roots_once() {
+        let c = config(
+            "sandbox_mode = \"workspace-write\"\n[sandbox_workspace_write]\nwritable_roots = [\"/data\", \"out\", \"/w\"]\nnetwork_access = true\n",
+            &[],
+        );
+        let p = c.sandbox_policy(Path::new("/w"), Path::new("/h"));
+        assert_eq!(p.mode, SandboxMode::WorkspaceWrite);
+        assert!(p.network_access);
+        let mut expected = vec![PathBuf::from("/w"), std::env::temp_dir()];
+        if cfg!(unix) {
+            expected.push("/tmp".into());
+        }
+        expected.extend(["/h/memories", "/data", "/w/out"].map(PathBuf::from));
+        expected.dedup();
+        assert_eq!(p.writable_roots, expected);
+        assert!(
+            !config("sandbox_mode = \"workspace-write\"\n", &[])
+                .sandbox_policy(Path::new("/w"), Path::new("/h"))
+                .network_access
+        );
+    }
 }

@@ -143,3 +143,48 @@ fn override_values_are_toml_when_they_parse_and_strings_otherwise() {
         vec!["a".to_string(), "b".to_string()]
     );
 }
+
+#[test]
+fn sandbox_workspace_write_is_read_from_the_file_profiles_and_dash_c() {
+    let h = home(
+        r#"
+sandbox_mode = "workspace-write"
+
+[sandbox_workspace_write]
+writable_roots = ["/srv/data"]
+
+[profiles.online]
+sandbox_workspace_write = { network_access = true }
+"#,
+    );
+    let c = load(h.path(), &Options::default()).expect("config");
+    assert!(!c.sandbox_workspace_write.network_access);
+    assert_eq!(
+        c.sandbox_workspace_write.writable_roots,
+        vec![std::path::PathBuf::from("/srv/data")]
+    );
+
+    let c = load(
+        h.path(),
+        &with(&["sandbox_workspace_write.network_access=true"]),
+    )
+    .expect("config");
+    assert!(c.sandbox_workspace_write.network_access);
+    let policy = c.sandbox_policy(std::path::Path::new("/work"), h.path());
+    assert!(policy.network_access);
+    assert!(
+        policy
+            .writable_roots
+            .contains(&std::path::PathBuf::from("/srv/data"))
+    );
+    assert!(policy.writable_roots.contains(&h.path().join("memories")));
+
+    // A profile's table replaces the top-level one.
+    let o = Options {
+        profile: Some("online".into()),
+        ..Options::default()
+    };
+    let c = load(h.path(), &o).expect("config");
+    assert!(c.sandbox_workspace_write.network_access);
+    assert!(c.sandbox_workspace_write.writable_roots.is_empty());
+}

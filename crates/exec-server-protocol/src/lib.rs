@@ -17,6 +17,8 @@ pub use jsonrpc::{
 
 use std::collections::BTreeMap;
 
+/// The sandbox policy that `process/start` carries, from codex-sandbox.
+pub use codex_sandbox::{SandboxMode, SandboxPolicy};
 use serde::{Deserialize, Serialize};
 
 /// Method names, as they travel.
@@ -106,6 +108,12 @@ pub struct StartParams {
     /// An extension of ours: Codex 0.169 ignores it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub backpressure: bool,
+    /// Run the process under this sandbox (Landlock and seccomp on Linux); absent or
+    /// `danger-full-access` runs it unrestricted. A server that cannot enforce the policy refuses
+    /// the start instead of running the process unsandboxed. An extension of ours: Codex 0.169
+    /// ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<codex_sandbox::SandboxPolicy>,
 }
 
 /// `process/start` result.
@@ -114,7 +122,8 @@ pub struct StartParams {
 pub struct StartResult {
     /// Echo of the id.
     pub process_id: String,
-    /// Sandbox applied to the process (`none` here).
+    /// What sandboxes the process: `none`, or (ours) `linux-landlock-seccomp`, or
+    /// `linux-landlock` when the policy allows the network.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sandbox_type: Option<String>,
 }
@@ -173,7 +182,8 @@ pub struct ReadResult {
     /// Why the process failed, when it did (I/O error, lost session).
     #[serde(default)]
     pub failure: Option<String>,
-    /// Whether a sandbox denied something (always false here).
+    /// Whether the process ran sandboxed, failed, and its output looks like a sandbox denial
+    /// (decided when the exit is recorded; see `codex_sandbox::likely_denial`).
     #[serde(default)]
     pub sandbox_denied: bool,
 }
@@ -278,7 +288,8 @@ pub struct ExitedNotification {
     pub seq: u64,
     /// Exit code (128 + signal when killed by a signal).
     pub exit_code: i32,
-    /// Whether a sandbox denied something; absent from legacy servers.
+    /// Whether the process ran sandboxed, failed, and its output looks like a sandbox denial;
+    /// absent from legacy servers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sandbox_denied: Option<bool>,
 }
@@ -412,6 +423,33 @@ mod tests {
         assert_eq!(r.chunks[0].chunk.as_ref(), b"err\n");
         assert_eq!(r.next_seq, 5);
         assert_eq!(r.exit_code, Some(3));
+    }
+
+    #[test]
+    fn start_params_carry_a_sandbox_only_when_given() {
+        let mut p = StartParams {
+            process_id: "p1".into(),
+            argv: vec!["true".into()],
+            cwd: "/".into(),
+            env: BTreeMap::new(),
+            tty: false,
+            pipe_stdin: false,
+            backpressure: false,
+            sandbox: None,
+        };
+        let plain = serde_json::to_value(&p).expect("json");
+        assert!(plain.get("sandbox").is_none(), "{plain}");
+        p.sandbox = Some(SandboxPolicy::workspace_write(vec!["/w".into()], false));
+        let v = serde_json::to_value(&p).expect("json");
+        assert_eq!(
+            v["sandbox"],
+            serde_json::json!({"mode": "workspace-write", "writableRoots": ["/w"], "networkAccess": false})
+        );
+        let back: StartParams = serde_json::from_value(v).expect("parses");
+        assert_eq!(back, p);
+        // Codex 0.169's shape, without the field, still parses.
+        let codex: StartParams = serde_json::from_value(plain).expect("parses");
+        assert_eq!(codex.sandbox, None);
     }
 
     #[test]

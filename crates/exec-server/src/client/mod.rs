@@ -27,7 +27,9 @@ mod session;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-pub use codex_exec_server_protocol::{ReadParams, ReadResult, Signal, Stream, WriteStatus};
+pub use codex_exec_server_protocol::{
+    ReadParams, ReadResult, SandboxMode, SandboxPolicy, Signal, Stream, WriteStatus,
+};
 pub use error::{ClientError, Result};
 pub use lazy::LazyRemoteClient;
 pub use process::{Completion, EVENT_CHANNEL_CAPACITY, ProcessEvent, REORDER_GRACE, RemoteProcess};
@@ -56,6 +58,9 @@ pub struct StartOptions {
     pub backpressure: bool,
     /// The process id; `None` picks `p1`, `p2`, ... .
     pub process_id: Option<String>,
+    /// Run under this sandbox (our server only: Codex 0.169 ignores it and runs the process
+    /// unrestricted). Our server refuses the start when it cannot enforce the policy.
+    pub sandbox: Option<SandboxPolicy>,
 }
 
 impl StartOptions {
@@ -73,6 +78,7 @@ impl StartOptions {
             pipe_stdin: false,
             backpressure: false,
             process_id: None,
+            sandbox: None,
         }
     }
 
@@ -97,6 +103,12 @@ impl StartOptions {
     /// Runs in a pseudo-terminal.
     pub fn tty(mut self) -> Self {
         self.tty = true;
+        self
+    }
+
+    /// Runs under `policy` (see [`StartOptions::sandbox`]).
+    pub fn sandbox(mut self, policy: SandboxPolicy) -> Self {
+        self.sandbox = Some(policy);
         self
     }
 

@@ -57,6 +57,9 @@ pub struct Completion {
     pub lost_chunks: u64,
     /// Why the server says the process failed, when it does.
     pub failure: Option<String>,
+    /// The process ran sandboxed, failed, and its output looks like a sandbox denial (from
+    /// `process/exited` or `process/read`; always false from servers that do not sandbox).
+    pub sandbox_denied: bool,
 }
 
 /// A pushed event, as the reader task routes it.
@@ -70,6 +73,7 @@ pub(crate) enum Pushed {
     Exited {
         seq: u64,
         code: i32,
+        sandbox_denied: bool,
     },
     Closed {
         seq: u64,
@@ -151,6 +155,7 @@ pub struct RemoteProcess {
     gap_since: Option<tokio::time::Instant>,
     last_seq: u64,
     exited: Option<i32>,
+    sandbox_denied: bool,
     closed: bool,
     lost_chunks: u64,
     failure: Option<String>,
@@ -184,6 +189,7 @@ impl RemoteProcess {
             gap_since: None,
             last_seq: 0,
             exited: None,
+            sandbox_denied: false,
             closed: false,
             lost_chunks: 0,
             failure: None,
@@ -198,6 +204,12 @@ impl RemoteProcess {
     /// The seq of the last event delivered (or recovered) so far.
     pub fn last_seq(&self) -> u64 {
         self.last_seq
+    }
+
+    /// Whether the server judged the exit a likely sandbox denial (false until the exit is
+    /// known; see [`Completion::sandbox_denied`]).
+    pub fn sandbox_denied(&self) -> bool {
+        self.sandbox_denied
     }
 
     /// Writes `bytes` to stdin under a fresh write id.
@@ -296,6 +308,7 @@ impl RemoteProcess {
             }
         }
         c.exit_code = c.exit_code.or(self.exited);
+        c.sandbox_denied = self.sandbox_denied;
         c.lost_chunks = self.lost_chunks;
         c.failure = self.failure.take();
         Ok(c)
@@ -352,9 +365,14 @@ impl RemoteProcess {
                 self.ready
                     .push_back(ProcessEvent::Output { seq, stream, bytes })
             }
-            Pushed::Exited { code, .. } => {
+            Pushed::Exited {
+                code,
+                sandbox_denied,
+                ..
+            } => {
                 if self.exited.is_none() {
                     self.exited = Some(code);
+                    self.sandbox_denied = sandbox_denied;
                     self.ready.push_back(ProcessEvent::Exited { code });
                 }
             }
@@ -425,6 +443,7 @@ impl RemoteProcess {
         if r.exited && self.exited.is_none() {
             let code = r.exit_code.unwrap_or(-1);
             self.exited = Some(code);
+            self.sandbox_denied = r.sandbox_denied;
             self.ready.push_back(ProcessEvent::Exited { code });
             covered += 1;
         }

@@ -236,6 +236,7 @@ impl ExecServerClient {
             tty: options.tty,
             pipe_stdin: options.pipe_stdin,
             backpressure: options.backpressure,
+            sandbox: options.sandbox,
         };
         let started: Result<StartResult> = self.inner.call(method::PROCESS_START, &params).await;
         if let Err(e) = started {
@@ -504,6 +505,7 @@ impl Events for Inner {
                 let e = Pushed::Exited {
                     seq: n.seq,
                     code: n.exit_code,
+                    sandbox_denied: n.sandbox_denied.unwrap_or(false),
                 };
                 (n.process_id, e)
             }),

@@ -236,6 +236,16 @@ fn start(session: &Session, p: StartParams) -> Result<(Value, spawn::Launch), Rp
             format!("cwd {} is not a directory that exists", cwd.display()),
         ));
     }
+    // Danger-full-access is no sandbox; anything else is enforced or the process is not started.
+    let sandbox = p.sandbox.filter(|s| s.is_sandboxed());
+    if let Some(policy) = &sandbox {
+        codex_sandbox::check_available(policy)
+            .map_err(|e| RpcError::new(ErrorCode::Internal, e.to_string()))?;
+    }
+    let sandbox_type = sandbox
+        .as_ref()
+        .map_or("none", |s| s.sandbox_type())
+        .to_string();
     let streams = if p.tty { 1 } else { 2 };
     let Some(proc) = session.add_process(&p.process_id, streams) else {
         return Err(RpcError::new(
@@ -250,6 +260,7 @@ fn start(session: &Session, p: StartParams) -> Result<(Value, spawn::Launch), Rp
         tty: p.tty,
         pipe_stdin: p.pipe_stdin,
         backpressure: p.backpressure,
+        sandbox,
     };
     let launch = match spawn::spawn(&proc, spec) {
         Ok(launch) => launch,
@@ -260,7 +271,7 @@ fn start(session: &Session, p: StartParams) -> Result<(Value, spawn::Launch), Rp
     };
     let reply = to_value(StartResult {
         process_id: p.process_id,
-        sandbox_type: Some("none".into()),
+        sandbox_type: Some(sandbox_type),
     })?;
     Ok((reply, launch))
 }

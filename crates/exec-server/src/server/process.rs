@@ -62,6 +62,10 @@ struct State {
     open_streams: u8,
     closed_at: Option<Instant>,
     failure: Option<String>,
+    /// Started under a sandbox: its exit is checked for a likely denial.
+    sandboxed: bool,
+    /// Decided when the exit is recorded.
+    sandbox_denied: bool,
 }
 
 /// A pending `process/write`.
@@ -91,6 +95,8 @@ impl Process {
                 open_streams: streams,
                 closed_at: None,
                 failure: None,
+                sandboxed: false,
+                sandbox_denied: false,
             }),
             changed: Notify::new(),
             stdin: Mutex::new(None),
@@ -107,6 +113,40 @@ impl Process {
         *lock(&self.stdin) = stdin;
         *lock(&self.control) = Some(control);
         self.lock().starting = false;
+    }
+
+    /// The child runs under a sandbox.
+    pub fn set_sandboxed(&self) {
+        self.lock().sandboxed = true;
+    }
+
+    /// Whether the child runs under a sandbox.
+    pub fn is_sandboxed(&self) -> bool {
+        self.lock().sandboxed
+    }
+
+    /// Waits until every output stream has ended, or `limit` has passed.
+    pub async fn streams_settled(&self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.lock().open_streams == 0 {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// [`Process::streams_settled`] for a plain thread (a terminal's waiter).
+    pub fn streams_settled_blocking(&self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while self.lock().open_streams > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     /// Whether the child is still being started.
@@ -168,12 +208,27 @@ impl Process {
             return;
         }
         s.exit_code = Some(exit_code);
+        if s.sandboxed && exit_code != 0 && s.failure.is_none() {
+            // Each stream on its own: a message split over chunks of one stream is whole again,
+            // and chunks of another stream cannot land inside it.
+            s.sandbox_denied = [Stream::Stdout, Stream::Stderr, Stream::Pty]
+                .into_iter()
+                .any(|stream| {
+                    let output: Vec<u8> = s
+                        .retained
+                        .iter()
+                        .filter(|c| c.stream == stream)
+                        .flat_map(|c| c.chunk.0.iter().copied())
+                        .collect();
+                    codex_sandbox::likely_denial(exit_code, &output)
+                });
+        }
         s.last_seq += 1;
         let n = ExitedNotification {
             process_id: self.id.clone(),
             seq: s.last_seq,
             exit_code,
-            sandbox_denied: Some(false),
+            sandbox_denied: Some(s.sandbox_denied),
         };
         self.deliver(method::PROCESS_EXITED, &n);
         self.maybe_close(&mut s);
@@ -265,7 +320,7 @@ impl Process {
             exit_code: s.exit_code,
             closed: s.closed_at.is_some(),
             failure: s.failure.clone(),
-            sandbox_denied: false,
+            sandbox_denied: s.sandbox_denied,
         }
     }
 
@@ -313,6 +368,24 @@ mod tests {
         let bytes: usize = r.chunks.iter().map(|c| c.chunk.0.len()).sum();
         assert!(bytes <= RETAINED_BYTES, "{bytes}");
         assert_eq!(bytes, 16 * 64 * 1024);
+    }
+
+    #[test]
+    fn sandbox_denied_reads_each_stream_whole_and_only_for_sandboxed_failures() {
+        let run = |sandboxed: bool, code: i32| {
+            let p = Process::new("p".into(), Arc::new(Attachment::default()), 2);
+            if sandboxed {
+                p.set_sandboxed();
+            }
+            p.output(Stream::Stderr, b"sh: 1: cannot create /x: Permission ");
+            p.output(Stream::Stdout, b"unrelated\n");
+            p.output(Stream::Stderr, b"denied\n");
+            p.exited(code);
+            p.snapshot(0, None).sandbox_denied
+        };
+        assert!(run(true, 2));
+        assert!(!run(true, 0));
+        assert!(!run(false, 2));
     }
 
     #[test]

@@ -20,6 +20,11 @@ const READ_CHUNK: usize = 64 * 1024;
 /// client as stopped and reads freely again (dropping notifications past the budget).
 pub const PACE_PATIENCE: std::time::Duration = std::time::Duration::from_millis(250);
 
+/// How long a sandboxed child's exit waits for its output streams to reach EOF, so that
+/// `sandboxDenied` is decided on all of it. Bounded because a background process that inherited
+/// the streams may keep them open long after the child exited.
+pub const OUTPUT_SETTLE: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// What a client asked to run.
 #[derive(Debug)]
 pub struct Spec {
@@ -35,6 +40,9 @@ pub struct Spec {
     pub pipe_stdin: bool,
     /// Pace reading to the connection (pipes only; a terminal's output is read freely).
     pub backpressure: bool,
+    /// Run under this sandbox (checked to be enforceable and sandboxed), through the helper
+    /// entry of our own binary.
+    pub sandbox: Option<codex_sandbox::SandboxPolicy>,
 }
 
 /// Delivers signals to a running child.
@@ -121,16 +129,63 @@ impl Launch {
 /// Starts the child for `process`; its output is read once the returned [`Launch`] goes.
 pub fn spawn(process: &Arc<Process>, spec: Spec) -> Result<Launch, String> {
     let program = resolve(&spec.argv[0], &spec.env, &spec.cwd)?;
+    let (program, args) = match &spec.sandbox {
+        None => (program, spec.argv[1..].to_vec()),
+        Some(policy) => {
+            process.set_sandboxed();
+            // The helper execs with the child's environment, so a name it finds on the child's
+            // PATH (as `resolve` just did) is passed as it is: the command sees the same argv[0]
+            // as unsandboxed. Without a PATH the helper would search a default one, so then it
+            // gets the path found here.
+            let program = if spec.env.contains_key("PATH") && !spec.argv[0].contains('/') {
+                PathBuf::from(&spec.argv[0])
+            } else {
+                program
+            };
+            sandboxed(&spec.argv, program, policy)?
+        }
+    };
     if spec.tty {
-        spawn_pty(process, spec, program)
+        spawn_pty(process, spec, program, args)
     } else {
-        spawn_pipes(process, spec, program)
+        spawn_pipes(process, spec, program, args)
     }
 }
 
-fn spawn_pipes(process: &Arc<Process>, spec: Spec, program: PathBuf) -> Result<Launch, String> {
+/// The program and arguments that run `program` with `argv[1..]` (the program was resolved
+/// already, so a missing one is still refused at start) under `policy`: this very binary as the
+/// sandbox helper, which restricts itself and execs the command. (`main` of every binary that
+/// serves must call `codex_sandbox::run_helper_if_requested` first; ours do.)
+fn sandboxed(
+    argv: &[String],
+    program: PathBuf,
+    policy: &codex_sandbox::SandboxPolicy,
+) -> Result<(PathBuf, Vec<String>), String> {
+    let fail = |why: String| format!("cannot start `{}` sandboxed: {why}", argv[0]);
+    let exe = std::env::current_exe().map_err(|e| fail(format!("no path to this server: {e}")))?;
+    let program = program
+        .into_os_string()
+        .into_string()
+        .map_err(|p| fail(format!("its path {p:?} is not UTF-8")))?;
+    let inner: Vec<String> = std::iter::once(program)
+        .chain(argv[1..].iter().cloned())
+        .collect();
+    // The first element is `exe` itself, as text; the path is used as it is.
+    let args = codex_sandbox::helper_argv(&exe, policy, &inner)
+        .into_iter()
+        .skip(1)
+        .collect();
+    Ok((exe, args))
+}
+
+fn spawn_pipes(
+    process: &Arc<Process>,
+    spec: Spec,
+    program: PathBuf,
+    args: Vec<String>,
+) -> Result<Launch, String> {
     let mut cmd = tokio::process::Command::new(&program);
-    cmd.args(&spec.argv[1..])
+    cmd.args(&args)
         .env_clear()
         .envs(&spec.env)
         .current_dir(&spec.cwd)
@@ -197,6 +252,11 @@ async fn wait_pipes(p: Arc<Process>, mut child: tokio::process::Child, mut kill_
     };
     #[cfg(unix)]
     let status = child.wait().await;
+    if p.is_sandboxed() {
+        // Whether the sandbox denied something is read from the output, which may still be in
+        // the pipes: let the readers finish before the exit is recorded.
+        p.streams_settled(OUTPUT_SETTLE).await;
+    }
     match status {
         Ok(status) => p.exited(exit_code(status)),
         Err(e) => p.failed(format!("cannot wait for the process: {e}")),
@@ -263,7 +323,12 @@ async fn write_pipe(
     }
 }
 
-fn spawn_pty(process: &Arc<Process>, spec: Spec, program: PathBuf) -> Result<Launch, String> {
+fn spawn_pty(
+    process: &Arc<Process>,
+    spec: Spec,
+    program: PathBuf,
+    args: Vec<String>,
+) -> Result<Launch, String> {
     use portable_pty::{CommandBuilder, PtySize, native_pty_system};
     let fail = |what: &str, e: &dyn std::fmt::Display| {
         format!("cannot start `{}`: {what}: {e}", spec.argv[0])
@@ -277,7 +342,7 @@ fn spawn_pty(process: &Arc<Process>, spec: Spec, program: PathBuf) -> Result<Lau
         })
         .map_err(|e| fail("no pseudo-terminal", &e))?;
     let mut cmd = CommandBuilder::new(&program);
-    cmd.args(&spec.argv[1..]);
+    cmd.args(&args);
     cmd.env_clear();
     for (k, v) in &spec.env {
         cmd.env(k, v);
@@ -328,9 +393,16 @@ fn spawn_pty(process: &Arc<Process>, spec: Spec, program: PathBuf) -> Result<Lau
         p.stream_ended();
     };
     let p = process.clone();
-    let wait = move || match child.wait() {
-        Ok(status) => p.exited(pty_exit_code(&status)),
-        Err(e) => p.failed(format!("cannot wait for the process: {e}")),
+    let wait = move || {
+        let status = child.wait();
+        if p.is_sandboxed() {
+            // As for pipes: the denial is read from the output, so take it all in first.
+            p.streams_settled_blocking(OUTPUT_SETTLE);
+        }
+        match status {
+            Ok(status) => p.exited(pty_exit_code(&status)),
+            Err(e) => p.failed(format!("cannot wait for the process: {e}")),
+        }
     };
     Ok(Launch(vec![
         Box::new(move || {

@@ -1,0 +1,211 @@
+//! What the agent reports while it works: one [`AgentEvent`] per step, printed as progress
+//! lines on stderr or, with `codex exec --json`, as one JSON object per line.
+
+use serde::Serialize;
+
+use crate::model::Usage;
+
+/// One step of a session.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type")]
+pub enum AgentEvent {
+    /// The session began (first event).
+    #[serde(rename = "thread.started")]
+    ThreadStarted {
+        /// The session id (also the session log's name).
+        thread_id: String,
+    },
+    /// A user turn began.
+    #[serde(rename = "turn.started")]
+    TurnStarted,
+    /// A step began (a command, so far).
+    #[serde(rename = "item.started")]
+    ItemStarted {
+        /// The step.
+        item: ThreadItem,
+    },
+    /// A step ended.
+    #[serde(rename = "item.completed")]
+    ItemCompleted {
+        /// The step, with its result.
+        item: ThreadItem,
+    },
+    /// The turn ended with the model's final message.
+    #[serde(rename = "turn.completed")]
+    TurnCompleted {
+        /// Tokens the turn used, summed over its model requests.
+        usage: Usage,
+    },
+    /// The turn ended in an error.
+    #[serde(rename = "turn.failed")]
+    TurnFailed {
+        /// What went wrong.
+        error: ErrorInfo,
+    },
+}
+
+/// An error, as events carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorInfo {
+    /// One line saying what happened and what to do.
+    pub message: String,
+}
+
+/// Whether a step is running, done or failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Running.
+    InProgress,
+    /// Done.
+    Completed,
+    /// Ended badly (non-zero exit, patch refused, ...).
+    Failed,
+}
+
+/// A step of a turn.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThreadItem {
+    /// Unique within the session: `item_0`, `item_1`, ...
+    pub id: String,
+    /// What it is.
+    #[serde(flatten)]
+    pub details: ItemDetails,
+}
+
+/// What a step is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ItemDetails {
+    /// A message from the model.
+    AgentMessage {
+        /// Its text.
+        text: String,
+    },
+    /// A `shell` tool call.
+    CommandExecution {
+        /// The command, shell-quoted for display.
+        command: String,
+        /// Where it ran.
+        cwd: String,
+        /// Its output (stdout then stderr), as the model saw it.
+        aggregated_output: String,
+        /// Its exit code, once it exited.
+        exit_code: Option<i32>,
+        /// Whether the sandbox likely stopped it.
+        sandbox_denied: bool,
+        /// How it went.
+        status: Status,
+    },
+    /// An `apply_patch` tool call.
+    FileChange {
+        /// The files, with what happened to each.
+        changes: Vec<FileChange>,
+        /// How it went.
+        status: Status,
+        /// Why it was not applied, when it was not.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// The model's plan (`update_plan`).
+    TodoList {
+        /// The steps.
+        items: Vec<TodoItem>,
+    },
+}
+
+/// One file of a patch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileChange {
+    /// Relative to the working directory.
+    pub path: String,
+    /// `add`, `update` or `delete`.
+    pub kind: &'static str,
+}
+
+/// One step of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TodoItem {
+    /// The step.
+    pub text: String,
+    /// `pending`, `in_progress` or `completed`.
+    pub status: String,
+}
+
+impl AgentEvent {
+    /// The event as a progress line for people (stderr), or `None` for events that only
+    /// machine readers want.
+    pub fn progress_line(&self) -> Option<String> {
+        match self {
+            AgentEvent::ThreadStarted { thread_id } => Some(format!("session {thread_id}")),
+            AgentEvent::TurnStarted | AgentEvent::TurnCompleted { .. } => None,
+            AgentEvent::TurnFailed { error } => Some(format!("turn failed: {}", error.message)),
+            AgentEvent::ItemStarted { item } => match &item.details {
+                ItemDetails::CommandExecution { command, cwd, .. } => {
+                    Some(format!("exec {command} in {cwd}"))
+                }
+                _ => None,
+            },
+            AgentEvent::ItemCompleted { item } => Some(match &item.details {
+                ItemDetails::AgentMessage { text } => format!("codex: {text}"),
+                ItemDetails::CommandExecution {
+                    exit_code,
+                    sandbox_denied,
+                    status,
+                    aggregated_output,
+                    ..
+                } => {
+                    let code = match exit_code {
+                        Some(c) => format!("exit {c}"),
+                        // It did not run (or timed out): the output says why.
+                        None => aggregated_output
+                            .lines()
+                            .rfind(|l| !l.trim().is_empty())
+                            .unwrap_or("no exit code")
+                            .to_string(),
+                    };
+                    let how = match status {
+                        Status::Completed => "succeeded",
+                        _ => "failed",
+                    };
+                    let denied = if *sandbox_denied {
+                        " (the sandbox likely blocked it)"
+                    } else {
+                        ""
+                    };
+                    format!("  {how}: {code}{denied}")
+                }
+                ItemDetails::FileChange { changes, error, .. } => match error {
+                    Some(e) => format!("apply_patch refused: {e}"),
+                    None => {
+                        let files: Vec<String> = changes
+                            .iter()
+                            .map(|c| format!("{} {}", marker(c.kind), c.path))
+                            .collect();
+                        format!("apply_patch: {}", files.join(", "))
+                    }
+                },
+                ItemDetails::TodoList { items } => {
+                    let mut s = "plan:".to_string();
+                    for i in items {
+                        let mark = match i.status.as_str() {
+                            "completed" => "[x]",
+                            "in_progress" => "[>]",
+                            _ => "[ ]",
+                        };
+                        s.push_str(&format!("\n  {mark} {}", i.text));
+                    }
+                    s
+                }
+            }),
+        }
+    }
+}
+
+fn marker(kind: &str) -> &'static str {
+    match kind {
+        "add" => "A",
+        "delete" => "D",
+        _ => "M",
+    }
+}

@@ -1,0 +1,289 @@
+//! The agent loop: a user turn goes to the model with the conversation so far; every tool call
+//! in its response is run and its output added; the model is asked again until it answers
+//! without calling a tool. That answer is the turn's final message.
+
+use crate::events::{AgentEvent, ErrorInfo, ItemDetails, ThreadItem};
+use crate::model::{Item, ModelClient, ModelError, Prompt, ResponseEvent, Role, Usage};
+use crate::rollout::Rollout;
+use crate::tools::{ToolContext, specs};
+
+/// A turn that asks the model this many times without an answer is stopped: a model stuck in
+/// a loop of tool calls should not run forever unattended.
+pub const MAX_REQUESTS_PER_TURN: usize = 200;
+
+/// Why a turn ended without a final message.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// The model could not be asked, or its answer could not be read.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The model kept calling tools.
+    #[error(
+        "the model made {0} requests in one turn without finishing; stopped (ask for a smaller step)"
+    )]
+    TooManySteps(usize),
+    /// The session log could not be written.
+    #[error("cannot write the session log: {0}; use --ephemeral to run without one")]
+    Rollout(std::io::Error),
+}
+
+/// How a turn ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnOutcome {
+    /// The model's last message (empty when it said nothing).
+    pub final_message: String,
+    /// Tokens used by the turn's requests.
+    pub usage: Usage,
+}
+
+/// One conversation with the model.
+#[derive(Debug)]
+pub struct Session {
+    id: String,
+    client: ModelClient,
+    instructions: String,
+    history: Vec<Item>,
+    tools: ToolContext,
+    rollout: Option<Rollout>,
+    next_item: u64,
+}
+
+impl Session {
+    /// A session with no turns yet. `rollout` is `None` for `--ephemeral`.
+    pub fn new(
+        id: String,
+        client: ModelClient,
+        instructions: String,
+        tools: ToolContext,
+        rollout: Option<Rollout>,
+    ) -> Self {
+        Session {
+            id,
+            client,
+            instructions,
+            history: Vec::new(),
+            tools,
+            rollout,
+            next_item: 0,
+        }
+    }
+
+    /// The session id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The conversation so far.
+    pub fn history(&self) -> &[Item] {
+        &self.history
+    }
+
+    /// Runs one user turn to its final message, telling `emit` each step.
+    pub async fn run_turn(
+        &mut self,
+        input: String,
+        emit: &mut (dyn FnMut(&AgentEvent) + Send),
+    ) -> Result<TurnOutcome, AgentError> {
+        self.event(emit, AgentEvent::TurnStarted)?;
+        match self.turn(input, emit).await {
+            Ok(outcome) => {
+                self.event(
+                    emit,
+                    AgentEvent::TurnCompleted {
+                        usage: outcome.usage,
+                    },
+                )?;
+                Ok(outcome)
+            }
+            Err(e) => {
+                let failed = AgentEvent::TurnFailed {
+                    error: ErrorInfo {
+                        message: e.to_string(),
+                    },
+                };
+                // The turn's own error matters more than a failure to log it.
+                let _ = self.event(emit, failed);
+                let _ = self.answer_dangling_calls();
+                Err(e)
+            }
+        }
+    }
+
+    async fn turn(
+        &mut self,
+        input: String,
+        emit: &mut (dyn FnMut(&AgentEvent) + Send),
+    ) -> Result<TurnOutcome, AgentError> {
+        self.push(Item::Message {
+            role: Role::User,
+            text: input,
+        })?;
+        let mut usage = Usage::default();
+        for _ in 0..MAX_REQUESTS_PER_TURN {
+            let prompt = Prompt {
+                instructions: self.instructions.clone(),
+                input: self.history.clone(),
+                tools: specs(),
+            };
+            let mut stream = self.client.stream(&prompt).await?;
+            let mut calls = Vec::new();
+            let mut last_message = None;
+            while let Some(event) = stream.next().await {
+                match event? {
+                    ResponseEvent::TextDelta(_) => {}
+                    ResponseEvent::Item(item) => {
+                        match &item {
+                            Item::Message {
+                                role: Role::Assistant,
+                                text,
+                            } => {
+                                last_message = Some(text.clone());
+                            }
+                            Item::FunctionCall { .. } => calls.push(item.clone()),
+                            _ => {}
+                        }
+                        self.push(item)?;
+                    }
+                    ResponseEvent::Completed { usage: u, .. } => {
+                        if let Some(u) = u {
+                            usage.input_tokens += u.input_tokens;
+                            usage.output_tokens += u.output_tokens;
+                            usage.total_tokens += u.total_tokens;
+                        }
+                    }
+                }
+            }
+            if calls.is_empty() {
+                let text = last_message.unwrap_or_default();
+                self.completed(emit, ItemDetails::AgentMessage { text: text.clone() })?;
+                return Ok(TurnOutcome {
+                    final_message: text,
+                    usage,
+                });
+            }
+            if let Some(text) = last_message {
+                self.completed(emit, ItemDetails::AgentMessage { text })?;
+            }
+            for call in calls {
+                let Item::FunctionCall {
+                    call_id,
+                    name,
+                    arguments,
+                } = call
+                else {
+                    continue;
+                };
+                self.call_tool(call_id, &name, &arguments, emit).await?;
+            }
+        }
+        Err(AgentError::TooManySteps(MAX_REQUESTS_PER_TURN))
+    }
+
+    async fn call_tool(
+        &mut self,
+        call_id: String,
+        name: &str,
+        arguments: &str,
+        emit: &mut (dyn FnMut(&AgentEvent) + Send),
+    ) -> Result<(), AgentError> {
+        let id = format!("item_{}", self.next_item);
+        self.next_item += 1;
+        let mut started_events = Vec::new();
+        let outcome = {
+            let mut started = |details: ItemDetails| {
+                let event = AgentEvent::ItemStarted {
+                    item: ThreadItem {
+                        id: id.clone(),
+                        details,
+                    },
+                };
+                emit(&event);
+                started_events.push(event);
+            };
+            self.tools.call(name, arguments, &mut started).await
+        };
+        if let Some(r) = &mut self.rollout {
+            for e in &started_events {
+                r.event(e).map_err(AgentError::Rollout)?;
+            }
+        }
+        if let Some(details) = outcome.details {
+            self.event(
+                emit,
+                AgentEvent::ItemCompleted {
+                    item: ThreadItem { id, details },
+                },
+            )?;
+        }
+        self.push(Item::FunctionCallOutput {
+            call_id,
+            output: outcome.output,
+        })
+    }
+
+    fn completed(
+        &mut self,
+        emit: &mut (dyn FnMut(&AgentEvent) + Send),
+        details: ItemDetails,
+    ) -> Result<(), AgentError> {
+        let id = format!("item_{}", self.next_item);
+        self.next_item += 1;
+        self.event(
+            emit,
+            AgentEvent::ItemCompleted {
+                item: ThreadItem { id, details },
+            },
+        )
+    }
+
+    fn event(
+        &mut self,
+        emit: &mut (dyn FnMut(&AgentEvent) + Send),
+        event: AgentEvent,
+    ) -> Result<(), AgentError> {
+        emit(&event);
+        if let Some(r) = &mut self.rollout {
+            r.event(&event).map_err(AgentError::Rollout)?;
+        }
+        Ok(())
+    }
+
+    /// Gives every call the model made but no tool answered (the turn failed in between) an
+    /// output saying so: the APIs refuse a conversation with unanswered calls, and the next
+    /// turn of an interactive session must still be sendable.
+    fn answer_dangling_calls(&mut self) -> Result<(), AgentError> {
+        let answered: std::collections::HashSet<String> = self
+            .history
+            .iter()
+            .filter_map(|i| match i {
+                Item::FunctionCallOutput { call_id, .. } => Some(call_id.clone()),
+                _ => None,
+            })
+            .collect();
+        let dangling: Vec<String> = self
+            .history
+            .iter()
+            .filter_map(|i| match i {
+                Item::FunctionCall { call_id, .. } if !answered.contains(call_id) => {
+                    Some(call_id.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        for call_id in dangling {
+            self.push(Item::FunctionCallOutput {
+                call_id,
+                output: "not run: the turn ended in an error first".into(),
+            })?;
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, item: Item) -> Result<(), AgentError> {
+        if let Some(r) = &mut self.rollout {
+            r.item(&item).map_err(AgentError::Rollout)?;
+        }
+        self.history.push(item);
+        Ok(())
+    }
+}

@@ -1,0 +1,154 @@
+//! The tools the model can call: `shell` (through the exec-server), `apply_patch` and
+//! `update_plan`. Each call's result is text for the model plus, for the user, the step it was.
+
+mod patch;
+mod plan;
+mod shell;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use codex_sandbox::SandboxPolicy;
+use serde_json::json;
+
+use crate::events::ItemDetails;
+use crate::executor::Executor;
+use crate::model::ToolSpec;
+
+/// A `shell` command's timeout when the model gives none.
+pub const DEFAULT_SHELL_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// What tool calls need: where they run and under which policy.
+#[derive(Debug)]
+pub struct ToolContext {
+    /// The session's working directory: relative paths and patches start here.
+    pub cwd: PathBuf,
+    /// The sandbox every command and patch is held to.
+    pub sandbox: SandboxPolicy,
+    /// Where commands run.
+    pub executor: Executor,
+    /// The environment commands get (secrets already removed, see [`child_env`]).
+    pub env: BTreeMap<String, String>,
+    /// For `shell` calls that name no timeout.
+    pub default_timeout: Duration,
+    /// Tool output past this many bytes keeps only its head and tail.
+    pub max_output_bytes: usize,
+}
+
+/// A finished tool call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolOutcome {
+    /// Sent back to the model as the call's output.
+    pub output: String,
+    /// The step it was, for progress and `--json`; `None` when the call was malformed.
+    pub details: Option<ItemDetails>,
+}
+
+impl ToolOutcome {
+    fn error(output: String) -> Self {
+        ToolOutcome {
+            output,
+            details: None,
+        }
+    }
+}
+
+/// The tools' declarations, as the model sees them.
+pub fn specs() -> Vec<ToolSpec> {
+    vec![
+        ToolSpec {
+            name: "shell".into(),
+            description: "Runs a command and returns its output and exit code. `command` is an \
+                          argv array (use [\"bash\", \"-lc\", \"...\"] for shell syntax)."
+                .into(),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "command": {"type": "array", "items": {"type": "string"},
+                                "description": "The program and its arguments."},
+                    "workdir": {"type": "string",
+                                "description": "Working directory (default: the session's)."},
+                    "timeout_ms": {"type": "number",
+                                   "description": "Kill the command after this many milliseconds."}
+                },
+                "required": ["command"],
+                "additionalProperties": false
+            }),
+        },
+        ToolSpec {
+            name: "apply_patch".into(),
+            description: patch::DESCRIPTION.into(),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "input": {"type": "string",
+                              "description": "The whole patch, from *** Begin Patch to *** End Patch."}
+                },
+                "required": ["input"],
+                "additionalProperties": false
+            }),
+        },
+        ToolSpec {
+            name: "update_plan".into(),
+            description: "Records the plan for the task: each step with its status. Keep exactly \
+                          one step in_progress until all are completed."
+                .into(),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "explanation": {"type": "string"},
+                    "plan": {"type": "array", "items": {
+                        "type": "object",
+                        "properties": {
+                            "step": {"type": "string"},
+                            "status": {"type": "string",
+                                       "enum": ["pending", "in_progress", "completed"]}
+                        },
+                        "required": ["step", "status"],
+                        "additionalProperties": false
+                    }}
+                },
+                "required": ["plan"],
+                "additionalProperties": false
+            }),
+        },
+    ]
+}
+
+impl ToolContext {
+    /// Runs one call. `started` hears about a step before it runs (commands only, so far).
+    /// Never fails: whatever goes wrong is told to the model, which can try something else.
+    pub async fn call(
+        &self,
+        name: &str,
+        arguments: &str,
+        started: &mut (dyn FnMut(ItemDetails) + Send),
+    ) -> ToolOutcome {
+        match name {
+            "shell" | "container.exec" => shell::call(self, arguments, started).await,
+            "apply_patch" => patch::call_json(self, arguments),
+            "update_plan" => plan::call(arguments),
+            other => ToolOutcome::error(format!(
+                "unknown tool `{other}`: the tools are shell, apply_patch and update_plan"
+            )),
+        }
+    }
+}
+
+/// The agent's own environment minus what looks like a secret (names containing KEY, SECRET
+/// or TOKEN, and `extra_secrets`), so a command's output cannot leak the API key to the model.
+pub fn child_env(extra_secrets: &[&str]) -> BTreeMap<String, String> {
+    std::env::vars()
+        .filter(|(k, _)| {
+            let upper = k.to_ascii_uppercase();
+            !["KEY", "SECRET", "TOKEN"].iter().any(|s| upper.contains(s))
+                && !extra_secrets.contains(&k.as_str())
+        })
+        .collect()
+}
+
+/// Parses a call's JSON arguments, or says what is wrong with them.
+fn parse_args<T: serde::de::DeserializeOwned>(tool: &str, arguments: &str) -> Result<T, String> {
+    serde_json::from_str(arguments).map_err(|e| format!("invalid arguments for {tool}: {e}"))
+}

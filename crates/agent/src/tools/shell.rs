@@ -1,0 +1,217 @@
+//! The `shell` tool: one argv, run through the exec-server under the session's sandbox, with a
+//! timeout; its output goes back to the model cut to head and tail.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use codex_exec_server::client::StartOptions;
+use serde::Deserialize;
+
+use super::{ToolContext, ToolOutcome, parse_args, patch};
+use crate::events::{ItemDetails, Status};
+use crate::truncate::head_and_tail;
+
+#[derive(Debug, Deserialize)]
+struct Args {
+    command: Vec<String>,
+    #[serde(default)]
+    workdir: Option<String>,
+    #[serde(default)]
+    timeout_ms: Option<u64>,
+}
+
+pub(super) async fn call(
+    ctx: &ToolContext,
+    arguments: &str,
+    started: &mut (dyn FnMut(ItemDetails) + Send),
+) -> ToolOutcome {
+    let args: Args = match parse_args("shell", arguments) {
+        Ok(a) => a,
+        Err(e) => return ToolOutcome::error(e),
+    };
+    if args.command.is_empty() {
+        return ToolOutcome::error(
+            "shell: `command` is empty; give the program and its arguments".into(),
+        );
+    }
+    // Models trained on Codex send patches as `["apply_patch", PATCH]`: same tool, same checks.
+    if let [program, patch_text] = args.command.as_slice()
+        && (program == "apply_patch" || program == "applypatch")
+    {
+        return patch::call(ctx, patch_text);
+    }
+    let cwd = match &args.workdir {
+        Some(w) => ctx.cwd.join(w),
+        None => ctx.cwd.clone(),
+    };
+    let command = display(&args.command);
+    let cwd_shown = cwd.display().to_string();
+    started(ItemDetails::CommandExecution {
+        command: command.clone(),
+        cwd: cwd_shown.clone(),
+        aggregated_output: String::new(),
+        exit_code: None,
+        sandbox_denied: false,
+        status: Status::InProgress,
+    });
+    let timeout = args
+        .timeout_ms
+        .map(Duration::from_millis)
+        .unwrap_or(ctx.default_timeout);
+    let began = Instant::now();
+    let run = run(ctx, args.command, cwd, timeout).await;
+    let elapsed = began.elapsed();
+    let (output, exit_code, denied, status) = match run {
+        Ok(r) => {
+            let status = if r.exit_code == Some(0) {
+                Status::Completed
+            } else {
+                Status::Failed
+            };
+            let mut text = head_and_tail(&r.output, ctx.max_output_bytes);
+            if r.timed_out {
+                text.push_str(&format!(
+                    "\n[codex: the command timed out after {} ms and was terminated]",
+                    timeout.as_millis()
+                ));
+            }
+            if r.sandbox_denied {
+                text.push_str(&format!(
+                    "\n[codex: the {} sandbox likely blocked this command: {}]",
+                    ctx.sandbox.mode,
+                    sandbox_limits(ctx)
+                ));
+            }
+            (text, r.exit_code, r.sandbox_denied, status)
+        }
+        Err(e) => (
+            format!("the command could not be run: {e}"),
+            None,
+            false,
+            Status::Failed,
+        ),
+    };
+    let for_model = format!(
+        "Exit code: {}\nWall time: {:.1} seconds\nOutput:\n{output}",
+        exit_code.map_or("none".to_string(), |c| c.to_string()),
+        elapsed.as_secs_f64()
+    );
+    ToolOutcome {
+        output: for_model,
+        details: Some(ItemDetails::CommandExecution {
+            command,
+            cwd: cwd_shown,
+            aggregated_output: output,
+            exit_code,
+            sandbox_denied: denied,
+            status,
+        }),
+    }
+}
+
+struct Ran {
+    output: String,
+    exit_code: Option<i32>,
+    sandbox_denied: bool,
+    timed_out: bool,
+}
+
+async fn run(
+    ctx: &ToolContext,
+    argv: Vec<String>,
+    cwd: PathBuf,
+    timeout: Duration,
+) -> Result<Ran, String> {
+    let client = ctx.executor.client().await?;
+    let mut options = StartOptions::new(argv, cwd);
+    options.env = ctx.env.clone();
+    if ctx.sandbox.is_sandboxed() {
+        options = options.sandbox(ctx.sandbox.clone());
+    }
+    let process = client.start(options).await.map_err(|e| e.to_string())?;
+    let id = process.id().to_string();
+    match tokio::time::timeout(timeout, process.wait()).await {
+        Ok(done) => {
+            let c = done.map_err(|e| e.to_string())?;
+            let mut output = String::from_utf8_lossy(&c.stdout).into_owned();
+            output.push_str(&String::from_utf8_lossy(&c.stderr));
+            if c.lost_chunks > 0 {
+                output.push_str(&format!(
+                    "\n[codex: {} chunks of output were lost]",
+                    c.lost_chunks
+                ));
+            }
+            if let Some(f) = &c.failure {
+                output.push_str(&format!("\n[codex: {f}]"));
+            }
+            Ok(Ran {
+                output,
+                exit_code: c.exit_code,
+                sandbox_denied: c.sandbox_denied,
+                timed_out: false,
+            })
+        }
+        Err(_) => {
+            let _ = client.terminate(&id).await;
+            Ok(Ran {
+                output: String::new(),
+                exit_code: None,
+                sandbox_denied: false,
+                timed_out: true,
+            })
+        }
+    }
+}
+
+/// What the sandbox allows, in words for the model.
+fn sandbox_limits(ctx: &ToolContext) -> String {
+    use codex_sandbox::SandboxMode;
+    match ctx.sandbox.mode {
+        SandboxMode::ReadOnly => "no file may be written and the network is off".into(),
+        SandboxMode::WorkspaceWrite => {
+            let roots: Vec<String> = ctx
+                .sandbox
+                .writable_roots
+                .iter()
+                .map(|r| r.display().to_string())
+                .collect();
+            let net = if ctx.sandbox.network_access {
+                ""
+            } else {
+                "; the network is off"
+            };
+            format!("writes are allowed only under {}{net}", roots.join(", "))
+        }
+        SandboxMode::DangerFullAccess => "nothing is restricted".into(),
+    }
+}
+
+/// argv as a shell would read it back.
+pub(crate) fn display(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            let plain = !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+            if plain {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_quotes_only_what_needs_it() {
+        let argv = ["bash", "-lc", "echo 'hi' > f"].map(String::from);
+        assert_eq!(display(&argv), r#"bash -lc 'echo '\''hi'\'' > f'"#);
+        assert_eq!(display(&["ls".into(), "-la".into()]), "ls -la");
+        assert_eq!(display(&["".into()]), "''");
+    }
+}

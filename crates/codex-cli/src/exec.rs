@@ -1,0 +1,302 @@
+//! `codex exec`: one task, run to completion. Progress goes to stderr and the final message to
+//! stdout (or, with `--json`, every event as a JSON line on stdout), so it composes in scripts:
+//! `codex exec "fix the tests" > summary.txt`.
+
+use std::io::{IsTerminal as _, Read as _, Write as _};
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result, bail};
+use clap::builder::TypedValueParser as _;
+use codex_agent::events::{AgentEvent, ItemDetails};
+use codex_agent::executor::{Backend, Executor};
+use codex_agent::model::{ClientOptions, ModelClient};
+use codex_agent::rollout::{Rollout, SessionMeta};
+use codex_agent::session::Session;
+use codex_agent::tools::{DEFAULT_SHELL_TIMEOUT, ToolContext, child_env};
+use codex_agent::truncate::DEFAULT_MAX_BYTES;
+use codex_sandbox::SandboxMode;
+
+/// The variable a remote exec-server's token may come from.
+pub const EXEC_SERVER_TOKEN_ENV: &str = "CODEX_EXEC_SERVER_TOKEN";
+
+/// Flags shared by `codex exec` and the interactive `codex`: which model, which config, where
+/// commands run and under which sandbox.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AgentArgs {
+    /// The model (overrides `model` in config.toml).
+    #[arg(short = 'm', long, value_name = "MODEL")]
+    pub model: Option<String>,
+    /// The config.toml profile to apply (`[profiles.NAME]`).
+    #[arg(short = 'p', long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Override a config.toml key, e.g. `-c model_provider=ollama` or
+    /// `-c sandbox_workspace_write.network_access=true` (VALUE is TOML, else a string). Repeatable.
+    #[arg(short = 'c', long = "config", value_name = "KEY=VALUE")]
+    pub config: Vec<String>,
+    /// The sandbox for the commands the model runs.
+    #[arg(short = 's', long, value_name = "MODE",
+          value_parser = clap::builder::PossibleValuesParser::new(["read-only", "workspace-write", "danger-full-access"])
+              .try_map(|s| s.parse::<SandboxMode>()))]
+    pub sandbox: Option<SandboxMode>,
+    /// Work in DIR instead of the current directory.
+    #[arg(short = 'C', long = "cd", value_name = "DIR")]
+    pub cd: Option<PathBuf>,
+    /// Run commands on this exec-server instead of a local one.
+    #[arg(long, value_name = "ws://HOST:PORT")]
+    pub exec_server: Option<String>,
+    /// The remote exec-server's token.
+    #[arg(long, value_name = "TOKEN", env = EXEC_SERVER_TOKEN_ENV, hide_env_values = true)]
+    pub exec_server_token: Option<String>,
+}
+
+/// `codex exec` arguments.
+#[derive(Debug, clap::Args)]
+pub struct ExecArgs {
+    /// The task. Read from stdin when absent (or `-`); when both are given, stdin is appended
+    /// in a <stdin> block.
+    #[arg(value_name = "PROMPT")]
+    pub prompt: Option<String>,
+    #[command(flatten)]
+    pub agent: AgentArgs,
+    /// Print every event as a JSON line on stdout (nothing on stderr but errors).
+    #[arg(long)]
+    pub json: bool,
+    /// Write nothing to disk: no session log under $CODEX_HOME/sessions, no log file.
+    #[arg(long)]
+    pub ephemeral: bool,
+    /// Also write the final message to FILE.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output_last_message: Option<PathBuf>,
+}
+
+/// Runs `codex exec`, returning the exit code.
+pub fn run(args: &ExecArgs) -> i32 {
+    match run_inner(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
+    }
+}
+
+fn run_inner(args: &ExecArgs) -> Result<i32> {
+    let prompt = prompt(args.prompt.as_deref())?;
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let mut session = prepare(&args.agent, args.ephemeral).await?;
+        let mut emit = emitter(args.json);
+        emit(&AgentEvent::ThreadStarted {
+            thread_id: session.id().to_string(),
+        });
+        match session.run_turn(prompt, &mut emit).await {
+            Ok(outcome) => {
+                if !args.json {
+                    println!("{}", outcome.final_message);
+                }
+                if let Some(file) = &args.output_last_message {
+                    std::fs::write(file, &outcome.final_message)
+                        .with_context(|| format!("cannot write {}", file.display()))?;
+                }
+                Ok(0)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                Ok(1)
+            }
+        }
+    })
+}
+
+/// Where events go: JSON lines on stdout, or progress lines on stderr. An agent message is
+/// held back until the next event shows whether it ended the turn: the final message is
+/// printed on stdout alone, the others are progress.
+pub(crate) fn emitter(json: bool) -> impl FnMut(&AgentEvent) + Send {
+    let mut held: Option<String> = None;
+    move |event: &AgentEvent| {
+        if json {
+            if let Ok(line) = serde_json::to_string(event) {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            }
+            return;
+        }
+        if let Some(line) = held.take()
+            && !matches!(event, AgentEvent::TurnCompleted { .. })
+        {
+            eprintln!("{line}");
+        }
+        let is_message = matches!(
+            event,
+            AgentEvent::ItemCompleted { item } if matches!(item.details, ItemDetails::AgentMessage { .. })
+        );
+        match event.progress_line() {
+            Some(line) if is_message => held = Some(line),
+            Some(line) => eprintln!("{line}"),
+            None => {}
+        }
+    }
+}
+
+/// The task: the argument, stdin, or the argument followed by stdin in a `<stdin>` block.
+fn prompt(arg: Option<&str>) -> Result<String> {
+    let stdin = std::io::stdin();
+    let piped = !stdin.is_terminal();
+    let read_stdin = || -> Result<String> {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("cannot read the prompt from stdin")?;
+        Ok(s)
+    };
+    match arg {
+        Some("-") | None => {
+            if !piped {
+                bail!("no prompt: give the task as an argument, or pipe it on stdin");
+            }
+            let s = read_stdin()?;
+            if s.trim().is_empty() {
+                bail!("no prompt: stdin was empty; give the task as an argument or on stdin");
+            }
+            Ok(s)
+        }
+        Some(p) => {
+            if !piped {
+                return Ok(p.to_string());
+            }
+            let s = read_stdin()?;
+            if s.is_empty() {
+                return Ok(p.to_string());
+            }
+            let s = s.strip_suffix('\n').unwrap_or(&s);
+            Ok(format!("{p}\n\n<stdin>\n{s}\n</stdin>"))
+        }
+    }
+}
+
+/// A runtime for the agent: the exec-server client and the model stream run on it.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// A session from the flags and config: model client, sandbox, exec-server backend and (unless
+/// `ephemeral`) its log. Everything that can be checked before the model is asked is checked
+/// here, so a bad setup fails at once with one line.
+pub(crate) async fn prepare(args: &AgentArgs, ephemeral: bool) -> Result<Session> {
+    let codex_home = codex_installer::settings::codex_home()
+        .context("cannot find the home directory: set CODEX_HOME")?;
+    let overrides = args
+        .config
+        .iter()
+        .map(|a| codex_config::parse_override(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let options = codex_config::Options {
+        profile: args.profile.clone(),
+        overrides,
+        model: args.model.clone(),
+        sandbox_mode: args.sandbox,
+    };
+    let config = codex_config::load(&codex_home, &options)?;
+    let cwd = match &args.cd {
+        Some(d) => d.clone(),
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    let cwd = std::fs::canonicalize(&cwd)
+        .with_context(|| format!("{}: no such directory (check --cd)", cwd.display()))?;
+    let policy = config.sandbox_policy(&cwd, &codex_home);
+    let backend = match &args.exec_server {
+        Some(url) => {
+            if !url.starts_with("ws://") {
+                bail!("--exec-server {url}: expected ws://HOST:PORT");
+            }
+            Backend::Remote {
+                url: url.clone(),
+                token: args.exec_server_token.clone(),
+            }
+        }
+        None => Backend::Local {
+            exe: std::env::current_exe().context("cannot find this codex binary")?,
+        },
+    };
+    if backend.is_local() && policy.is_sandboxed() {
+        // Never run a command unsandboxed: a machine that cannot enforce the policy stops here.
+        codex_sandbox::check_available(&policy)?;
+    }
+    let client = ModelClient::new(
+        &config.model_provider_id,
+        &config.model_provider,
+        &config.model,
+        ClientOptions::default(),
+    )?;
+    let instructions = codex_agent::instructions::build(&cwd, &policy)
+        .context("cannot read the project's AGENTS.md files")?;
+    let id = session_id();
+    let rollout = if ephemeral {
+        None
+    } else {
+        let meta = SessionMeta {
+            id: id.clone(),
+            cwd: cwd.clone(),
+            model: config.model.clone(),
+            model_provider: config.model_provider_id.clone(),
+            sandbox: policy.mode.to_string(),
+            instructions: instructions.clone(),
+            cli_version: env!("CARGO_PKG_VERSION").to_string(),
+        };
+        Some(Rollout::create(&codex_home, &meta).with_context(|| {
+            format!(
+                "cannot create the session log under {}; use --ephemeral to run without one",
+                codex_home.join("sessions").display()
+            )
+        })?)
+    };
+    let mut secrets = vec![EXEC_SERVER_TOKEN_ENV];
+    if let Some(k) = &config.model_provider.env_key {
+        secrets.push(k.as_str());
+    }
+    let executor = Executor::new(backend);
+    if let Backend::Remote { url, .. } = executor.backend() {
+        // A remote server that cannot be reached fails every command; say so before starting.
+        executor.client().await.map_err(|e| {
+            anyhow::anyhow!("{e} (check --exec-server {url} and its token, --exec-server-token or {EXEC_SERVER_TOKEN_ENV})")
+        })?;
+    }
+    let tools = ToolContext {
+        cwd,
+        sandbox: policy,
+        executor,
+        env: child_env(&secrets),
+        default_timeout: DEFAULT_SHELL_TIMEOUT,
+        max_output_bytes: DEFAULT_MAX_BYTES,
+    };
+    Ok(Session::new(id, client, instructions, tools, rollout))
+}
+
+/// A random id in UUID form.
+fn session_id() -> String {
+    let mut b = [0u8; 16];
+    // The id only names a log file; should the OS have no randomness, the time still does.
+    if getrandom::fill(&mut b).is_err() {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        b = t.to_le_bytes();
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}

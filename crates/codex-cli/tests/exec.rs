@@ -1,0 +1,691 @@
+//! `codex exec` end to end: the real codex binary, a real exec-server (local over stdio, or
+//! remote over WebSocket), the real sandbox and real files. Only the model is scripted: a
+//! loopback HTTP server replays SSE streams and records what the agent sent.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use codex_scripted_model::{Reply, ScriptedModel, script};
+use serde_json::{Value, json};
+
+const KEY_VAR: &str = "CODEX_EXEC_TEST_API_KEY";
+
+/// A CODEX_HOME whose config points at a scripted model, and a workspace.
+struct Fixture {
+    home: tempfile::TempDir,
+    work: tempfile::TempDir,
+    model: ScriptedModel,
+}
+
+impl Fixture {
+    fn new(replies: Vec<Reply>) -> Fixture {
+        Fixture::with_config(replies, "")
+    }
+
+    /// `extra` is appended to the generated config.toml.
+    fn with_config(replies: Vec<Reply>, extra: &str) -> Fixture {
+        Fixture::with_provider(replies, extra, "")
+    }
+
+    /// `provider` is appended to the scripted provider's table.
+    fn with_provider(replies: Vec<Reply>, extra: &str, provider: &str) -> Fixture {
+        let model = ScriptedModel::start(replies).expect("start scripted model");
+        let home = tempfile::tempdir().expect("home");
+        let work = tempfile::tempdir().expect("work");
+        let config = format!(
+            "model = \"scripted-1\"\nmodel_provider = \"scripted\"\n{extra}\n\
+             [model_providers.scripted]\nname = \"Scripted\"\nbase_url = \"{}\"\nenv_key = \"{KEY_VAR}\"\n{provider}\n",
+            model.base_url()
+        );
+        std::fs::write(home.path().join("config.toml"), config).expect("config");
+        Fixture { home, work, model }
+    }
+
+    fn work(&self) -> &Path {
+        self.work.path()
+    }
+
+    /// `codex exec ARGS...` in the workspace, with the key set and stdin closed.
+    fn exec(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_codex"));
+        cmd.arg("exec")
+            .args(args)
+            .current_dir(self.work())
+            .env("CODEX_HOME", self.home.path())
+            .env(KEY_VAR, "sk-test-secret")
+            .env_remove("RUST_LOG")
+            .env_remove("CODEX_EXEC_SERVER_TOKEN")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// The body of the `n`th request the model got.
+    fn request(&self, n: usize) -> Value {
+        let requests = self.model.requests();
+        assert!(
+            requests.len() > n,
+            "the model got {} requests, wanted more than {n}",
+            requests.len()
+        );
+        requests[n].body.clone()
+    }
+
+    /// The output the agent sent back for `call_id`, as found in the `n`th request.
+    fn tool_output(&self, n: usize, call_id: &str) -> String {
+        let body = self.request(n);
+        let input = body["input"].as_array().expect("input array");
+        input
+            .iter()
+            .find(|i| i["type"] == "function_call_output" && i["call_id"] == call_id)
+            .and_then(|i| i["output"].as_str())
+            .unwrap_or_else(|| panic!("no output for {call_id} in request {n}: {body:#}"))
+            .to_string()
+    }
+}
+
+fn run(mut cmd: impl std::borrow::BorrowMut<Command>) -> Output {
+    let out = cmd.borrow_mut().output().expect("run codex");
+    eprintln!(
+        "--- codex stderr ---\n{}--- end ---",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn shell_call(call_id: &str, argv: &[&str]) -> Reply {
+    Reply::Sse(script::responses_function_call(
+        call_id,
+        "shell",
+        &json!({ "command": argv }),
+    ))
+}
+
+fn patch_call(call_id: &str, patch: &str) -> Reply {
+    Reply::Sse(script::responses_function_call(
+        call_id,
+        "apply_patch",
+        &json!({ "input": patch }),
+    ))
+}
+
+fn text(t: &str) -> Reply {
+    Reply::Sse(script::responses_text(t))
+}
+
+const HELLO_PATCH: &str =
+    "*** Begin Patch\n*** Update File: hello.txt\n@@\n-hello\n+hello, world\n*** End Patch\n";
+
+/// The loop the issue names: ls, then a patch, then the final message.
+fn full_loop_replies() -> Vec<Reply> {
+    vec![
+        shell_call("call_ls", &["ls"]),
+        patch_call("call_patch", HELLO_PATCH),
+        shell_call("call_ppid", &["sh", "-c", "echo ppid=$PPID"]),
+        text("Updated hello.txt."),
+    ]
+}
+
+fn assert_full_loop(f: &Fixture, out: &Output) -> String {
+    assert!(out.status.success(), "exit: {:?}", out.status);
+    assert_eq!(stdout(out), "Updated hello.txt.\n");
+    assert_eq!(
+        std::fs::read_to_string(f.work().join("hello.txt")).expect("read"),
+        "hello, world\n"
+    );
+    let ls = f.tool_output(1, "call_ls");
+    assert!(ls.contains("Exit code: 0"), "{ls}");
+    assert!(ls.contains("hello.txt"), "{ls}");
+    let patched = f.tool_output(2, "call_patch");
+    assert!(patched.contains("M hello.txt"), "{patched}");
+    let ppid = f.tool_output(3, "call_ppid");
+    assert_eq!(f.model.requests().len(), 4);
+    // Progress on stderr names the command and the patch.
+    let err = stderr(out);
+    assert!(err.contains("exec ls in"), "{err}");
+    assert!(err.contains("apply_patch: M hello.txt"), "{err}");
+    ppid
+}
+
+#[test]
+fn full_loop_runs_ls_applies_the_patch_and_prints_the_final_message() {
+    let f = Fixture::new(full_loop_replies());
+    std::fs::write(f.work().join("hello.txt"), "hello\n").expect("write");
+    let out = run(f.exec(&["-s", "workspace-write", "say hello to the world"]));
+    assert_full_loop(&f, &out);
+    // The request carried the prompt, the instructions and the three tools.
+    let first = f.request(0);
+    assert_eq!(first["model"], "scripted-1");
+    assert!(
+        first["input"][0]["content"][0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("say hello to the world")),
+        "{first:#}"
+    );
+    let tools: Vec<&str> = first["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(tools, ["shell", "apply_patch", "update_plan"]);
+    let auth = f.model.requests()[0]
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        .map(|(_, v)| v.clone());
+    assert_eq!(auth.as_deref(), Some("Bearer sk-test-secret"));
+}
+
+/// A WebSocket exec-server, as `codex exec-server --listen ws://127.0.0.1:0` prints it.
+struct RemoteServer {
+    child: std::process::Child,
+    url: String,
+    token: String,
+}
+
+impl RemoteServer {
+    fn start() -> RemoteServer {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_codex"))
+            .args(["exec-server", "--listen", "ws://127.0.0.1:0"])
+            .env_remove("CODEX_EXEC_SERVER_TOKEN")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start exec-server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let (mut url, mut token) = (None, None);
+        while url.is_none() || token.is_none() {
+            let line = lines.next().expect("exec-server output").expect("line");
+            if let Some(u) = line.strip_prefix("listening on ") {
+                url = Some(u.trim().to_string());
+            } else if let Some(t) = line.strip_prefix("token ") {
+                token = Some(t.trim().to_string());
+            }
+        }
+        RemoteServer {
+            child,
+            url: url.expect("url"),
+            token: token.expect("token"),
+        }
+    }
+}
+
+impl Drop for RemoteServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn full_loop_runs_commands_on_a_remote_websocket_exec_server() {
+    let server = RemoteServer::start();
+    let f = Fixture::new(full_loop_replies());
+    std::fs::write(f.work().join("hello.txt"), "hello\n").expect("write");
+    let out = run(f
+        .exec(&["-s", "workspace-write", "--exec-server", &server.url, "go"])
+        .env("CODEX_EXEC_SERVER_TOKEN", &server.token));
+    let ppid = assert_full_loop(&f, &out);
+    // The commands' parent is the remote server, not a local one codex started.
+    assert!(
+        ppid.contains(&format!("ppid={}", server.child.id())),
+        "{ppid}"
+    );
+}
+
+#[test]
+fn a_wrong_exec_server_token_fails_before_the_model_is_asked() {
+    let server = RemoteServer::start();
+    let f = Fixture::new(vec![shell_call("c1", &["true"]), text("ok")]);
+    let out = run(f.exec(&[
+        "--exec-server",
+        &server.url,
+        "--exec-server-token",
+        "wrong",
+        "go",
+    ]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("401"), "{err}");
+    assert!(err.contains("--exec-server-token"), "{err}");
+    assert!(!err.contains("wrong"), "the token is not echoed: {err}");
+    assert!(f.model.requests().is_empty());
+}
+
+#[test]
+fn read_only_sandbox_blocks_a_write_and_reports_the_denial_to_the_model() {
+    let f = Fixture::new(vec![
+        shell_call("w", &["sh", "-c", "echo x > written.txt"]),
+        text("could not write"),
+    ]);
+    let out = run(f.exec(&["-s", "read-only", "--json", "write a file"]));
+    assert!(out.status.success());
+    assert!(!f.work().join("written.txt").exists());
+    let output = f.tool_output(1, "w");
+    assert!(output.contains("sandbox likely blocked"), "{output}");
+    let events: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let exec = events
+        .iter()
+        .find(|e| e["type"] == "item.completed" && e["item"]["type"] == "command_execution")
+        .expect("command_execution event");
+    assert_eq!(exec["item"]["sandbox_denied"], true, "{exec}");
+    assert_eq!(exec["item"]["status"], "failed");
+}
+
+#[test]
+fn read_only_sandbox_refuses_apply_patch_and_changes_nothing() {
+    let f = Fixture::new(vec![patch_call("p", HELLO_PATCH), text("refused")]);
+    std::fs::write(f.work().join("hello.txt"), "hello\n").expect("write");
+    let out = run(f.exec(&["-s", "read-only", "patch it"]));
+    assert!(out.status.success());
+    let output = f.tool_output(1, "p");
+    assert!(output.contains("read-only"), "{output}");
+    assert_eq!(
+        std::fs::read_to_string(f.work().join("hello.txt")).expect("read"),
+        "hello\n"
+    );
+}
+
+#[test]
+fn workspace_write_allows_writes_inside_and_blocks_them_outside() {
+    // Outside every writable root: not the workspace, not the temp dir, not CODEX_HOME.
+    let outside = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("outside");
+    let target = outside.path().join("escaped.txt");
+    let script = format!("echo x > {}", target.display());
+    let f = Fixture::new(vec![
+        shell_call("in", &["sh", "-c", "echo inside > inside.txt"]),
+        shell_call("out", &["sh", "-c", &script]),
+        text("done"),
+    ]);
+    let out = run(f.exec(&["-s", "workspace-write", "write two files"]));
+    assert!(out.status.success());
+    assert_eq!(
+        std::fs::read_to_string(f.work().join("inside.txt")).expect("inside"),
+        "inside\n"
+    );
+    assert!(!target.exists(), "the write outside the workspace happened");
+    assert!(f.tool_output(1, "in").contains("Exit code: 0"));
+    let denied = f.tool_output(2, "out");
+    assert!(denied.contains("sandbox likely blocked"), "{denied}");
+}
+
+/// `bash -c 'exec 3<>/dev/tcp/127.0.0.1/PORT'`: a plain TCP connect.
+fn connect_call(call_id: &str, port: u16) -> Reply {
+    let script = format!("exec 3<>/dev/tcp/127.0.0.1/{port} && echo connected");
+    shell_call(call_id, &["bash", "-c", &script])
+}
+
+#[test]
+fn network_is_off_in_workspace_write_unless_config_allows_it() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let port = listener.local_addr().expect("addr").port();
+
+    let f = Fixture::new(vec![connect_call("net", port), text("no network")]);
+    let out = run(f.exec(&["-s", "workspace-write", "connect"]));
+    assert!(out.status.success());
+    let blocked = f.tool_output(1, "net");
+    assert!(!blocked.contains("connected"), "{blocked}");
+    assert!(!blocked.contains("Exit code: 0"), "{blocked}");
+
+    let f = Fixture::new(vec![connect_call("net", port), text("network")]);
+    let out = run(f.exec(&[
+        "-s",
+        "workspace-write",
+        "-c",
+        "sandbox_workspace_write.network_access=true",
+        "connect",
+    ]));
+    assert!(out.status.success());
+    let allowed = f.tool_output(1, "net");
+    assert!(allowed.contains("connected"), "{allowed}");
+}
+
+#[test]
+fn a_patch_whose_context_does_not_match_changes_nothing_and_says_why() {
+    let patch = "*** Begin Patch\n*** Add File: new.txt\n+new\n*** Update File: hello.txt\n@@\n-goodbye\n+hello, world\n*** End Patch\n";
+    let f = Fixture::new(vec![
+        patch_call("p", patch),
+        text("the patch did not apply"),
+    ]);
+    std::fs::write(f.work().join("hello.txt"), "hello\n").expect("write");
+    let out = run(f.exec(&["-s", "workspace-write", "patch"]));
+    assert!(out.status.success());
+    let output = f.tool_output(1, "p");
+    assert!(output.contains("apply_patch failed"), "{output}");
+    assert!(output.contains("hello.txt"), "{output}");
+    assert!(output.contains("no file was changed"), "{output}");
+    assert_eq!(
+        std::fs::read_to_string(f.work().join("hello.txt")).expect("read"),
+        "hello\n"
+    );
+    assert!(!f.work().join("new.txt").exists());
+}
+
+#[test]
+fn config_overrides_beat_config_toml_and_model_flag_beats_both() {
+    let f = Fixture::with_config(vec![text("a"), text("b")], "");
+    let out = run(f.exec(&["-c", "model=\"from-override\"", "hi"]));
+    assert!(out.status.success());
+    assert_eq!(f.request(0)["model"], "from-override");
+    let out = run(f.exec(&[
+        "-c",
+        "model=\"from-override\"",
+        "--model",
+        "from-flag",
+        "hi",
+    ]));
+    assert!(out.status.success());
+    assert_eq!(f.request(1)["model"], "from-flag");
+}
+
+#[test]
+fn a_profile_selects_its_model() {
+    let f = Fixture::with_config(vec![text("a")], "[profiles.fast]\nmodel = \"fast-model\"\n");
+    let out = run(f.exec(&["--profile", "fast", "hi"]));
+    assert!(out.status.success());
+    assert_eq!(f.request(0)["model"], "fast-model");
+}
+
+#[test]
+fn a_missing_api_key_fails_before_any_request_with_one_clear_line() {
+    let f = Fixture::new(vec![text("never sent")]);
+    let out = run(f.exec(&["hi"]).env_remove(KEY_VAR));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains(KEY_VAR), "{err}");
+    assert!(f.model.requests().is_empty());
+}
+
+#[test]
+fn a_malformed_event_stream_fails_with_a_clear_error() {
+    let cut = "event: response.created\ndata: {\"type\":\"response.created\",\"response\":{}}\n\nevent: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"hal";
+    let f = Fixture::new(vec![Reply::Cut(cut.into())]);
+    let out = run(f.exec(&["hi"]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("malformed"), "{err}");
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn the_secret_key_is_not_in_the_commands_environment() {
+    let f = Fixture::new(vec![shell_call("env", &["env"]), text("ok")]);
+    let out = run(f.exec(&["hi"]));
+    assert!(out.status.success());
+    let env = f.tool_output(1, "env");
+    assert!(env.contains("PATH="), "{env}");
+    assert!(!env.contains("sk-test-secret"), "{env}");
+}
+
+/// Every file under `dir` with its size and modification time.
+fn tree(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read_dir") {
+            let e = e.expect("entry");
+            let m = e.metadata().expect("metadata");
+            if m.is_dir() {
+                stack.push(e.path());
+            }
+            out.push((e.path(), m.len(), m.modified().expect("mtime")));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn ephemeral_leaves_codex_home_unchanged() {
+    let f = Fixture::new(vec![shell_call("c", &["true"]), text("done")]);
+    let before = tree(f.home.path());
+    let out = run(f.exec(&["--ephemeral", "hi"]).env("RUST_LOG", "debug"));
+    assert!(out.status.success());
+    assert_eq!(tree(f.home.path()), before);
+}
+
+#[test]
+fn a_session_is_saved_as_jsonl_under_codex_home_sessions() {
+    let f = Fixture::new(vec![shell_call("c", &["true"]), text("done")]);
+    let out = run(f.exec(&["hi"]));
+    assert!(out.status.success());
+    let logs: Vec<PathBuf> = tree(&f.home.path().join("sessions"))
+        .into_iter()
+        .map(|(p, ..)| p)
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    let text = std::fs::read_to_string(&logs[0]).expect("read log");
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines[0]["type"], "session_meta");
+    assert_eq!(lines[0]["payload"]["model"], "scripted-1");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["payload"]["type"] == "function_call_output"),
+        "{text}"
+    );
+    assert!(!text.contains("sk-test-secret"));
+}
+
+#[test]
+fn rust_log_writes_logs_to_a_file_under_codex_home_log() {
+    let f = Fixture::new(vec![text("done")]);
+    let out = run(f.exec(&["hi"]).env("RUST_LOG", "debug"));
+    assert!(out.status.success());
+    let log =
+        std::fs::read_to_string(f.home.path().join("log").join("codex.log")).expect("log file");
+    assert!(!log.is_empty());
+    assert!(!log.contains("sk-test-secret"));
+}
+
+#[test]
+fn stdin_is_the_prompt_or_is_appended_as_a_stdin_block() {
+    let f = Fixture::new(vec![text("one"), text("two")]);
+    let mut child = f
+        .exec(&[])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"task from stdin\n")
+        .expect("write");
+    assert!(child.wait_with_output().expect("wait").status.success());
+    let first = f.request(0);
+    assert_eq!(first["input"][0]["content"][0]["text"], "task from stdin\n");
+
+    let mut child = f
+        .exec(&["summarize this"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"line 1\nline 2\n")
+        .expect("write");
+    assert!(child.wait_with_output().expect("wait").status.success());
+    assert_eq!(
+        f.request(1)["input"][0]["content"][0]["text"],
+        "summarize this\n\n<stdin>\nline 1\nline 2\n</stdin>"
+    );
+}
+
+#[test]
+fn json_mode_prints_one_event_per_line_and_nothing_else() {
+    let f = Fixture::new(vec![
+        Reply::Sse(script::responses_function_call(
+            "plan",
+            "update_plan",
+            &json!({"plan": [{"step": "look", "status": "in_progress"}]}),
+        )),
+        text("final words"),
+    ]);
+    let out = run(f.exec(&["--json", "hi"]));
+    assert!(out.status.success());
+    let types: Vec<String> = stdout(&out)
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).expect("JSON line");
+            v["type"].as_str().expect("type").to_string()
+        })
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "thread.started",
+            "turn.started",
+            "item.completed",
+            "item.completed",
+            "turn.completed"
+        ]
+    );
+    let last_item: Value =
+        serde_json::from_str(stdout(&out).lines().nth(3).expect("line")).expect("json");
+    assert_eq!(last_item["item"]["type"], "agent_message");
+    assert_eq!(last_item["item"]["text"], "final words");
+}
+
+#[test]
+fn no_prompt_at_all_is_a_usage_error() {
+    let f = Fixture::new(vec![]);
+    // stdin is /dev/null: empty.
+    let out = run(f.exec(&[]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no prompt"), "{}", stderr(&out));
+}
+
+/// Waits until `buf` contains `needle`, or panics with what it has after 20 s.
+fn wait_for(buf: &std::sync::Arc<std::sync::Mutex<String>>, needle: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        {
+            let text = buf.lock().expect("lock");
+            if text.contains(needle) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no {needle:?} on the terminal; it shows:\n{text}"
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn bare_codex_on_a_terminal_is_a_line_oriented_session_that_keeps_the_conversation() {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    let f = Fixture::new(vec![
+        text("answer one"),
+        shell_call("c", &["echo", "from-the-shell"]),
+        text("answer two"),
+    ]);
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows: 40,
+            cols: 200,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("openpty");
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_codex"));
+    cmd.cwd(f.work());
+    cmd.env("CODEX_HOME", f.home.path());
+    cmd.env(KEY_VAR, "sk-test-secret");
+    cmd.env("CODEX_NO_UPDATE_CHECK", "1");
+    cmd.env_remove("RUST_LOG");
+    let mut child = pair.slave.spawn_command(cmd).expect("spawn codex");
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().expect("reader");
+    let mut writer = pair.master.take_writer().expect("writer");
+    let screen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = screen.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = std::io::Read::read(&mut reader, &mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .expect("lock")
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    wait_for(&screen, "› ");
+    writer.write_all(b"first task\r").expect("type");
+    wait_for(&screen, "answer one");
+    writer.write_all(b"second task\r").expect("type");
+    wait_for(&screen, "answer two");
+    writer.write_all(b"/exit\r").expect("type");
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status:?}");
+    // The second turn was sent with the first one's conversation.
+    let second = f.request(1);
+    let texts: Vec<String> = second["input"]
+        .as_array()
+        .expect("input")
+        .iter()
+        .filter_map(|i| i["content"][0]["text"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(texts, ["first task", "answer one", "second task"]);
+    assert!(f.tool_output(2, "c").contains("from-the-shell"));
+}
+
+#[test]
+fn chat_completions_providers_run_the_same_loop() {
+    let f = Fixture::with_provider(
+        vec![
+            Reply::Sse(script::chat_tool_call(
+                "call_1",
+                "shell",
+                &json!({"command": ["echo", "via-chat"]}),
+            )),
+            Reply::Sse(script::chat_text("chat done")),
+        ],
+        "",
+        "wire_api = \"chat\"",
+    );
+    let out = run(f.exec(&["hi"]));
+    assert!(out.status.success());
+    assert_eq!(stdout(&out), "chat done\n");
+    let requests = f.model.requests();
+    assert_eq!(requests[0].path, "/v1/chat/completions");
+    let messages = requests[1].body["messages"].as_array().expect("messages");
+    let tool = messages
+        .iter()
+        .find(|m| m["role"] == "tool")
+        .expect("tool message");
+    assert_eq!(tool["tool_call_id"], "call_1");
+    assert!(
+        tool["content"]
+            .as_str()
+            .is_some_and(|c| c.contains("via-chat")),
+        "{tool}"
+    );
+}
