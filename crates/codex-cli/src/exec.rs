@@ -16,8 +16,8 @@ use codex_agent::tools::{DEFAULT_SHELL_TIMEOUT, ToolContext, child_env};
 use codex_agent::truncate::DEFAULT_MAX_BYTES;
 use codex_sandbox::SandboxMode;
 
-/// The variable a remote exec-server's token may come from.
-pub const EXEC_SERVER_TOKEN_ENV: &str = "CODEX_EXEC_SERVER_TOKEN";
+/// The variable a remote exec-server's token may come from: the one the server reads.
+pub const EXEC_SERVER_TOKEN_ENV: &str = codex_exec_server::env::TOKEN;
 
 /// Flags shared by `codex exec` and the interactive `codex`: which model, which config, where
 /// commands run and under which sandbox.

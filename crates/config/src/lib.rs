@@ -6,6 +6,7 @@
 //! Other parts of codex read their own keys from the same file (the installer reads
 //! `release_base_url` and `update_check`); unknown keys are left to them.
 
+mod keys;
 mod overrides;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use keys::{KEYS, Key, markdown as keys_markdown};
 pub use overrides::{Override, parse_override};
 
 /// The model when nothing names one.

@@ -41,6 +41,10 @@ fn outputs() -> Vec<(&'static str, Output)> {
             ),
         ),
         (
+            "docs/agent.md",
+            Output::Region("agent-config", codex_config::keys_markdown()),
+        ),
+        (
             "install.sh",
             Output::Region("install-sh", install_sh_facts()),
         ),

@@ -1,0 +1,118 @@
+//! Every key of `config.toml` the agent reads, with its documentation: the table behind
+//! docs/agent.md (`cargo xtask generate`), so a key is described in one place.
+
+/// One key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    /// Its dotted path (`ID` and `NAME` stand for a table name of the user's choosing).
+    pub name: &'static str,
+    /// The TOML type and default.
+    pub kind: &'static str,
+    /// What it does.
+    pub doc: &'static str,
+}
+
+/// The agent's keys, in documentation order. (The installer's own keys, `release_base_url`
+/// and `update_check`, are listed in docs/installer.md.)
+pub const KEYS: &[Key] = &[
+    Key {
+        name: "model",
+        kind: "string, default `gpt-5-codex`",
+        doc: "The model; `--model` overrides it.",
+    },
+    Key {
+        name: "model_provider",
+        kind: "string, default `openai`",
+        doc: "Which provider serves the model: `openai`, `ollama` (built in) or the ID of a `[model_providers.ID]` table.",
+    },
+    Key {
+        name: "model_providers.ID.base_url",
+        kind: "string, required",
+        doc: "The API's base URL, e.g. `http://localhost:8000/v1` for vLLM.",
+    },
+    Key {
+        name: "model_providers.ID.env_key",
+        kind: "string, optional",
+        doc: "The environment variable holding the API key; leave it out for keyless local servers.",
+    },
+    Key {
+        name: "model_providers.ID.wire_api",
+        kind: "`responses` (default) or `chat`",
+        doc: "The API it speaks: the Responses API, or Chat Completions (Ollama, llama.cpp, vLLM).",
+    },
+    Key {
+        name: "model_providers.ID.name",
+        kind: "string, optional",
+        doc: "A display name.",
+    },
+    Key {
+        name: "profile",
+        kind: "string, optional",
+        doc: "The profile applied when `--profile` names none.",
+    },
+    Key {
+        name: "profiles.NAME.*",
+        kind: "table",
+        doc: "Any of these keys, laid over the top level by `--profile NAME`.",
+    },
+    Key {
+        name: "sandbox_mode",
+        kind: "`read-only` (default), `workspace-write` or `danger-full-access`",
+        doc: "The sandbox for the commands the model runs; `--sandbox` overrides it.",
+    },
+    Key {
+        name: "sandbox_workspace_write.network_access",
+        kind: "bool, default false",
+        doc: "Let commands use the network under `workspace-write` (`read-only` never has it).",
+    },
+    Key {
+        name: "sandbox_workspace_write.writable_roots",
+        kind: "array of paths, default empty",
+        doc: "More directories writable under `workspace-write`, besides the workspace, the temp dir and `$CODEX_HOME/memories`.",
+    },
+];
+
+/// [`KEYS`] as a Markdown table.
+pub fn markdown() -> String {
+    let mut s = String::from("| Key | Type | Meaning |\n| --- | --- | --- |\n");
+    for k in KEYS {
+        s.push_str(&format!("| `{}` | {} | {} |\n", k.name, k.kind, k.doc));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each documented top-level key is one [`crate::resolve`] accepts with a value of the
+    /// documented kind, so the table cannot drift from the parser unnoticed.
+    #[test]
+    fn documented_keys_are_read_by_the_parser() {
+        let file = r#"
+            model = "m"
+            model_provider = "local"
+            profile = "p"
+            sandbox_mode = "workspace-write"
+            [model_providers.local]
+            name = "Local"
+            base_url = "http://127.0.0.1:1/v1"
+            env_key = "LOCAL_KEY"
+            wire_api = "chat"
+            [profiles.p]
+            model = "from-profile"
+            [sandbox_workspace_write]
+            network_access = true
+            writable_roots = ["/srv"]
+        "#;
+        let table: toml::Table = file.parse().expect("toml");
+        for k in KEYS {
+            let top = k.name.split('.').next().expect("name");
+            assert!(table.contains_key(top), "{} is not in the sample", k.name);
+        }
+        let c = crate::resolve(table, &crate::Options::default()).expect("resolve");
+        assert_eq!(c.model, "from-profile");
+        assert_eq!(c.model_provider.wire_api, crate::WireApi::Chat);
+        assert!(c.sandbox_workspace_write.network_access);
+    }
+}
