@@ -137,9 +137,12 @@ impl AgentEvent {
     /// machine readers want.
     pub fn progress_line(&self) -> Option<String> {
         match self {
-            AgentEvent::ThreadStarted { thread_id } => Some(format!("session {thread_id}")),
-            AgentEvent::TurnStarted | AgentEvent::TurnCompleted { .. } => None,
-            AgentEvent::TurnFailed { error } => Some(format!("turn failed: {}", error.message)),
+            // The session's header and a failed turn's error are printed by the front end,
+            // which knows more (and prints the error once, as its last line).
+            AgentEvent::ThreadStarted { .. }
+            | AgentEvent::TurnStarted
+            | AgentEvent::TurnCompleted { .. }
+            | AgentEvent::TurnFailed { .. } => None,
             AgentEvent::ItemStarted { item } => match &item.details {
                 ItemDetails::CommandExecution { command, cwd, .. } => {
                     Some(format!("exec {command} in {cwd}"))

@@ -73,6 +73,37 @@ impl Session {
         &self.id
     }
 
+    /// The model asked.
+    pub fn model(&self) -> &str {
+        self.client.model()
+    }
+
+    /// The provider's id.
+    pub fn provider_id(&self) -> &str {
+        self.client.provider_id()
+    }
+
+    /// What tool calls run with: the working directory and the sandbox.
+    pub fn tools(&self) -> &ToolContext {
+        &self.tools
+    }
+
+    /// A line saying what this session is, for the top of its progress output.
+    pub fn header(&self) -> String {
+        let remote = match self.tools.executor.backend() {
+            crate::executor::Backend::Local { .. } => String::new(),
+            crate::executor::Backend::Remote { url, .. } => format!(", commands on {url}"),
+        };
+        format!(
+            "codex session {}: model {} ({}), sandbox {}{remote}, in {}",
+            self.id,
+            self.model(),
+            self.provider_id(),
+            self.tools.sandbox.mode,
+            self.tools.cwd.display()
+        )
+    }
+
     /// The conversation so far.
     pub fn history(&self) -> &[Item] {
         &self.history

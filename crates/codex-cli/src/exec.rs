@@ -86,6 +86,9 @@ fn run_inner(args: &ExecArgs) -> Result<i32> {
     runtime.block_on(async {
         let mut session = prepare(&args.agent, args.ephemeral).await?;
         let mut emit = emitter(args.json);
+        if !args.json {
+            eprintln!("{}", session.header());
+        }
         emit(&AgentEvent::ThreadStarted {
             thread_id: session.id().to_string(),
         });

@@ -22,11 +22,8 @@ fn run_inner(args: &AgentArgs) -> Result<()> {
     let runtime = runtime()?;
     runtime.block_on(async {
         let mut session = prepare(args, false).await?;
-        eprintln!(
-            "codex {}: type a task and press Enter; /exit or Ctrl-D leaves. Session {}",
-            env!("CARGO_PKG_VERSION"),
-            session.id()
-        );
+        eprintln!("{}", session.header());
+        eprintln!("Type a task and press Enter; /exit or Ctrl-D leaves.");
         let mut emit = emitter(false);
         let stdin = std::io::stdin();
         let mut line = String::new();

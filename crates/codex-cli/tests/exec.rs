@@ -689,3 +689,90 @@ fn chat_completions_providers_run_the_same_loop() {
         "{tool}"
     );
 }
+
+#[test]
+fn an_unknown_model_fails_with_a_clear_error() {
+    let f = Fixture::new(vec![Reply::error(
+        404,
+        "model_not_found",
+        "The model `nope` does not exist",
+    )]);
+    let out = run(f.exec(&["--model", "nope", "hi"]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    // The session's header, then the error once.
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(lines[0].starts_with("codex session "), "{err}");
+    let err = lines[1];
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains("model `nope`"), "{err}");
+    assert!(err.contains("--model"), "{err}");
+}
+
+#[test]
+fn a_command_past_its_timeout_is_terminated_and_the_model_is_told() {
+    let f = Fixture::new(vec![
+        Reply::Sse(script::responses_function_call(
+            "slow",
+            "shell",
+            &json!({"command": ["sleep", "30"], "timeout_ms": 300}),
+        )),
+        text("gave up"),
+    ]);
+    let began = std::time::Instant::now();
+    let out = run(f.exec(&["hi"]));
+    assert!(out.status.success());
+    assert!(began.elapsed() < std::time::Duration::from_secs(20));
+    let output = f.tool_output(1, "slow");
+    assert!(output.contains("timed out after 300 ms"), "{output}");
+}
+
+#[test]
+fn long_output_reaches_the_model_as_its_head_and_tail() {
+    let f = Fixture::new(vec![shell_call("seq", &["seq", "1", "100000"]), text("ok")]);
+    let out = run(f.exec(&["hi"]));
+    assert!(out.status.success());
+    let output = f.tool_output(1, "seq");
+    assert!(output.len() < 12 * 1024, "{} bytes", output.len());
+    assert!(output.contains("\n1\n2\n3\n"), "the head is kept");
+    assert!(output.contains("\n99999\n100000\n"), "the tail is kept");
+    assert!(output.contains("omitted"), "{output}");
+}
+
+#[test]
+fn agents_md_from_the_repository_root_down_to_the_cwd_is_in_the_instructions() {
+    let f = Fixture::new(vec![text("ok")]);
+    std::fs::create_dir(f.work().join(".git")).expect(".git");
+    std::fs::write(f.work().join("AGENTS.md"), "Root rule: use tabs.\n").expect("root doc");
+    let sub = f.work().join("crate");
+    std::fs::create_dir(&sub).expect("sub");
+    std::fs::write(sub.join("AGENTS.md"), "Crate rule: no unwrap.\n").expect("sub doc");
+    let out = run(f.exec(&["--cd", sub.to_str().expect("utf-8"), "hi"]));
+    assert!(out.status.success());
+    let instructions = f.request(0)["instructions"]
+        .as_str()
+        .expect("instructions")
+        .to_string();
+    let root = instructions.find("Root rule").expect("root AGENTS.md");
+    let nested = instructions.find("Crate rule").expect("nested AGENTS.md");
+    assert!(root < nested, "outermost first: {instructions}");
+}
+
+#[test]
+fn a_retried_429_is_invisible_except_for_the_wait() {
+    let f = Fixture::new(vec![
+        Reply::Status {
+            status: 429,
+            headers: vec![("Retry-After".into(), "1".into())],
+            body: "{\"error\":{\"message\":\"slow down\"}}".into(),
+        },
+        text("after the wait"),
+    ]);
+    let began = std::time::Instant::now();
+    let out = run(f.exec(&["hi"]));
+    assert!(out.status.success());
+    assert!(began.elapsed() >= std::time::Duration::from_secs(1));
+    assert_eq!(stdout(&out), "after the wait\n");
+    assert_eq!(f.model.requests().len(), 2);
+}

@@ -17,10 +17,9 @@ fn main() {
         println!("0 passed, 0 failed (sandbox enforcement exists only on Linux)");
         return;
     }
-    let filter = args
-        .get(1)
-        .and_then(|a| a.to_str())
-        .filter(|a| !a.starts_with('-'));
+    let flags: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).collect();
+    let exact = flags.contains(&"--exact");
+    let filter = flags.iter().copied().find(|a| !a.starts_with('-'));
     let cases: &[(&str, fn())] = &[
         (
             "read_only_denies_writes_but_allows_reads_and_dev_null",
@@ -47,9 +46,18 @@ fn main() {
             danger_full_access_is_not_restricted,
         ),
     ];
+    // The libtest listing protocol, which cargo nextest uses to find the cases (none ignored).
+    if flags.contains(&"--list") {
+        if !flags.contains(&"--ignored") {
+            for (name, _) in cases {
+                println!("{name}: test");
+            }
+        }
+        return;
+    }
     let (mut passed, mut failed) = (0, 0);
     for (name, case) in cases {
-        if filter.is_some_and(|f| !name.contains(f)) {
+        if filter.is_some_and(|f| if exact { *name != f } else { !name.contains(f) }) {
             continue;
         }
         match std::panic::catch_unwind(case) {
