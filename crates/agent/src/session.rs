@@ -9,7 +9,7 @@ use crate::tools::{ToolContext, specs};
 
 /// A turn that asks the model this many times without an answer is stopped: a model stuck in
 /// a loop of tool calls should not run forever unattended.
-pub const MAX_REQUESTS_PER_TURN: usize = 200;
+pub const MAX_REQUESTS_PER_TURN: usize = 1000;
 
 /// Why a turn ended without a final message.
 #[derive(Debug, thiserror::Error)]

@@ -87,10 +87,14 @@ fn agent_overheads(calls: usize, mode: &str, work: &Path) -> Vec<Duration> {
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
+        .stderr(Stdio::piped())
+        .output()
         .expect("run codex exec");
-    assert!(status.success(), "codex exec failed: {status}");
+    assert!(
+        status.status.success(),
+        "codex exec failed: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     let requests = model.requests();
     let finished = model.reply_finished_at();
     assert_eq!(requests.len(), calls + 1);
