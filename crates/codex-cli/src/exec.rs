@@ -191,20 +191,13 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
 /// `ephemeral`) its log. Everything that can be checked before the model is asked is checked
 /// here, so a bad setup fails at once with one line.
 pub(crate) async fn prepare(args: &AgentArgs, ephemeral: bool) -> Result<Session> {
-    let codex_home = codex_installer::settings::codex_home()
-        .context("cannot find the home directory: set CODEX_HOME")?;
-    let overrides = args
-        .config
-        .iter()
-        .map(|a| codex_config::parse_override(a))
-        .collect::<Result<Vec<_>, _>>()?;
     let options = codex_config::Options {
         profile: args.profile.clone(),
-        overrides,
         model: args.model.clone(),
         sandbox_mode: args.sandbox,
+        ..codex_config::Options::default()
     };
-    let config = codex_config::load(&codex_home, &options)?;
+    let (codex_home, config) = load_config(options, &args.config)?;
     let cwd = match &args.cd {
         Some(d) => d.clone(),
         None => std::env::current_dir().context("cannot read the current directory")?,
@@ -278,6 +271,21 @@ pub(crate) async fn prepare(args: &AgentArgs, ephemeral: bool) -> Result<Session
         max_output_bytes: DEFAULT_MAX_BYTES,
     };
     Ok(Session::new(id, client, instructions, tools, rollout))
+}
+
+/// `$CODEX_HOME` and the configuration layered from it, `options` and the `-c` arguments
+/// (which are added to `options.overrides`).
+pub(crate) fn load_config(
+    mut options: codex_config::Options,
+    overrides: &[String],
+) -> Result<(PathBuf, codex_config::Config)> {
+    let codex_home = codex_installer::settings::codex_home()
+        .context("cannot find the home directory: set CODEX_HOME")?;
+    for o in overrides {
+        options.overrides.push(codex_config::parse_override(o)?);
+    }
+    let config = codex_config::load(&codex_home, &options)?;
+    Ok((codex_home, config))
 }
 
 /// A random id in UUID form.

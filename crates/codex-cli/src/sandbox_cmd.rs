@@ -98,20 +98,12 @@ fn linux(a: &LinuxArgs) -> i32 {
 
 /// The agent's policy for the current directory, adjusted by the flags.
 fn policy(a: &LinuxArgs) -> Result<SandboxPolicy, String> {
-    let codex_home = codex_installer::settings::codex_home()
-        .ok_or("cannot find the home directory: set CODEX_HOME")?;
-    let overrides = a
-        .overrides
-        .iter()
-        .map(|o| codex_config::parse_override(o))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())?;
     let options = Options {
-        overrides,
         sandbox_mode: a.sandbox,
         ..Options::default()
     };
-    let config = codex_config::load(&codex_home, &options).map_err(|e| e.to_string())?;
+    let (codex_home, config) =
+        crate::exec::load_config(options, &a.overrides).map_err(|e| format!("{e:#}"))?;
     let cwd = std::env::current_dir().map_err(|e| format!("no current directory: {e}"))?;
     let mut policy = config.sandbox_policy(&cwd, &codex_home);
     if a.network || !a.writable_roots.is_empty() {
