@@ -4,13 +4,15 @@
 //!
 //! The target table ([`target::TARGETS`]), archive naming ([`target::Target::archive_name`]) and
 //! the manifest schema ([`manifest::Manifest`]) are defined here once; the build driver, the
-//! installers and the npm/Homebrew channels read or are generated from them.
+//! installers and the npm/Homebrew channels read or are generated from them. So are the keys that
+//! releases are signed with ([`signature::TRUSTED_KEYS`]).
 
 pub mod archive;
 pub mod digest;
 pub mod manifest;
 pub mod platform;
 pub mod settings;
+pub mod signature;
 pub mod source;
 pub mod target;
 

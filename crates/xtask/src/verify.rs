@@ -8,19 +8,37 @@ use anyhow::{Context, Result, bail, ensure};
 use codex_installer::archive::read_single_entry;
 use codex_installer::digest::{Digest, parse_sha256sums};
 use codex_installer::manifest::{MANIFEST_FILE, Manifest, SHA256SUMS_FILE};
+use codex_installer::signature::TrustedKey;
 use codex_installer::target::{Binary, Os, Target};
 
 use crate::archive::ENTRY_MODE;
 use crate::{inspect, macho};
 
-/// Verifies the release in `dir` and returns its manifest.
+/// A release that passed [`verify_release`].
+#[derive(Debug)]
+pub struct Verified {
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// The key that signed `manifest.json` and `SHA256SUMS`.
+    pub signer: TrustedKey,
+}
+
+/// Verifies the release in `dir` and returns its manifest; see [`verify_release`].
+pub fn verify_dir(dir: &Path) -> Result<Manifest> {
+    verify_release(dir).map(|v| v.manifest)
+}
+
+/// Verifies the release in `dir` and returns its manifest and signer.
 ///
-/// Checks: every target in the manifest has every binary; archive and entry names follow the
-/// convention; each archive holds exactly one regular file with mode 0755 (owner 0/0 in tar);
-/// digests and sizes agree between the files, `manifest.json`, `<archive>.sha256` and
+/// Checks: `manifest.json` and `SHA256SUMS` are signed (`.sig` and `.minisig`) by one trusted key
+/// or the development key; every target in the manifest has every binary; archive and entry names
+/// follow the convention; each archive holds exactly one regular file with mode 0755 (owner 0/0 in
+/// tar); digests and sizes agree between the files, `manifest.json`, `<archive>.sha256` and
 /// `SHA256SUMS`; each binary is the right executable format and CPU for its target, static on
 /// Linux, code-signed (with valid page hashes) on arm64 macOS; and nothing else is in `dir`.
-pub fn verify_dir(dir: &Path) -> Result<Manifest> {
+pub fn verify_release(dir: &Path) -> Result<Verified> {
+    // First, so that a tampered manifest is reported as such, not as whatever it now says.
+    let signer = crate::signing::verify_release(dir)?;
     let text = std::fs::read_to_string(dir.join(MANIFEST_FILE))
         .with_context(|| format!("cannot read {}", dir.join(MANIFEST_FILE).display()))?;
     let manifest = Manifest::from_json(&text)?;
@@ -30,6 +48,7 @@ pub fn verify_dir(dir: &Path) -> Result<Manifest> {
 
     let mut expected_files: BTreeSet<String> =
         [MANIFEST_FILE.to_owned(), SHA256SUMS_FILE.to_owned()].into();
+    expected_files.extend(crate::signing::signature_files());
     for triple in manifest.targets() {
         let target = Target::from_triple(triple)?;
         for binary in Binary::ALL {
@@ -149,5 +168,5 @@ pub fn verify_dir(dir: &Path) -> Result<Manifest> {
     if !extra.is_empty() || !missing.is_empty() {
         bail!("release directory has unexpected files {extra:?} and lacks {missing:?}");
     }
-    Ok(manifest)
+    Ok(Verified { manifest, signer })
 }

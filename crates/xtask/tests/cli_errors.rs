@@ -49,3 +49,45 @@ fn missing_zig_that_cannot_be_installed_is_one_line_saying_what_to_install() {
         "{err}"
     );
 }
+
+/// A release directory with a signed manifest.json and SHA256SUMS (no archives: the signatures
+/// are checked first, so they are all these tests need).
+fn signed_release(seed: [u8; 32], development: bool) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("manifest.json"), "{\"schema\": 1}\n").expect("write");
+    std::fs::write(dir.path().join("SHA256SUMS"), "").expect("write");
+    let key = xtask::signing::SigningKey { seed, development };
+    xtask::signing::sign_release(dir.path(), &key, 1_700_000_000).expect("sign");
+    dir
+}
+
+fn dev_seed() -> [u8; 32] {
+    let path = xtask::dist::workspace_root().join(xtask::signing::DEV_KEY_FILE);
+    codex_installer::signature::seed_from_base64(&std::fs::read_to_string(path).expect("read"))
+        .expect("seed")
+}
+
+#[test]
+fn verify_refuses_an_altered_manifest_in_one_line() {
+    let dir = signed_release(dev_seed(), true);
+    // Untouched, the signatures pass and verification goes on to the (missing) rest.
+    let (code, err) = stderr_of(xtask().arg("verify").arg(dir.path()));
+    assert_eq!(code, 1);
+    assert!(!err.contains("signed"), "{err}");
+
+    std::fs::write(dir.path().join("manifest.json"), "{\"schema\": 1 }\n").expect("write");
+    let (code, err) = stderr_of(xtask().arg("verify").arg(dir.path()));
+    assert_eq!(code, 1);
+    insta::assert_snapshot!(err, @"error: manifest.json was not signed by any trusted key (trusted: codex-release-1, codex-development); the download may have been tampered with, do not install it");
+}
+
+#[test]
+fn verify_refuses_a_release_signed_by_an_unknown_key() {
+    let dir = signed_release([9; 32], false);
+    let (code, err) = stderr_of(xtask().arg("verify").arg(dir.path()));
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("error: manifest.json was not signed by any trusted key"),
+        "{err}"
+    );
+}
