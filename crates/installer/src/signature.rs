@@ -34,8 +34,10 @@ pub struct TrustedKey {
     pub public_key: &'static str,
 }
 
-/// The keys that released installers accept. To rotate: add the new key here, release with both
-/// keys trusted (signed by the new one), and drop the old key a few releases later.
+/// The keys that released installers accept. To rotate: add the new key here and ship releases
+/// that trust both but are still signed by the old key (installs that know only the old key must
+/// be able to update to them); then switch the signing secret to the new key, and drop the old
+/// key a few releases later (docs/signing.md).
 pub const TRUSTED_KEYS: &[TrustedKey] = &[TrustedKey {
     id: "codex-release-1",
     public_key: "GQDfW+ejGsQd6lKu5JQgUGRgA1zrEkfDL0zI3UAFJXc=",
