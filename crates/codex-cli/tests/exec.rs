@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use codex_scripted_model::{Reply, ScriptedModel, script};
+
+mod support;
 use serde_json::{Value, json};
 
 const KEY_VAR: &str = "CODEX_EXEC_TEST_API_KEY";
@@ -303,7 +305,7 @@ fn read_only_sandbox_refuses_apply_patch_and_changes_nothing() {
 #[test]
 fn workspace_write_allows_writes_inside_and_blocks_them_outside() {
     // Outside every writable root: not the workspace, not the temp dir, not CODEX_HOME.
-    let outside = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("outside");
+    let outside = support::scratch();
     let target = outside.path().join("escaped.txt");
     let script = format!("echo x > {}", target.display());
     let f = Fixture::new(vec![

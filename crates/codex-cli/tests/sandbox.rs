@@ -9,12 +9,8 @@ use std::process::{Command, Output};
 
 const CODEX: &str = env!("CARGO_BIN_EXE_codex");
 
-/// A directory outside /tmp (which workspace-write grants), under the build's target dir.
-fn scratch() -> tempfile::TempDir {
-    let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    std::fs::create_dir_all(&base).expect("target tmp dir");
-    tempfile::tempdir_in(base).expect("tempdir")
-}
+mod support;
+use support::scratch;
 
 /// A codex home, a workspace and a directory outside both, none under /tmp.
 struct Dirs {
