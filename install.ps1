@@ -91,6 +91,11 @@ $DefaultVersion = 'latest'
 # BEGIN GENERATED: targets
 $Targets = @{ 'x64' = 'x86_64-pc-windows-gnu'; 'arm64' = 'aarch64-pc-windows-gnullvm' }
 # END GENERATED: targets
+# BEGIN GENERATED: trusted-keys (cargo xtask generate, from crates/installer/src/signature.rs)
+$TrustedKeys = @(
+    @{ Id = 'codex-release-1'; Spki = 'MCowBQYDK2VwAyEAGQDfW+ejGsQd6lKu5JQgUGRgA1zrEkfDL0zI3UAFJXc=' }
+)
+# END GENERATED: trusted-keys
 
 $DefaultBaseUrl = 'https://github.com/openai/codex/releases'
 # Every release ships these programs for every target, as <name>-<triple>.zip holding only

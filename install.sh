@@ -16,6 +16,11 @@ if [ -n "${ZSH_VERSION:-}" ]; then emulate sh; fi
 SUPPORTED_TARGETS="x86_64-unknown-linux-musl aarch64-unknown-linux-musl x86_64-apple-darwin aarch64-apple-darwin"
 DEFAULT_BASE_URL="https://github.com/openai/codex/releases"
 # END GENERATED: install-sh
+# BEGIN GENERATED: trusted-keys (cargo xtask generate, from crates/installer/src/signature.rs)
+# One line per key: id, DER SubjectPublicKeyInfo in base64 (OpenSSL), minisign public key.
+TRUSTED_KEYS="codex-release-1 MCowBQYDK2VwAyEAGQDfW+ejGsQd6lKu5JQgUGRgA1zrEkfDL0zI3UAFJXc= RWTv6b5lxacu5hkA31vnoxrEHepSruSUIFBkYANc6xJHwy9MyN1ABSV3
+"
+# END GENERATED: trusted-keys
 # The copy published with each release names that release here; the repository's copy installs
 # the newest one.
 DEFAULT_VERSION="latest"

@@ -83,6 +83,9 @@ impl World {
             http: Http::new(RetryPolicy::default()).expect("http"),
             target: host(),
             installed_by: "e2e".into(),
+            // The fixtures are development builds, signed with the development key.
+            keys: codex_installer::signature::keys_for(true),
+            allow_downgrade: false,
         };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()

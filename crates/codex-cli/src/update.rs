@@ -23,7 +23,7 @@ pub struct UpdateArgs {
     /// Install this version instead of the latest (a `v` prefix is accepted).
     #[arg(long = "version", value_name = "VERSION", conflicts_with = "rollback")]
     pub version: Option<String>,
-    /// Allow --version to install an older release than the current one.
+    /// Allow installing a release older than the current one [env: CODEX_ALLOW_DOWNGRADE=1].
     #[arg(long)]
     pub allow_downgrade: bool,
     /// Do not ask for confirmation.
@@ -153,6 +153,8 @@ fn standalone(args: &UpdateArgs, layout: Layout) -> Result<()> {
         http: Http::new(RetryPolicy::default())?,
         target,
         installed_by: "codex update".into(),
+        keys: codex_installer::signature::builtin_keys(),
+        allow_downgrade: args.allow_downgrade || EnvVar::AllowDowngrade.is_true(),
     };
     let current = receipt
         .as_ref()
@@ -213,11 +215,7 @@ fn standalone(args: &UpdateArgs, layout: Layout) -> Result<()> {
         println!("codex {current} is already installed and current; nothing to do");
         return Ok(());
     }
-    if new < &current && !args.allow_downgrade {
-        bail!(
-            "{new} is older than the installed {current}; pass --allow-downgrade to install it anyway"
-        );
-    }
+    installer.check_downgrade(&manifest)?;
     if args.dry_run {
         println!(
             "would update codex {current} -> {new} ({}) from {}",

@@ -13,6 +13,8 @@ use crate::digest::Digest;
 use crate::http::{FetchError, Http};
 use crate::layout::{InstallLock, Layout, LockError, Receipt, check_writable};
 use crate::manifest::{MANIFEST_FILE, Manifest, ManifestError, tag_for};
+use crate::settings::EnvVar;
+use crate::signature::{self, SIG_SUFFIX, SignatureError, TrustedKey};
 use crate::source::Source;
 use crate::target::{Binary, Target};
 
@@ -44,6 +46,32 @@ pub enum InstallError {
         source_: String,
         /// The URL that was missing.
         url: String,
+    },
+    /// The manifest's signature is missing: nothing from this release is trusted.
+    #[error(
+        "release {release} from {source_} is not signed ({missing}); refusing it, since codex installs only signed releases"
+    )]
+    Unsigned {
+        /// The release (tag, or the folder).
+        release: String,
+        /// The source searched.
+        source_: String,
+        /// What was missing: the URL that answered 404, or the file.
+        missing: String,
+    },
+    /// The manifest's signature is malformed or is not by a trusted key.
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    /// The release is older than the installed one and no downgrade was asked for.
+    #[error(
+        "release {to} is older than the installed {from}; refusing to downgrade (pass --allow-downgrade, or set {var}=1, to install it anyway)",
+        var = EnvVar::AllowDowngrade.name()
+    )]
+    Downgrade {
+        /// The installed version.
+        from: String,
+        /// The version offered.
+        to: String,
     },
     /// The install location cannot be written.
     #[error(
@@ -136,46 +164,57 @@ pub struct Installer {
     pub target: &'static Target,
     /// Name recorded in the receipt (`codex update`, `install.sh`, …).
     pub installed_by: String,
+    /// The keys a release's manifest must be signed by; normally
+    /// [`signature::builtin_keys`].
+    pub keys: Vec<TrustedKey>,
+    /// Whether a release older than the installed one may be installed.
+    pub allow_downgrade: bool,
 }
 
 impl Installer {
-    /// Fetches the manifest of the requested release.
+    /// Fetches the manifest of the requested release and checks its signature against
+    /// [`Installer::keys`]. Nothing in a manifest is used before its signature verifies, and an
+    /// unsigned release is refused.
     pub async fn fetch_manifest(&self, req: &VersionRequest) -> Result<Manifest, InstallError> {
-        let text = match &self.source {
+        let (bytes, tag) = match &self.source {
             Source::Dir(dir) => {
                 let path = dir.join(MANIFEST_FILE);
-                std::fs::read_to_string(&path)
-                    .map_err(io_err(format!("cannot read {}", path.display())))?
+                let bytes = std::fs::read(&path)
+                    .map_err(io_err(format!("cannot read {}", path.display())))?;
+                (bytes, None)
             }
             Source::Url { .. } => {
-                let url = match req {
-                    VersionRequest::Latest => self.source.latest_location(MANIFEST_FILE),
-                    VersionRequest::Exact(v) => {
-                        self.source.file_location(&tag_for(v), MANIFEST_FILE)
-                    }
+                let (url, tag) = match req {
+                    VersionRequest::Latest => (self.source.latest_location(MANIFEST_FILE), None),
+                    VersionRequest::Exact(v) => (
+                        self.source.file_location(&tag_for(v), MANIFEST_FILE),
+                        Some(tag_for(v)),
+                    ),
                 };
                 match self.http.get_bytes(&url).await {
-                    Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-                    Err(FetchError::NotFound { url }) => {
-                        return match (req, self.source.github_repo()) {
-                            (VersionRequest::Latest, Some(repo)) => {
-                                self.latest_via_api(&repo).await
-                            }
-                            _ => Err(InstallError::VersionNotFound {
+                    Ok(bytes) => (bytes, tag),
+                    Err(FetchError::NotFound { url }) => match (req, self.source.github_repo()) {
+                        (VersionRequest::Latest, Some(repo)) => {
+                            let (bytes, tag) = self.latest_via_api(&repo).await?;
+                            (bytes, Some(tag))
+                        }
+                        _ => {
+                            return Err(InstallError::VersionNotFound {
                                 version: match req {
                                     VersionRequest::Latest => "latest".into(),
                                     VersionRequest::Exact(v) => v.to_string(),
                                 },
                                 source_: self.source.to_string(),
                                 url,
-                            }),
-                        };
-                    }
+                            });
+                        }
+                    },
                     Err(e) => return Err(e.into()),
                 }
             }
         };
-        let manifest = Manifest::from_json(&text)?;
+        self.verify_manifest(&bytes, tag).await?;
+        let manifest = Manifest::from_json(&String::from_utf8_lossy(&bytes))?;
         if let VersionRequest::Exact(v) = req
             && &manifest.version != v
         {
@@ -188,9 +227,78 @@ impl Installer {
         Ok(manifest)
     }
 
+    /// Checks `manifest.json.sig` of the release `tag` (for a `latest` download, the tag the
+    /// manifest names: `latest` may move between two requests, a tag does not).
+    async fn verify_manifest(&self, bytes: &[u8], tag: Option<String>) -> Result<(), InstallError> {
+        let sig_file = format!("{MANIFEST_FILE}{SIG_SUFFIX}");
+        let (sig, release) = match &self.source {
+            Source::Dir(dir) => {
+                let path = dir.join(&sig_file);
+                let release = dir.display().to_string();
+                match std::fs::read(&path) {
+                    Ok(sig) => (sig, release),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        return Err(InstallError::Unsigned {
+                            release,
+                            source_: self.source.to_string(),
+                            missing: format!("{} is missing", path.display()),
+                        });
+                    }
+                    Err(e) => return Err(io_err(format!("cannot read {}", path.display()))(e)),
+                }
+            }
+            Source::Url { .. } => {
+                let tag = match tag {
+                    Some(t) => t,
+                    None => manifest_tag(bytes)?,
+                };
+                let url = self.source.file_location(&tag, &sig_file);
+                match self.http.get_bytes(&url).await {
+                    Ok(sig) => (sig, tag),
+                    Err(FetchError::NotFound { url }) => {
+                        return Err(InstallError::Unsigned {
+                            release: tag,
+                            source_: self.source.to_string(),
+                            missing: format!("{url} answered 404"),
+                        });
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        let signer = signature::verify_named(
+            MANIFEST_FILE,
+            bytes,
+            &String::from_utf8_lossy(&sig),
+            &self.keys,
+        )?;
+        tracing::debug!("manifest of {release} is signed by {}", signer.id);
+        Ok(())
+    }
+
+    /// Refuses a release older than the installed one unless [`Installer::allow_downgrade`].
+    /// [`Installer::install`] checks this itself; callers that only report (a dry run) call it.
+    pub fn check_downgrade(&self, manifest: &Manifest) -> Result<(), InstallError> {
+        if self.allow_downgrade {
+            return Ok(());
+        }
+        let installed = self
+            .layout
+            .receipt()
+            .and_then(|r| semver::Version::parse(&r.version).ok());
+        match installed {
+            Some(from) if from > manifest.version => Err(InstallError::Downgrade {
+                from: from.to_string(),
+                to: manifest.version.to_string(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// When `latest/download/manifest.json` is missing (the newest release predates manifests or
-    /// is still uploading), ask the API which tag is latest. Costs one API request.
-    async fn latest_via_api(&self, repo: &str) -> Result<Manifest, InstallError> {
+    /// is still uploading), ask the API which tag is latest. Costs one API request. Returns the
+    /// manifest's bytes and its tag.
+    async fn latest_via_api(&self, repo: &str) -> Result<(Vec<u8>, String), InstallError> {
         #[derive(serde::Deserialize)]
         struct Latest {
             tag_name: String,
@@ -198,9 +306,9 @@ impl Installer {
         let api = format!("{}/repos/{repo}/releases/latest", self.http.api_base());
         let body = self.http.get_bytes(&api).await?;
         let latest: Latest = serde_json::from_slice(&body).map_err(ManifestError::Parse)?;
-        let url = self.source.file_location(&latest.tag_name, MANIFEST_FILE);
-        let text = self.http.get_bytes(&url).await?;
-        Ok(Manifest::from_json(&String::from_utf8_lossy(&text))?)
+        let tag = checked_tag(latest.tag_name)?;
+        let url = self.source.file_location(&tag, MANIFEST_FILE);
+        Ok((self.http.get_bytes(&url).await?, tag))
     }
 
     /// Checks that the install root and the bin dir accept new files. Callers run it before
@@ -220,6 +328,7 @@ impl Installer {
         let layout = &self.layout;
         self.check_writable()?;
         let _lock = InstallLock::acquire(layout)?;
+        self.check_downgrade(manifest)?;
         let name = Layout::release_name(&manifest.version, self.target);
         let before = layout.current_release();
         let from = layout.receipt().map(|r| r.version);
@@ -434,6 +543,31 @@ impl Installer {
         self.layout
             .write_receipt(&receipt)
             .map_err(io_err("writing the receipt"))
+    }
+}
+
+/// The tag an (unverified) manifest names, to find its signature by: only its field is read.
+fn manifest_tag(bytes: &[u8]) -> Result<String, InstallError> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        tag: String,
+    }
+    let probe: Probe = serde_json::from_slice(bytes).map_err(ManifestError::Parse)?;
+    checked_tag(probe.tag)
+}
+
+/// A tag as it may appear in a URL path: not empty, and only characters a version tag uses, so an
+/// unverified manifest cannot point the signature request elsewhere.
+fn checked_tag(tag: String) -> Result<String, InstallError> {
+    let ok = !tag.is_empty()
+        && !tag.starts_with('.')
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+'));
+    if ok {
+        Ok(tag)
+    } else {
+        Err(ManifestError::BadTag(tag).into())
     }
 }
 

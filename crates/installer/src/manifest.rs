@@ -74,6 +74,9 @@ pub enum ManifestError {
         /// The schema found in the file.
         found: u32,
     },
+    /// Names a tag that no release could have.
+    #[error("release manifest names the tag {0:?}, which is not a release tag like v1.2.3")]
+    BadTag(String),
     /// Lists no archive for the requested binary and target.
     #[error("release {version} has no {binary} archive for {target}")]
     MissingArtifact {

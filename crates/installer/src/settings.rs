@@ -30,11 +30,15 @@ pub enum EnvVar {
     NpmManager,
     /// Read by the npm launcher: run this codex binary instead of the platform package's.
     NpmBinaryPath,
+    /// Allows installing a release older than the installed one.
+    AllowDowngrade,
+    /// install.sh / install.ps1: refuse to install when the signature cannot be checked.
+    RequireSignature,
 }
 
 impl EnvVar {
     /// Every variable, in documentation order.
-    pub const ALL: [EnvVar; 12] = [
+    pub const ALL: [EnvVar; 14] = [
         Self::CodexHome,
         Self::ReleaseBaseUrl,
         Self::InstallDir,
@@ -47,6 +51,8 @@ impl EnvVar {
         Self::NpmPackageRoot,
         Self::NpmManager,
         Self::NpmBinaryPath,
+        Self::AllowDowngrade,
+        Self::RequireSignature,
     ];
 
     /// The variable's name.
@@ -64,6 +70,8 @@ impl EnvVar {
             Self::NpmPackageRoot => "CODEX_NPM_PACKAGE_ROOT",
             Self::NpmManager => "CODEX_NPM_MANAGER",
             Self::NpmBinaryPath => "CODEX_BINARY_PATH",
+            Self::AllowDowngrade => "CODEX_ALLOW_DOWNGRADE",
+            Self::RequireSignature => "CODEX_REQUIRE_SIGNATURE",
         }
     }
 
@@ -90,12 +98,24 @@ impl EnvVar {
             Self::NpmBinaryPath => {
                 "npm launcher: run this codex binary (codex-exec-server from the same folder) instead of the platform package's"
             }
+            Self::AllowDowngrade => {
+                "Set to 1 to allow installing a release older than the installed one (as --allow-downgrade)"
+            }
+            Self::RequireSignature => {
+                "install.sh / install.ps1: set to 1 to refuse to install when no signature verifier is available (as --require-signature); codex itself always verifies"
+            }
         }
     }
 
     /// The value, if set and not empty.
     pub fn get(self) -> Option<String> {
         std::env::var(self.name()).ok().filter(|v| !v.is_empty())
+    }
+
+    /// Whether the variable is set to a yes: anything but empty, `0`, `false` or `no`.
+    pub fn is_true(self) -> bool {
+        self.get()
+            .is_some_and(|v| !matches!(v.to_ascii_lowercase().as_str(), "0" | "false" | "no"))
     }
 
     /// Whether the variable is set to anything non-empty.

@@ -51,6 +51,30 @@ pub const DEVELOPMENT_KEY: TrustedKey = TrustedKey {
     public_key: "ql42vAuaoTRraMZ5yHlsdW6b+QUALM8CQouvJFZGUPc=",
 };
 
+/// Name of the build-time variable that makes a build also trust [`DEVELOPMENT_KEY`]. `cargo
+/// xtask dist` sets it to `1` when it signs with the development key, so that the binaries (and
+/// the install scripts and npm package of that build) accept the release they came in.
+pub const TRUST_DEVELOPMENT_KEY_VAR: &str = "CODEX_TRUST_DEVELOPMENT_KEY";
+
+/// Whether this build was made by a development `dist` (see [`TRUST_DEVELOPMENT_KEY_VAR`]).
+/// Cargo records the variable, so flipping it rebuilds this crate.
+pub const BUILT_TRUSTING_DEVELOPMENT_KEY: bool = matches!(option_env!("CODEX_TRUST_DEVELOPMENT_KEY"), Some(v) if v.len() == 1 && v.as_bytes()[0] == b'1');
+
+/// The keys a build made with or without the development key trusts: [`TRUSTED_KEYS`], then
+/// [`DEVELOPMENT_KEY`] when `development` is true.
+pub fn keys_for(development: bool) -> Vec<TrustedKey> {
+    let mut keys = TRUSTED_KEYS.to_vec();
+    if development {
+        keys.push(DEVELOPMENT_KEY);
+    }
+    keys
+}
+
+/// The keys this very program trusts: [`keys_for`] of [`BUILT_TRUSTING_DEVELOPMENT_KEY`].
+pub fn builtin_keys() -> Vec<TrustedKey> {
+    keys_for(BUILT_TRUSTING_DEVELOPMENT_KEY)
+}
+
 /// DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): SEQUENCE { SEQUENCE { OID
 /// 1.3.101.112 }, BIT STRING { 0 unused bits, then the 32 key bytes } }.
 const SPKI_PREFIX: [u8; 12] = [

@@ -27,6 +27,8 @@ pub struct BuildEnv {
     pub commit: String,
     /// Timestamp for anything time-dependent.
     pub source_date_epoch: u64,
+    /// Whether the binaries also trust the development signing key (a development build).
+    pub trust_development_key: bool,
 }
 
 /// Cargo profile used for release archives (see the workspace Cargo.toml for its settings).
@@ -59,6 +61,10 @@ pub fn build_target(
             env.source_date_epoch.to_string(),
         )
         .env("RUSTFLAGS", remap_flags(&env.root)?)
+        .env(
+            EnvVar::TrustDevelopmentKey.name(),
+            if env.trust_development_key { "1" } else { "0" },
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -10,11 +10,13 @@ use codex_installer::digest::Digest;
 use codex_installer::manifest::{
     Artifact, FileInfo, MANIFEST_FILE, Manifest, SCHEMA_VERSION, SHA256SUMS_FILE, tag_for,
 };
+use codex_installer::signature::{self, TrustedKey};
 use codex_installer::target::{Binary, Os, Target};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::compile::{self, BuildEnv};
 use crate::env::EnvVar;
+use crate::generate::{self, TrustedKeysRegion};
 use crate::{archive, homebrew, macho, npm, signing, tools, verify};
 
 /// What to build and where.
@@ -114,7 +116,10 @@ pub fn run(opts: &DistOptions) -> Result<()> {
         version: version.to_string(),
         commit: commit.clone(),
         source_date_epoch,
+        trust_development_key: signing_key.development,
     };
+    // The keys this release's own channels trust: a development build must install itself.
+    let keys = signature::keys_for(signing_key.development);
     let tty = std::io::stderr().is_terminal();
     eprintln!(
         "building codex {version} ({}) for {} target(s) with zig {}",
@@ -162,7 +167,7 @@ pub fn run(opts: &DistOptions) -> Result<()> {
         sums.push_str(&line);
     }
     for script in InstallScript::ALL {
-        let text = script.pinned(&root, &manifest.version)?;
+        let text = script.pinned(&root, &manifest.version, &keys)?;
         std::fs::write(staging.join(script.file_name()), &text)?;
         sums.push_str(&Digest::of_bytes(text.as_bytes()).sha256sum_line(script.file_name()));
     }
@@ -172,7 +177,7 @@ pub fn run(opts: &DistOptions) -> Result<()> {
     signing::sign_release(&staging, &signing_key, source_date_epoch)
         .context("signing the release")?;
     // The package-manager channels, made from the archives just written.
-    npm::write_packages(&root, &manifest, &staging, source_date_epoch)
+    npm::write_packages(&root, &manifest, &staging, source_date_epoch, &keys)
         .context("writing the npm packages")?;
     homebrew::write(&root, &manifest, &staging).context("writing the Homebrew tap files")?;
     verify::verify_dir(&staging).context("the fresh release failed verification")?;
@@ -218,8 +223,14 @@ impl InstallScript {
         }
     }
 
-    /// The repository's script with its default version set to `version`.
-    pub fn pinned(self, root: &Path, version: &semver::Version) -> Result<String> {
+    /// The repository's script with its default version set to `version` and its trusted keys
+    /// set to `keys`.
+    pub fn pinned(
+        self,
+        root: &Path,
+        version: &semver::Version,
+        keys: &[TrustedKey],
+    ) -> Result<String> {
         let path = root.join(self.file_name());
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
@@ -230,7 +241,17 @@ impl InstallScript {
                 self.file_name()
             );
         }
-        Ok(text.replace(&from, &self.version_line(&version.to_string())))
+        let text = text.replace(&from, &self.version_line(&version.to_string()));
+        let region = match self {
+            Self::Sh => TrustedKeysRegion::Sh,
+            Self::Ps1 => TrustedKeysRegion::Ps1,
+        };
+        generate::splice(
+            self.file_name(),
+            &text,
+            TrustedKeysRegion::NAME,
+            &region.body(keys),
+        )
     }
 }
 

@@ -14,16 +14,19 @@ pub enum EnvVar {
     Python,
     /// Base64 Ed25519 seed that `dist` signs the release with; default: the development key.
     SigningKey,
+    /// Set by `dist` for the compiler: `1` makes the binaries also trust the development key.
+    TrustDevelopmentKey,
 }
 
 impl EnvVar {
     /// All variables, for generated docs.
-    pub const ALL: [EnvVar; 5] = [
+    pub const ALL: [EnvVar; 6] = [
         Self::SourceDateEpoch,
         Self::GitCommit,
         Self::ReleaseVersion,
         Self::Python,
         Self::SigningKey,
+        Self::TrustDevelopmentKey,
     ];
 
     /// The variable's name.
@@ -35,6 +38,7 @@ impl EnvVar {
             Self::ReleaseVersion => "CODEX_RELEASE_VERSION",
             Self::Python => "CODEX_XTASK_PYTHON",
             Self::SigningKey => "CODEX_SIGNING_KEY",
+            Self::TrustDevelopmentKey => codex_installer::signature::TRUST_DEVELOPMENT_KEY_VAR,
         }
     }
 
@@ -53,6 +57,9 @@ impl EnvVar {
             Self::Python => "Python used to pip-install zig and cargo-zigbuild; default: python3",
             Self::SigningKey => {
                 "Base64 Ed25519 seed the release is signed with (docs/signing.md); default: the development key"
+            }
+            Self::TrustDevelopmentKey => {
+                "Set by `dist` for the build: `1` (signing with the development key) makes the binaries trust that key too"
             }
         }
     }

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use anyhow::{Result, bail};
+use codex_installer::signature::{TRUSTED_KEYS, TrustedKey};
 use codex_installer::target::{Arch, Binary, Os, TARGETS};
 
 use crate::env::EnvVar;
@@ -53,6 +54,18 @@ fn outputs() -> Vec<(&'static str, Output)> {
             Output::Region("targets", install_ps1_targets()),
         ),
         (
+            "install.sh",
+            Output::Region("trusted-keys", TrustedKeysRegion::Sh.body(TRUSTED_KEYS)),
+        ),
+        (
+            "install.ps1",
+            Output::Region("trusted-keys", TrustedKeysRegion::Ps1.body(TRUSTED_KEYS)),
+        ),
+        (
+            "npm/codex/lib/fallback.js",
+            Output::Region("trusted-keys", TrustedKeysRegion::Js.body(TRUSTED_KEYS)),
+        ),
+        (
             "npm/codex/package.json",
             Output::File(crate::npm::wrapper_package_json(
                 crate::npm::DEV_VERSION,
@@ -73,7 +86,7 @@ fn outputs() -> Vec<(&'static str, Output)> {
 /// `current` with the named region replaced by `body`. The markers are the lines containing
 /// `BEGIN GENERATED: <name>` and `END GENERATED: <name>`, in whatever comment syntax the file
 /// uses (`<!-- … -->` in Markdown, `# …` in shell and PowerShell).
-fn splice(rel: &str, current: &str, name: &str, body: &str) -> Result<String> {
+pub fn splice(rel: &str, current: &str, name: &str, body: &str) -> Result<String> {
     let marker = |kind: &str| {
         let needle = format!("{kind} GENERATED: {name}");
         current.match_indices(&needle).map(|(i, _)| i).find(|&i| {
@@ -190,6 +203,69 @@ fn install_sh_facts() -> String {
         unix.join(" "),
         codex_installer::source::default_base_url()
     )
+}
+
+/// The trusted signing keys as written into each channel that is not Rust. The repository's copies
+/// hold [`TRUSTED_KEYS`]; a development `dist` writes its release's copies with the development key
+/// added, so that they install the release they came with.
+#[derive(Debug, Clone, Copy)]
+pub enum TrustedKeysRegion {
+    /// install.sh: one `id spki-base64 minisign-public-key` line per key.
+    Sh,
+    /// install.ps1: an array of hashtables with `Id` and `Spki`.
+    Ps1,
+    /// npm/codex/lib/fallback.js: an array of `{ id, spki }`.
+    Js,
+}
+
+impl TrustedKeysRegion {
+    /// Name of the generated region in every file.
+    pub const NAME: &'static str = "trusted-keys";
+
+    /// The region's body for `keys`. A key that is not valid base64 of 32 bytes is a broken
+    /// build, caught by the installer crate's own tests, so it is written as an empty field here.
+    pub fn body(self, keys: &[TrustedKey]) -> String {
+        let spki = |k: &TrustedKey| {
+            k.spki_pem()
+                .ok()
+                .and_then(|pem| pem.lines().nth(1).map(str::to_owned))
+                .unwrap_or_default()
+        };
+        match self {
+            Self::Sh => {
+                let mut s = String::from(
+                    "# One line per key: id, DER SubjectPublicKeyInfo in base64 (OpenSSL), minisign public key.\nTRUSTED_KEYS=\"",
+                );
+                for k in keys {
+                    s.push_str(&format!(
+                        "{} {} {}\n",
+                        k.id,
+                        spki(k),
+                        k.minisign_public_key()
+                            .ok()
+                            .and_then(|m| m.lines().nth(1).map(str::to_owned))
+                            .unwrap_or_default()
+                    ));
+                }
+                s.push_str("\"\n");
+                s
+            }
+            Self::Ps1 => {
+                let items: Vec<String> = keys
+                    .iter()
+                    .map(|k| format!("    @{{ Id = '{}'; Spki = '{}' }}", k.id, spki(k)))
+                    .collect();
+                format!("$TrustedKeys = @(\n{}\n)\n", items.join(",\n"))
+            }
+            Self::Js => {
+                let items: Vec<String> = keys
+                    .iter()
+                    .map(|k| format!("  {{ id: \"{}\", spki: \"{}\" }},", k.id, spki(k)))
+                    .collect();
+                format!("const TRUSTED_KEYS = [\n{}\n];\n", items.join("\n"))
+            }
+        }
+    }
 }
 
 /// install.ps1's map from Windows CPU names to targets.

@@ -14,9 +14,12 @@ use std::path::Path;
 use anyhow::{Context, Result, bail, ensure};
 use codex_installer::archive::read_single_entry;
 use codex_installer::manifest::Manifest;
+use codex_installer::signature::TrustedKey;
 use codex_installer::target::{Binary, TARGETS, Target};
 use codex_installer::{Digest, NPM_PACKAGE};
 use serde_json::{Value, json};
+
+use crate::generate::{self, TrustedKeysRegion};
 
 /// The folder of a release that holds the npm tarballs.
 pub const DIR: &str = "npm";
@@ -104,6 +107,7 @@ pub fn write_packages(
     manifest: &Manifest,
     release_dir: &Path,
     epoch: u64,
+    keys: &[TrustedKey],
 ) -> Result<Vec<String>> {
     let out = release_dir.join(DIR);
     std::fs::create_dir_all(&out)?;
@@ -165,8 +169,19 @@ pub fn write_packages(
         "bin/codex",
         "bin/codex-exec-server",
     ] {
-        let bytes = std::fs::read(source.join(rel))
+        let mut bytes = std::fs::read(source.join(rel))
             .with_context(|| format!("cannot read npm/codex/{rel}"))?;
+        if rel == "lib/fallback.js" {
+            let text =
+                String::from_utf8(bytes).context("npm/codex/lib/fallback.js is not UTF-8")?;
+            bytes = generate::splice(
+                rel,
+                &text,
+                TrustedKeysRegion::NAME,
+                &TrustedKeysRegion::Js.body(keys),
+            )?
+            .into_bytes();
+        }
         let mode = if rel.starts_with("bin/") {
             0o755
         } else {

@@ -15,6 +15,12 @@ const zlib = require("zlib");
 
 const MAX_REDIRECTS = 10;
 
+// BEGIN GENERATED: trusted-keys (cargo xtask generate, from crates/installer/src/signature.rs)
+const TRUSTED_KEYS = [
+  { id: "codex-release-1", spki: "MCowBQYDK2VwAyEAGQDfW+ejGsQd6lKu5JQgUGRgA1zrEkfDL0zI3UAFJXc=" },
+];
+// END GENERATED: trusted-keys
+
 function sha256(bytes) {
   return crypto.createHash("sha256").update(bytes).digest("hex");
 }

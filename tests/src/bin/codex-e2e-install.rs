@@ -33,6 +33,9 @@ fn main() -> Result<()> {
         http: Http::new(RetryPolicy::default())?,
         target: codex_installer::platform::detect()?,
         installed_by: "codex-e2e-install".into(),
+        // The fixtures are development builds, signed with the development key.
+        keys: codex_installer::signature::keys_for(true),
+        allow_downgrade: false,
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
