@@ -3,9 +3,15 @@
 Installs codex, the coding agent, on Windows (x64 and arm64).
 
 .DESCRIPTION
-Downloads a codex release (codex.exe and codex-exec-server.exe), checks every download against
-the release's manifest.json (SHA-256) before unpacking it, runs the new codex.exe once, and only
-then copies both programs into the bin dir, which is added to your user PATH.
+Downloads a codex release (codex.exe and codex-exec-server.exe), verifies the Ed25519 signature
+of the release's manifest.json (manifest.json.sig) with OpenSSL 3 where it is on PATH, checks
+every download against the manifest's SHA-256 digests before unpacking it, runs the new codex.exe
+once, and only then copies both programs into the bin dir, which is added to your user PATH.
+
+Windows PowerShell has no Ed25519, so the signature is checked with openssl.exe (OpenSSL 3 or
+later, as Git for Windows ships it) when it is on PATH. Without it, only the SHA-256 digests are
+checked, with a warning; -RequireSignature makes that an error instead. A release whose signature
+is missing or not by one of the keys built into this script is never installed.
 
     irm https://github.com/openai/codex/releases/latest/download/install.ps1 | iex
 
@@ -44,6 +50,15 @@ environment variable.
 .PARAMETER NoModifyPath
 Do not add the bin dir to the user PATH. Environment variable: CODEX_NO_MODIFY_PATH=1.
 
+.PARAMETER RequireSignature
+Refuse to install, before downloading anything, when no signature verifier (OpenSSL 3 or later
+on PATH) is available, instead of installing with only the SHA-256 digests checked. Environment
+variable: CODEX_REQUIRE_SIGNATURE=1.
+
+.PARAMETER AllowDowngrade
+Install the release even if it is older than the installed version (from receipt.json). Without
+it, such a release is refused. Environment variable: CODEX_ALLOW_DOWNGRADE=1.
+
 .EXAMPLE
 irm https://github.com/openai/codex/releases/latest/download/install.ps1 | iex
 
@@ -52,6 +67,9 @@ $env:CODEX_VERSION = '1.2.3'; irm https://github.com/openai/codex/releases/lates
 
 .EXAMPLE
 .\install.ps1 -Version 1.2.3 -InstallDir D:\tools\bin -NoModifyPath
+
+.EXAMPLE
+.\install.ps1 -Version 1.2.0 -AllowDowngrade -RequireSignature
 
 .NOTES
 Works on Windows PowerShell 5.1 and PowerShell 7. Downloads honour HTTPS_PROXY (HTTP_PROXY for
@@ -62,7 +80,9 @@ param(
     [string]$Version,
     [string]$InstallDir,
     [string]$BaseUrl,
-    [switch]$NoModifyPath
+    [switch]$NoModifyPath,
+    [switch]$RequireSignature,
+    [switch]$AllowDowngrade
 )
 
 # The whole installer runs inside this script block. It has a scope of its own, so `irm | iex`
@@ -73,7 +93,9 @@ param(
     [string]$Version,
     [string]$InstallDir,
     [string]$BaseUrl,
-    [switch]$NoModifyPath
+    [switch]$NoModifyPath,
+    [switch]$RequireSignature,
+    [switch]$AllowDowngrade
 )
 
 Set-StrictMode -Version Latest
@@ -397,6 +419,168 @@ function Assert-Sha256 {
     if ($actual -ne $Expected.ToLowerInvariant()) {
         throw "SHA-256 mismatch for ${Name}: the release manifest says $Expected, the download is $actual; nothing was installed. Run the installer again; if it fails the same way, the download is being altered (proxy?) or the release is broken"
     }
+}
+
+# Whether an environment variable's value means yes, as codex reads it: set, and not 0, false or no.
+function Test-Yes {
+    param([string]$Value)
+    return ([bool]$Value) -and ($Value -notmatch '^(0|false|no)$')
+}
+
+# Compares two numeric identifiers (digit strings of any length): -1, 0 or 1.
+function Compare-Digits {
+    param([string]$Left, [string]$Right)
+    $a = $Left.TrimStart('0')
+    $b = $Right.TrimStart('0')
+    if ($a.Length -ne $b.Length) {
+        if ($a.Length -lt $b.Length) {
+            return -1
+        }
+        return 1
+    }
+    return [Math]::Sign([string]::CompareOrdinal($a, $b))
+}
+
+# Compares two versions that match $VersionPattern by semver precedence: -1, 0 or 1. Build
+# metadata (+...) is ignored; a pre-release (1.2.3-beta.1) comes before its release (1.2.3); its
+# identifiers compare as numbers when both are numeric, else in ASCII order, numeric ones first;
+# and of two pre-releases that agree as far as both go, the shorter comes first.
+# ([System.Management.Automation.SemanticVersion] would do this, but Windows PowerShell 5.1 lacks it.)
+function Compare-SemVer {
+    param([string]$Left, [string]$Right)
+    $a = @((($Left -split '\+', 2)[0]) -split '-', 2)
+    $b = @((($Right -split '\+', 2)[0]) -split '-', 2)
+    $aCore = @($a[0] -split '\.')
+    $bCore = @($b[0] -split '\.')
+    for ($i = 0; $i -lt 3; $i++) {
+        $order = Compare-Digits $aCore[$i] $bCore[$i]
+        if ($order -ne 0) {
+            return $order
+        }
+    }
+    $aPre = ''
+    if ($a.Count -gt 1) {
+        $aPre = $a[1]
+    }
+    $bPre = ''
+    if ($b.Count -gt 1) {
+        $bPre = $b[1]
+    }
+    if ($aPre -ceq $bPre) {
+        return 0
+    }
+    if (-not $aPre) {
+        return 1
+    }
+    if (-not $bPre) {
+        return -1
+    }
+    $aIds = @($aPre -split '\.')
+    $bIds = @($bPre -split '\.')
+    $common = [Math]::Min($aIds.Count, $bIds.Count)
+    for ($i = 0; $i -lt $common; $i++) {
+        $x = $aIds[$i]
+        $y = $bIds[$i]
+        $xNumeric = $x -match '^[0-9]+$'
+        $yNumeric = $y -match '^[0-9]+$'
+        if ($xNumeric -and $yNumeric) {
+            $order = Compare-Digits $x $y
+        } elseif ($xNumeric) {
+            $order = -1
+        } elseif ($yNumeric) {
+            $order = 1
+        } else {
+            $order = [Math]::Sign([string]::CompareOrdinal($x, $y))
+        }
+        if ($order -ne 0) {
+            return $order
+        }
+    }
+    return [Math]::Sign($aIds.Count - $bIds.Count)
+}
+
+# Runs $Exe with $Arguments (each one quoted; none may contain a double quote), 60 s at most.
+# Returns @{ ExitCode; Output } with stdout and stderr on one line; ExitCode is -1 when the program
+# could not be started or did not finish.
+function Invoke-Program {
+    param([string]$Exe, [string[]]$Arguments)
+    $info = New-Object System.Diagnostics.ProcessStartInfo
+    $info.FileName = $Exe
+    $info.Arguments = (@($Arguments | ForEach-Object { '"' + $_ + '"' }) -join ' ')
+    $info.UseShellExecute = $false
+    $info.CreateNoWindow = $true
+    $info.RedirectStandardInput = $true
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    try {
+        $process = [System.Diagnostics.Process]::Start($info)
+    } catch {
+        return @{ ExitCode = -1; Output = (Get-OneLine $_.Exception.Message) }
+    }
+    try {
+        $process.StandardInput.Close()
+        $stdout = $process.StandardOutput.ReadToEndAsync()
+        $stderr = $process.StandardError.ReadToEndAsync()
+        if (-not $process.WaitForExit(60000)) {
+            try {
+                $process.Kill()
+            } catch {
+                Write-Verbose "could not stop ${Exe}: $($_.Exception.Message)"
+            }
+            return @{ ExitCode = -1; Output = "$Exe did not finish in 60 s" }
+        }
+        $process.WaitForExit()
+        return @{ ExitCode = $process.ExitCode; Output = (Get-OneLine ($stdout.Result + ' ' + $stderr.Result)) }
+    } finally {
+        $process.Dispose()
+    }
+}
+
+# The path of an openssl.exe on PATH that can verify Ed25519 signatures (OpenSSL 3 or later:
+# `pkeyutl -rawin`), or '' when there is none. .NET (and so PowerShell) has no Ed25519.
+function Get-SignatureVerifier {
+    foreach ($command in @(Get-Command -Name 'openssl' -CommandType Application -ErrorAction SilentlyContinue)) {
+        $path = [string](Get-Prop $command 'Path')
+        if (-not $path) {
+            continue
+        }
+        $result = Invoke-Program $path @('version')
+        if (($result.ExitCode -eq 0) -and ($result.Output -match '^OpenSSL ([0-9]+)\.') -and ([int]$Matches[1] -ge 3)) {
+            return $path
+        }
+        Write-Verbose "not using $path to verify signatures: it is not OpenSSL 3 or later ($($result.Output))"
+    }
+    return ''
+}
+
+# Verifies the Ed25519 signature $SigPath (manifest.json.sig: base64 of 64 bytes) of the manifest
+# $ManifestPath with OpenSSL, trying each of $TrustedKeys. Returns the id of the key that made it;
+# throws, naming the trusted keys, when none did.
+function Assert-ManifestSignature {
+    param([string]$OpenSsl, [string]$ManifestPath, [string]$SigPath, [string]$Release)
+    $dir = Split-Path -Parent $SigPath
+    $sigBin = Join-Path $dir 'manifest.json.sig.bin'
+    $decoded = Invoke-Program $OpenSsl @('base64', '-d', '-A', '-in', $SigPath, '-out', $sigBin)
+    $size = 0
+    if (Test-Path -LiteralPath $sigBin -PathType Leaf) {
+        $size = (Get-Item -LiteralPath $sigBin).Length
+    }
+    if (($decoded.ExitCode -ne 0) -or ($size -ne 64)) {
+        throw "the signature of release ${Release}'s manifest.json is malformed (not base64 of a 64-byte Ed25519 signature); nothing was installed. Run the installer again; if it fails the same way, the download is being altered (proxy?) or the release is broken, please report it"
+    }
+    $index = 0
+    foreach ($trusted in $TrustedKeys) {
+        $pem = Join-Path $dir "trusted-key-$index.pem"
+        $index++
+        [System.IO.File]::WriteAllText($pem, "-----BEGIN PUBLIC KEY-----`n$($trusted.Spki)`n-----END PUBLIC KEY-----`n", [System.Text.Encoding]::ASCII)
+        $result = Invoke-Program $OpenSsl @('pkeyutl', '-verify', '-pubin', '-inkey', $pem, '-rawin', '-in', $ManifestPath, '-sigfile', $sigBin)
+        if (($result.ExitCode -eq 0) -and ($result.Output -match 'Signature Verified Successfully')) {
+            return $trusted.Id
+        }
+        Write-Verbose "manifest.json is not signed by $($trusted.Id): $($result.Output)"
+    }
+    $ids = @($TrustedKeys | ForEach-Object { $_.Id }) -join ', '
+    throw "release ${Release}'s manifest.json was not signed by any trusted key (trusted: $ids); the download may have been tampered with, so nothing was installed. Check the release source (-BaseUrl or CODEX_RELEASE_BASE_URL) and run the installer again; do not install this release"
 }
 
 function Import-ZipSupport {
@@ -842,7 +1026,9 @@ function Install-Codex {
         [string]$Version,
         [string]$InstallDir,
         [string]$BaseUrl,
-        [switch]$NoModifyPath
+        [switch]$NoModifyPath,
+        [switch]$RequireSignature,
+        [switch]$AllowDowngrade
     )
 
     $onWindows = Get-Variable -Name 'IsWindows' -ValueOnly -ErrorAction SilentlyContinue
@@ -899,6 +1085,14 @@ function Install-Codex {
     $binDir = Get-FullPath $binDir
 
     $skipPath = $NoModifyPath.IsPresent -or ((Get-Env 'CODEX_NO_MODIFY_PATH') -match '^(1|true|yes)$')
+    $mustVerify = $RequireSignature.IsPresent -or (Test-Yes (Get-Env 'CODEX_REQUIRE_SIGNATURE'))
+    $downgradeOk = $AllowDowngrade.IsPresent -or (Test-Yes (Get-Env 'CODEX_ALLOW_DOWNGRADE'))
+
+    # Before downloading anything: what will verify the release's signature.
+    $openssl = Get-SignatureVerifier
+    if ((-not $openssl) -and $mustVerify) {
+        throw 'no signature verifier found: install.ps1 verifies release signatures with OpenSSL 3 or later (openssl.exe on PATH, as Git for Windows ships it), and -RequireSignature (or CODEX_REQUIRE_SIGNATURE) forbids installing without it; nothing was downloaded. Put OpenSSL 3 on PATH and run the installer again'
+    }
 
     $target = Get-Target
     $root = Join-Path $codexHome 'packages\standalone'
@@ -942,6 +1136,18 @@ function Install-Codex {
         if (($requested -ne 'latest') -and ($version -ne $requested)) {
             throw "the manifest at $manifestUrl is for version $version, not $requested; the release source is inconsistent, check it"
         }
+        # The signature, before any digest of the manifest is used. It is fetched from the release's
+        # tag even for latest, which may move between two requests (a tag does not); a manifest
+        # that names another version than its own fails the check.
+        if ($openssl) {
+            $sigUrl = "$base/download/v$version/manifest.json.sig"
+            $sigPath = Join-Path $work 'manifest.json.sig'
+            Invoke-Download $sigUrl $sigPath "release v$version is not signed, so it is refused and nothing was installed; codex installs only signed releases. Check the release source (-BaseUrl or CODEX_RELEASE_BASE_URL) or choose another version"
+            $signer = Assert-ManifestSignature $openssl $manifestPath $sigPath "v$version"
+            Write-Step "Verified the signature of release v$version (key $signer)"
+        } else {
+            Write-Note "the signature of release v$version was not verified, only the SHA-256 checksums of its downloads: no OpenSSL 3 or later is on PATH (Git for Windows ships one). Put it on PATH to verify signatures, or pass -RequireSignature (or set CODEX_REQUIRE_SIGNATURE=1) to refuse installs without them"
+        }
         $release = "$version-$target"
         $releaseDir = Join-Path $releases $release
         $artifacts = @{}
@@ -950,6 +1156,10 @@ function Install-Codex {
         }
 
         $old = Read-Receipt $receiptPath
+        $installedVersion = [string](Get-Prop $old 'version')
+        if ((-not $downgradeOk) -and ($installedVersion -match $VersionPattern) -and ((Compare-SemVer $version $installedVersion) -lt 0)) {
+            throw "release $version is older than the installed $installedVersion; refusing to downgrade (pass -AllowDowngrade, or set CODEX_ALLOW_DOWNGRADE=1, to install it anyway)"
+        }
         $oldRelease = [string](Get-Prop $old 'release')
         $oldBinDir = [string](Get-Prop $old 'bin_dir')
         $sameBinDir = (Get-NormalizedDir $oldBinDir) -ieq (Get-NormalizedDir $binDir)
@@ -1050,7 +1260,7 @@ function Install-Codex {
 }
 
 try {
-    Install-Codex -Version $Version -InstallDir $InstallDir -BaseUrl $BaseUrl -NoModifyPath:$NoModifyPath
+    Install-Codex -Version $Version -InstallDir $InstallDir -BaseUrl $BaseUrl -NoModifyPath:$NoModifyPath -RequireSignature:$RequireSignature -AllowDowngrade:$AllowDowngrade
 } catch {
     $Host.UI.WriteErrorLine("error: $(Get-OneLine $_.Exception.Message)")
     if (Test-ExitOnError) {
@@ -1058,4 +1268,4 @@ try {
     }
     $global:LASTEXITCODE = 1
 }
-} -Version $Version -InstallDir $InstallDir -BaseUrl $BaseUrl -NoModifyPath:$NoModifyPath
+} -Version $Version -InstallDir $InstallDir -BaseUrl $BaseUrl -NoModifyPath:$NoModifyPath -RequireSignature:$RequireSignature -AllowDowngrade:$AllowDowngrade

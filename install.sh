@@ -1,13 +1,16 @@
 #!/bin/sh
 # Install codex and codex-exec-server: curl -fsSL <release>/install.sh | sh
 #
-# Downloads the release archives for this machine, verifies their SHA-256 before extracting
-# anything, and installs them in the standalone layout that `codex update` manages:
+# Downloads the release manifest and archives for this machine, checks the manifest's Ed25519
+# signature (with OpenSSL 3 or minisign) against the keys in TRUSTED_KEYS and each archive's
+# SHA-256 from that manifest before extracting anything, refuses to replace the installed release
+# with an older one, and installs it in the standalone layout that `codex update` manages:
 #   $CODEX_HOME/packages/standalone/releases/<version>-<target>/{codex,codex-exec-server}
 #   $CODEX_HOME/packages/standalone/current -> releases/<version>-<target>
 #   <install dir>/codex -> $CODEX_HOME/packages/standalone/current/codex   (same for exec-server)
 # A failure at any step leaves the previous install as it was. POSIX sh; tested under dash, bash,
-# zsh and busybox sh, with curl or wget, and sha256sum, shasum or openssl.
+# zsh and busybox sh, with curl or wget, and sha256sum, shasum or openssl. Without OpenSSL 3 or
+# minisign only the checksums are checked, with a warning (--require-signature refuses instead).
 set -u
 # zsh runs this as sh (word splitting, no NOMATCH errors) when invoked as `zsh install.sh`.
 if [ -n "${ZSH_VERSION:-}" ]; then emulate sh; fi
@@ -38,10 +41,16 @@ Options:
   --base-url URL       Release source with GitHub's layout [env: CODEX_RELEASE_BASE_URL]
                        (default: $DEFAULT_BASE_URL)
   --no-modify-path     Do not add the install dir to PATH; print the line to add instead
+  --require-signature  Refuse to install when the release signature cannot be checked (neither
+                       OpenSSL 3 nor minisign is installed) [env: CODEX_REQUIRE_SIGNATURE=1]
+  --allow-downgrade    Install a release older than the installed one [env: CODEX_ALLOW_DOWNGRADE=1]
   --yes, -y            Do not ask before installing (the default when stdin is not a terminal)
-  --quiet, -q          Print only errors
+  --quiet, -q          Print only errors and warnings
   --verbose, -v        Print each step
   --help, -h           Show this help
+
+Every release's manifest is signed; with OpenSSL 3 (or else minisign) installed, a release whose
+signature is missing or not by a trusted key is refused.
 
 Environment: CODEX_HOME (default ~/.codex) holds the releases; GITHUB_TOKEN is sent to the GitHub
 API if it has to be asked which release is the newest.
@@ -52,9 +61,18 @@ QUIET=0
 VERBOSE=0
 say() { [ "$QUIET" = 1 ] || printf '%s\n' "$*"; }
 detail() { [ "$VERBOSE" = 1 ] && printf '  %s\n' "$*" >&2; return 0; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
 die() {
     printf 'error: %s\n' "$*" >&2
     exit 1
+}
+
+# is_yes VALUE: an environment switch is on unless empty, 0, false or no (as in codex itself).
+is_yes() {
+    case $1 in
+        '' | 0 | [Ff][Aa][Ll][Ss][Ee] | [Nn][Oo]) return 1 ;;
+        *) return 0 ;;
+    esac
 }
 
 need() {
@@ -70,6 +88,10 @@ main() {
     modify_path=1
     assume_yes=0
     [ -t 0 ] || assume_yes=1
+    require_signature=0
+    is_yes "${CODEX_REQUIRE_SIGNATURE:-}" && require_signature=1
+    allow_downgrade=0
+    is_yes "${CODEX_ALLOW_DOWNGRADE:-}" && allow_downgrade=1
 
     while [ $# -gt 0 ]; do
         case $1 in
@@ -80,6 +102,8 @@ main() {
             --base-url) [ $# -ge 2 ] || die "--base-url needs a value"; base_url=$2; explicit_mirror=1; shift ;;
             --base-url=*) base_url=${1#*=}; explicit_mirror=1 ;;
             --no-modify-path) modify_path=0 ;;
+            --require-signature) require_signature=1 ;;
+            --allow-downgrade) allow_downgrade=1 ;;
             -y | --yes) assume_yes=1 ;;
             -q | --quiet) QUIET=1 ;;
             -v | --verbose) VERBOSE=1 ;;
@@ -96,6 +120,7 @@ main() {
     check_url_scheme "$base_url"
     pick_downloader
     pick_checksum_tool
+    pick_verifier
     detect_target
 
     codex_home=${CODEX_HOME:-$HOME/.codex}
@@ -140,8 +165,11 @@ main() {
     if [ "$version" != latest ] && already_installed "$version-$target"; then
         return 0
     fi
+    read_installed_version
+    # A pinned version older than the installed one is refused before anything is downloaded.
+    [ "$version" != latest ] && check_downgrade "$version"
 
-    # Everything in one go (one connection with curl): the manifest, both archives, their digests.
+    # Everything in one go (one connection with curl): the manifest, its signature, both archives.
     detail "downloading from $src"
     fetch_release "$src"
     fetched=$?
@@ -163,14 +191,40 @@ main() {
     if [ "$missing_manifest" = 1 ]; then
         (exit "$fetched") || fetch_failed "$failed_url" "release $version"
     fi
+    release_label "$fetch_first"
+    if [ "$fetched" = 22 ]; then
+        case $failed_url in
+            */manifest.json.sig | */manifest.json.minisig)
+                die "$label from $base_url is not signed ($failed_url answered 404); refusing it, since codex installs only signed releases"
+                ;;
+        esac
+    fi
     (exit "$fetched") || fetch_failed "$failed_url" "${failed_url##*/} of release $version"
+    # Nothing in the manifest is read before its signature is checked.
+    signer=""
+    [ -n "$verifier" ] && verify_signature
     found=""
     tag=""
-    # The manifest's top level is one key per line, two spaces in (its writer guarantees it).
+    sha_codex=""
+    sha_es=""
+    want=""
+    # The manifest is serde's pretty JSON (its writer guarantees it): the top level is one key per
+    # line, two spaces in; in an archive's object the "name" line comes before its "sha256".
     while IFS= read -r line; do
         case $line in
             '  "version": "'*) found=${line#*: \"}; found=${found%\",} ;;
             '  "tag": "'*) tag=${line#*: \"}; tag=${tag%\",} ;;
+            *"\"name\": \"codex-$target.tar.gz\","*) want=codex ;;
+            *"\"name\": \"codex-exec-server-$target.tar.gz\","*) want=es ;;
+            *'"sha256": "'*)
+                line=${line#*: \"}
+                case $want in
+                    codex) sha_codex=${line%%\"*} ;;
+                    es) sha_es=${line%%\"*} ;;
+                esac
+                want=""
+                ;;
+            *'}'*) want="" ;;
         esac
     done <"$staging/manifest.json"
     { [ -n "$found" ] && [ -n "$tag" ]; } || die "$src/manifest.json is not a codex release manifest"
@@ -178,10 +232,12 @@ main() {
         die "$src/manifest.json describes $found, not $version"
     fi
     version=$found
+    [ -n "$signer" ] && say "verified the signature of release $version (key $signer)"
     release=$version-$target
     if already_installed "$release"; then
         return 0
     fi
+    check_downgrade "$version"
 
     # The two archives are checked and unpacked side by side (one per core).
     # The background job must not run our EXIT trap (some shells keep traps in subshells). Its
@@ -189,10 +245,10 @@ main() {
     # follow ours: a failure is one line.
     (
         trap - EXIT INT TERM
-        install_binary codex-exec-server
+        install_binary codex-exec-server "$sha_es"
     ) 2>"$staging/bg.err" &
     bg_pid=$!
-    install_binary codex
+    install_binary codex "$sha_codex"
     wait "$bg_pid"
     bg_status=$?
     bg_pid=""
@@ -227,6 +283,8 @@ main() {
     write_receipt
     prune
     [ -x "$bin_dir/codex" ] || die "$bin_dir/codex is missing after installing"
+    [ -n "$verifier" ] ||
+        warn "neither OpenSSL 3 nor minisign is installed, so only the SHA-256 checksums were verified, not the release signature; install one, or pass --require-signature to refuse such installs"
     say "installed $installed_version"
     say "  commands: $bin_dir/codex, $bin_dir/codex-exec-server"
     [ -n "$previous" ] && say "  previous release kept: $previous (codex update --rollback)"
@@ -269,16 +327,34 @@ already_installed() {
     return 1
 }
 
-# fetch_release SRC: the manifest, both archives and their .sha256 files from SRC into staging.
+# fetch_release SRC: the manifest, its signature (for the verifier there is) and both archives
+# from SRC into staging. The archives' digests come from the manifest.
 fetch_release() {
     fr_src=$1
     set -- "$fr_src/manifest.json" "$staging/manifest.json"
+    if [ -n "$verifier" ]; then
+        set -- "$@" "$fr_src/manifest.json$sig_suffix" "$staging/manifest.json$sig_suffix"
+    fi
     for binary in codex codex-exec-server; do
         archive=$binary-$target.tar.gz
         set -- "$@" "$fr_src/$archive" "$staging/$archive"
-        set -- "$@" "$fr_src/$archive.sha256" "$staging/$archive.sha256"
     done
     fetch_files "$@"
+}
+
+# release_label URL: sets $label to the release being installed, for messages from before its
+# manifest is trusted: the version asked for, or the tag that the manifest's URL (after
+# redirects, with curl) names.
+release_label() {
+    label=$version
+    if [ "$version" = latest ]; then
+        label=${1%/*}
+        label=${label##*/}
+        label=${label#rust-v}
+        label=${label#v}
+        case $label in download | latest | '') label="the latest release"; return 0 ;; esac
+    fi
+    label="release $label"
 }
 
 # Plain http is allowed for loopback, or for a mirror the user named; https everywhere else.
@@ -323,7 +399,8 @@ fetch() {
 
 # fetch_files URL FILE [URL FILE]...: downloads each URL to its FILE, with one curl process for
 # all of them (one connection) or one wget each. Retries transient failures; on failure sets
-# $failed_url and returns 22 for a 404, 23 for a rate limit, 1 otherwise.
+# $failed_url and returns 22 for a 404, 23 for a rate limit, 1 otherwise. Sets $fetch_first to
+# where the first URL led (after redirects, with curl).
 fetch_files() {
     failed_url=$1
     tries=0
@@ -363,10 +440,12 @@ fetch_once() {
             fetch_out=$(curl -sSL -w '%{http_code} %{url_effective}\n' "$@" 2>"$fetch_errlog")
             fetch_curl=$?
             fetch_result=0
+            fetch_first=""
             fetch_ifs=$IFS
             IFS='
 '
             for fetch_line in $fetch_out; do
+                [ -n "$fetch_first" ] || fetch_first=${fetch_line#* }
                 case ${fetch_line%% *} in
                     2??) continue ;;
                     404) fetch_result=22 ;;
@@ -384,6 +463,7 @@ fetch_once() {
             return "$fetch_result"
             ;;
         wget | busybox-wget)
+            fetch_first=$1
             while [ $# -ge 2 ]; do
                 failed_url=$1
                 wget_one "$1" "$2" || return $?
@@ -464,6 +544,245 @@ sha256_of() {
     printf '%s\n' "${digest%% *}"
 }
 
+# pick_verifier: the release signature is checked with OpenSSL 3 or later (LibreSSL and older
+# OpenSSL lack raw Ed25519 verification), else minisign, else not at all, with a warning at the
+# end, or an error now with --require-signature.
+pick_verifier() {
+    verifier=""
+    sig_suffix=""
+    if command -v openssl >/dev/null 2>&1; then
+        pv_version=$(openssl version 2>/dev/null) || pv_version=""
+        case $pv_version in
+            'OpenSSL '[3-9].* | 'OpenSSL '[1-9][0-9]*)
+                verifier=openssl
+                sig_suffix=.sig
+                detail "checking the release signature with $pv_version"
+                return 0
+                ;;
+        esac
+    fi
+    if command -v minisign >/dev/null 2>&1; then
+        verifier=minisign
+        sig_suffix=.minisig
+        detail "checking the release signature with minisign"
+        return 0
+    fi
+    [ "$require_signature" = 1 ] &&
+        die "neither OpenSSL 3 nor minisign is installed, so the release signature cannot be checked, and --require-signature (or CODEX_REQUIRE_SIGNATURE=1) refuses to install without it; install one and run again"
+    detail "neither OpenSSL 3 nor minisign is installed: only the SHA-256 checksums can be checked"
+}
+
+# verify_signature: checks $staging/manifest.json against its signature with $verifier, trying
+# each key in TRUSTED_KEYS; sets $signer to the id of the key that made it, or fails with one line.
+verify_signature() {
+    vs_sig=$staging/manifest.json$sig_suffix
+    vs_one=""
+    vs_two=""
+    { IFS= read -r vs_one; IFS= read -r vs_two; } <"$vs_sig"
+    if [ "$verifier" = openssl ]; then
+        # One line of base64 of 64 bytes: 86 characters and "==".
+        case $vs_one in
+            *[!A-Za-z0-9+/=]* | *=*=*=*) vs_one="" ;;
+            *==) [ ${#vs_one} = 88 ] || vs_one="" ;;
+            *) vs_one="" ;;
+        esac
+        { [ -n "$vs_one" ] && [ -z "$vs_two" ] &&
+            openssl base64 -d -A -in "$vs_sig" -out "$staging/manifest.sig.bin" 2>/dev/null; } ||
+            die "the signature of the manifest of $label is malformed (manifest.json.sig is not one line of base64 of 64 bytes); download the release again, and report it if that keeps happening; nothing was installed"
+    else
+        # minisign's 4 lines; the second is base64 of the algorithm, the key number and the
+        # signature (74 bytes: 100 characters).
+        case $vs_one in 'untrusted comment: '*) ;; *) vs_two="" ;; esac
+        case $vs_two in
+            *[!A-Za-z0-9+/=]*) vs_two="" ;;
+            *) [ ${#vs_two} = 100 ] || vs_two="" ;;
+        esac
+        [ -n "$vs_two" ] ||
+            die "the signature of the manifest of $label is malformed (manifest.json.minisig is not a minisign signature); download the release again, and report it if that keeps happening; nothing was installed"
+        # Characters 5 to 12 hold 6 bytes of the key number, the same in the key: minisign runs
+        # only for the key that names itself in the signature.
+        vs_id=${vs_two#????}
+        vs_id=${vs_id%"${vs_id#????????}"}
+    fi
+    vs_trusted=""
+    vs_ifs=$IFS
+    IFS='
+'
+    for vs_key in $TRUSTED_KEYS; do
+        vs_name=${vs_key%% *}
+        vs_rest=${vs_key#* }
+        vs_spki=${vs_rest%% *}
+        vs_mini=${vs_rest#* }
+        vs_trusted=${vs_trusted:+$vs_trusted, }$vs_name
+        if [ "$verifier" = openssl ]; then
+            printf '%s\n' '-----BEGIN PUBLIC KEY-----' "$vs_spki" '-----END PUBLIC KEY-----' \
+                >"$staging/key.pem" || continue
+            openssl pkeyutl -verify -pubin -inkey "$staging/key.pem" -rawin \
+                -in "$staging/manifest.json" -sigfile "$staging/manifest.sig.bin" >/dev/null 2>&1 ||
+                continue
+        else
+            case ${vs_mini#????} in "$vs_id"*) ;; *) continue ;; esac
+            minisign -V -q -P "$vs_mini" -m "$staging/manifest.json" -x "$vs_sig" >/dev/null 2>&1 ||
+                continue
+        fi
+        signer=$vs_name
+        break
+    done
+    IFS=$vs_ifs
+    [ -n "$signer" ] ||
+        die "the manifest of $label was not signed by any trusted key (trusted: $vs_trusted); the download may have been tampered with, so nothing was installed"
+    detail "manifest.json: signature by $signer verified with $verifier"
+}
+
+# read_installed_version: sets $installed to the version in the receipt (written by this script
+# or by codex update, as one key per line or all on one), else to that of the current release.
+read_installed_version() {
+    installed=""
+    if [ -f "$root/receipt.json" ]; then
+        while IFS= read -r line || [ -n "$line" ]; do
+            case $line in
+                *'"version"'*:*)
+                    line=${line#*'"version"'}
+                    line=${line#*:}
+                    while :; do
+                        case $line in ' '* | '	'*) line=${line#?} ;; *) break ;; esac
+                    done
+                    case $line in \"*) line=${line#\"}; installed=${line%%\"*}; break ;; esac
+                    ;;
+            esac
+        done <"$root/receipt.json"
+    fi
+    if [ -z "$installed" ]; then
+        case $current in *-"$target") installed=${current%-"$target"} ;; esac
+    fi
+    [ -n "$installed" ] && detail "installed: $installed"
+    return 0
+}
+
+# check_downgrade VERSION: refuses a VERSION older than the installed one, unless allowed.
+check_downgrade() {
+    [ -n "$installed" ] && [ "$allow_downgrade" != 1 ] && semver_lt "$1" "$installed" &&
+        die "release $1 is older than the installed $installed; refusing to downgrade (pass --allow-downgrade, or set CODEX_ALLOW_DOWNGRADE=1, to install it anyway)"
+    return 0
+}
+
+# semver_lt A B: succeeds when version A has lower precedence than B (semver 2.0: major, minor
+# and patch numerically, then a pre-release before its release, pre-release identifiers one by
+# one, numeric ones numerically and before alphanumeric ones; build metadata ignored). Fails for
+# a version that is not semver: such an install is not protected, rather than stuck.
+semver_lt() {
+    semver_split "$1" || return 1
+    sl_a1=$sv_1 sl_a2=$sv_2 sl_a3=$sv_3 sl_ap=$sv_pre
+    semver_split "$2" || return 1
+    cmp_num "$sl_a1" "$sv_1"
+    [ "$cmp" = 0 ] && cmp_num "$sl_a2" "$sv_2"
+    [ "$cmp" = 0 ] && cmp_num "$sl_a3" "$sv_3"
+    [ "$cmp" = 0 ] || { [ "$cmp" = -1 ]; return; }
+    [ -n "$sl_ap" ] || return 1
+    [ -n "$sv_pre" ] || return 0
+    cmp_pre "$sl_ap" "$sv_pre"
+    [ "$cmp" = -1 ]
+}
+
+# semver_split V: sets $sv_1, $sv_2, $sv_3 and $sv_pre (empty for a release); fails if V is not
+# MAJOR.MINOR.PATCH[-PRE][+BUILD].
+semver_split() {
+    sv_core=${1%%+*}
+    sv_pre=${sv_core#*-}
+    [ "$sv_pre" = "$sv_core" ] && sv_pre=""
+    sv_core=${sv_core%%-*}
+    case $sv_core in *.*.*.* | *[!0-9.]*) return 1 ;; *.*.*) ;; *) return 1 ;; esac
+    sv_1=${sv_core%%.*}
+    sv_3=${sv_core##*.}
+    sv_2=${sv_core#*.}
+    sv_2=${sv_2%.*}
+    case .$sv_1.$sv_2.$sv_3. in *..* | *.0[0-9]*) return 1 ;; esac
+    case $1 in *-) return 1 ;; esac
+    [ -n "$sv_pre" ] || return 0
+    case $sv_pre in *[!0-9A-Za-z.-]* | .* | *. | *..*) return 1 ;; esac
+    # A numeric identifier has no leading zero.
+    ss_rest=$sv_pre.
+    while [ -n "$ss_rest" ]; do
+        case ${ss_rest%%.*} in 0*[!0-9]* | 0) ;; 0*) return 1 ;; esac
+        ss_rest=${ss_rest#*.}
+    done
+    return 0
+}
+
+# cmp_num X Y: sets $cmp to -1, 0 or 1 as digit string X is below, equal to or above Y (no
+# arithmetic, so any length works).
+cmp_num() {
+    cn_x=$1
+    cn_y=$2
+    while [ ${#cn_x} -gt 1 ] && [ "${cn_x#0}" != "$cn_x" ]; do cn_x=${cn_x#0}; done
+    while [ ${#cn_y} -gt 1 ] && [ "${cn_y#0}" != "$cn_y" ]; do cn_y=${cn_y#0}; done
+    if [ "$cn_x" = "$cn_y" ]; then
+        cmp=0
+    elif [ ${#cn_x} != ${#cn_y} ]; then
+        if [ ${#cn_x} -lt ${#cn_y} ]; then cmp=-1; else cmp=1; fi
+    else
+        # Same length: the first digit that differs decides.
+        while [ "${cn_x%"${cn_x#?}"}" = "${cn_y%"${cn_y#?}"}" ]; do
+            cn_x=${cn_x#?}
+            cn_y=${cn_y#?}
+        done
+        if [ "${cn_x%"${cn_x#?}"}" -lt "${cn_y%"${cn_y#?}"}" ]; then cmp=-1; else cmp=1; fi
+    fi
+}
+
+# cmp_pre X Y: sets $cmp comparing two pre-releases identifier by identifier; when one runs out
+# first, it is the lower.
+cmp_pre() {
+    cp_x=$1.
+    cp_y=$2.
+    cmp=0
+    while [ "$cmp" = 0 ]; do
+        if [ -z "$cp_x" ]; then
+            [ -z "$cp_y" ] || cmp=-1
+            return 0
+        fi
+        [ -n "$cp_y" ] || { cmp=1; return 0; }
+        cp_i=${cp_x%%.*}
+        cp_j=${cp_y%%.*}
+        cp_x=${cp_x#*.}
+        cp_y=${cp_y#*.}
+        case $cp_i in
+            *[!0-9]*)
+                case $cp_j in
+                    *[!0-9]*) cmp_str "$cp_i" "$cp_j" ;;
+                    *) cmp=1 ;;
+                esac
+                ;;
+            *)
+                case $cp_j in
+                    *[!0-9]*) cmp=-1 ;;
+                    *) cmp_num "$cp_i" "$cp_j" ;;
+                esac
+                ;;
+        esac
+    done
+}
+
+# cmp_str X Y: sets $cmp comparing X and Y by ASCII code, character by character.
+cmp_str() {
+    cs_x=$1
+    cs_y=$2
+    while :; do
+        if [ "$cs_x" = "$cs_y" ]; then cmp=0; return 0; fi
+        if [ -z "$cs_x" ]; then cmp=-1; return 0; fi
+        if [ -z "$cs_y" ]; then cmp=1; return 0; fi
+        cs_a=${cs_x%"${cs_x#?}"}
+        cs_b=${cs_y%"${cs_y#?}"}
+        if [ "$cs_a" != "$cs_b" ]; then
+            # printf gives a character's code for an argument "'c" (only where two differ).
+            if [ "$(printf '%d' "'$cs_a")" -lt "$(printf '%d' "'$cs_b")" ]; then cmp=-1; else cmp=1; fi
+            return 0
+        fi
+        cs_x=${cs_x#?}
+        cs_y=${cs_y#?}
+    done
+}
+
 detect_target() {
     # One uname call: "<kernel> <machine>". Sets $target (no subshell: it is on the hot path).
     os=$(uname -sm) || die "uname failed; cannot tell this machine's platform"
@@ -541,17 +860,17 @@ current_release() {
     printf '%s\n' "${link##*/}"
 }
 
-# install_binary NAME: verify one downloaded archive, then extract its single entry into $unpacked
-# as NAME.
+# install_binary NAME SHA256: verify one downloaded archive against the SHA-256 that the manifest
+# names for it, then extract its single entry into $unpacked as NAME.
 install_binary() {
     archive=$1-$target.tar.gz
     entry=$1-$target
-    read -r expected _ <"$staging/$archive.sha256" || expected=""
+    expected=$2
     case $expected in
-        [0-9a-f]*) [ ${#expected} = 64 ] || expected="" ;;
-        *) expected="" ;;
+        *[!0-9a-f]*) expected="" ;;
+        *) [ ${#expected} = 64 ] || expected="" ;;
     esac
-    [ -n "$expected" ] || die "$archive.sha256 of release $version holds no SHA-256"
+    [ -n "$expected" ] || die "the manifest of release $version names no SHA-256 for $archive"
     actual=$(sha256_of "$staging/$archive") || die "cannot compute the SHA-256 of $archive"
     [ "$actual" = "$expected" ] ||
         die "checksum mismatch for $archive: expected sha256 $expected, got $actual; nothing was changed"

@@ -1051,7 +1051,14 @@ fn every_parameter_has_a_documented_environment_variable() {
         .collect();
     assert_eq!(
         params,
-        ["Version", "InstallDir", "BaseUrl", "NoModifyPath"],
+        [
+            "Version",
+            "InstallDir",
+            "BaseUrl",
+            "NoModifyPath",
+            "RequireSignature",
+            "AllowDowngrade"
+        ],
         "the script's parameters"
     );
     let last = text.trim_end().lines().last().expect("a last line");

@@ -1,14 +1,22 @@
 //! install.sh end to end: the real script, under dash, bash, zsh and a busybox-only PATH, with
 //! curl or wget, installing the real release archives from a loopback mirror.
+//!
+//! The fixture releases are signed with the development key, which the repository's install.sh
+//! does not trust (only a development `dist` adds it to the copies it publishes). So the tests run
+//! the repository's script with the trusted-keys region that such a release copy has, the way
+//! `cargo xtask dist` writes it, and one test runs a fixture's own copy.
 
+use std::io::Read as _;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use codex_e2e::mirror::{Fault, Mirror};
 use codex_e2e::{e2e_dir, workspace_root};
-use codex_installer::layout::{InstallLock, Layout, LockBusy};
+use codex_installer::layout::{InstallLock, Layout, LockBusy, Receipt};
+use codex_installer::signature::{self, DEVELOPMENT_KEY, TRUSTED_KEYS};
 use codex_installer::target::{Binary, Target};
+use xtask::generate::TrustedKeysRegion;
 
 const A: &str = "1.2.3-e2e.1";
 const B: &str = "1.3.0-e2e.1";
@@ -44,12 +52,87 @@ fn which(tool: &str) -> PathBuf {
     xtask::tools::on_path(tool).unwrap_or_else(|| panic!("{tool} is not installed"))
 }
 
+/// The tools that check the release signature; the PATH holds the ones a test asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verifier {
+    OpenSsl,
+    Minisign,
+    /// Neither: only the checksums can be checked.
+    None,
+}
+
+impl Verifier {
+    /// What goes on the PATH besides the shell's tools.
+    fn tools(self) -> &'static [&'static str] {
+        match self {
+            Verifier::OpenSsl => &["sha256sum", "openssl"],
+            Verifier::Minisign => &["sha256sum", "minisign"],
+            Verifier::None => &["sha256sum"],
+        }
+    }
+
+    /// The signature file install.sh downloads with it.
+    fn sig_file(self) -> Option<&'static str> {
+        match self {
+            Verifier::OpenSsl => Some("manifest.json.sig"),
+            Verifier::Minisign => Some("manifest.json.minisig"),
+            Verifier::None => None,
+        }
+    }
+}
+
+const VERIFIERS: [Verifier; 2] = [Verifier::OpenSsl, Verifier::Minisign];
+
+/// The one line install.sh prints when it can check only the checksums.
+const CHECKSUM_ONLY_WARNING: &str = "warning: neither OpenSSL 3 nor minisign is installed, so only the SHA-256 checksums were verified, not the release signature; install one, or pass --require-signature to refuse such installs";
+
+/// The keys a development release copy of install.sh trusts, as its messages list them.
+fn development_trusted() -> String {
+    let ids: Vec<&str> = signature::keys_for(true).iter().map(|k| k.id).collect();
+    format!("(trusted: {})", ids.join(", "))
+}
+
+/// The repository's install.sh with the trusted keys of a development release copy.
+fn development_install_sh() -> String {
+    let path = workspace_root().join("install.sh");
+    let text = std::fs::read_to_string(&path).expect("read install.sh");
+    xtask::generate::splice(
+        "install.sh",
+        &text,
+        TrustedKeysRegion::NAME,
+        &TrustedKeysRegion::Sh.body(&signature::keys_for(true)),
+    )
+    .expect("install.sh has a trusted-keys region")
+}
+
+/// 32 random bytes: a signing key no one has seen.
+fn fresh_seed() -> [u8; 32] {
+    let mut seed = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut seed))
+        .expect("random seed");
+    seed
+}
+
+/// What an install looks like from outside: the release `current` links to, the release folders,
+/// the receipt and what the installed `codex --version` says.
+#[derive(Debug, PartialEq, Eq)]
+struct InstallState {
+    current: Option<PathBuf>,
+    releases: Vec<String>,
+    receipt: Option<String>,
+    version: Option<String>,
+}
+
 /// A temporary home, a mirror with releases A and B (latest), and a PATH built for `shell`.
 struct World {
     _tmp: tempfile::TempDir,
     home: PathBuf,
     bin: PathBuf,
     tools: PathBuf,
+    /// The install.sh that runs: the repository's, trusting the development key too.
+    script: PathBuf,
+    mirror_root: PathBuf,
     shell: Shell,
     mirror: Mirror,
 }
@@ -67,19 +150,24 @@ impl World {
         let home = tmp.path().join("home");
         std::fs::create_dir_all(&home).expect("home");
         let tools = tmp.path().join("tools");
+        let script = tmp.path().join("install.sh");
+        std::fs::write(&script, development_install_sh()).expect("install.sh");
         let w = World {
             bin: home.join(".local/bin"),
             home,
             tools,
+            script,
+            mirror_root: root,
             shell,
             mirror,
             _tmp: tmp,
         };
-        w.make_tools(&["sha256sum"]);
+        w.make_tools(Verifier::OpenSsl.tools());
         w
     }
 
-    /// (Re)builds the PATH folder: the shell's own tools plus `extra`.
+    /// (Re)builds the PATH folder: the shell's own tools plus `extra` (for busybox, its
+    /// `sha256sum` applet, or the machine's program of that name).
     fn make_tools(&self, extra: &[&str]) {
         let _ = std::fs::remove_dir_all(&self.tools);
         std::fs::create_dir_all(&self.tools).expect("tools");
@@ -97,6 +185,9 @@ impl World {
                     }
                     link(applet, &busybox);
                 }
+                for t in extra.iter().filter(|t| **t != "sha256sum") {
+                    link(t, &which(t));
+                }
             }
             _ => {
                 let (shell, fetcher) = match self.shell {
@@ -111,7 +202,18 @@ impl World {
         }
     }
 
+    /// The PATH holds the shell's tools and `verifier`.
+    fn with_verifier(&self, verifier: Verifier) {
+        self.make_tools(verifier.tools());
+    }
+
+    /// A command that runs the test's install.sh.
     fn shell_cmd(&self) -> Command {
+        self.shell_cmd_for(&self.script)
+    }
+
+    /// A command that runs `script` with this world's shell, PATH, home and mirror.
+    fn shell_cmd_for(&self, script: &Path) -> Command {
         let (program, name) = match self.shell {
             Shell::DashCurl => ("dash", "dash"),
             Shell::BashWget => ("bash", "bash"),
@@ -119,7 +221,7 @@ impl World {
             Shell::Busybox => ("sh", "sh"),
         };
         let mut c = Command::new(self.tools.join(program));
-        c.arg(workspace_root().join("install.sh"))
+        c.arg(script)
             .env_clear()
             .env("PATH", &self.tools)
             .env("HOME", &self.home)
@@ -162,6 +264,61 @@ impl World {
 
     fn archive(&self) -> String {
         format!("/{}", host().archive_name(Binary::Codex))
+    }
+
+    fn root(&self) -> PathBuf {
+        self.home.join(".codex/packages/standalone")
+    }
+
+    /// `file` of release `version` as the mirror serves it (this world's own copy).
+    fn published(&self, version: &str, file: &str) -> PathBuf {
+        self.mirror_root
+            .join("download")
+            .join(format!("v{version}"))
+            .join(file)
+    }
+
+    fn state(&self) -> InstallState {
+        let root = self.root();
+        let mut releases: Vec<String> = std::fs::read_dir(root.join("releases"))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        releases.sort();
+        InstallState {
+            current: std::fs::read_link(root.join("current")).ok(),
+            releases,
+            receipt: std::fs::read_to_string(root.join("receipt.json")).ok(),
+            version: self.bin.join("codex").exists().then(|| self.version()),
+        }
+    }
+
+    /// The install is as it was before a refused run: same current release, still working, no
+    /// new release folder, same receipt, and no staging or lock left behind.
+    fn assert_unchanged(&self, before: &InstallState, what: &str) {
+        assert_eq!(&self.state(), before, "{:?}: {what}", self.shell);
+        let root = self.root();
+        assert!(
+            !root.join(".lock").exists(),
+            "{:?}: {what}: lock",
+            self.shell
+        );
+        let staging: Vec<_> = std::fs::read_dir(root.join(".staging"))
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert!(
+            staging.is_empty(),
+            "{:?}: {what}: staging left: {staging:?}",
+            self.shell
+        );
+    }
+
+    /// The paths of the requests the mirror answered since the last `clear_requests`.
+    fn requested(&self) -> Vec<String> {
+        self.mirror.requests().into_iter().map(|r| r.path).collect()
     }
 }
 
@@ -270,6 +427,7 @@ fn upgrade_keeps_the_previous_release_and_pins_accept_v_and_rust_v() {
         let out = w
             .shell_cmd()
             .env("CODEX_VERSION", format!("v{A}"))
+            .env("CODEX_ALLOW_DOWNGRADE", "1")
             .output()
             .expect("run");
         ok(shell, &out);
@@ -314,8 +472,7 @@ fn failures_leave_the_previous_install_working() {
         .expect("archive");
         let mid = bad.len() / 2;
         bad[mid] ^= 0xff;
-        // Rules match by substring and the first wins: keep the `.sha256` sidecar intact.
-        w.mirror.inject(".sha256", Fault::NoRanges, None);
+        // The expected digest comes from the signed manifest, which is intact.
         w.mirror.inject(&archive, Fault::Replace(bad), None);
         let err = one_error(shell, &w.install(&[]));
         assert!(
@@ -336,7 +493,6 @@ fn failures_leave_the_previous_install_working() {
         .expect("archive");
         let last = bad.len() - 10;
         bad[last] ^= 0xff;
-        w.mirror.inject(".sha256", Fault::NoRanges, None);
         w.mirror.inject(&es, Fault::Replace(bad), None);
         let err = one_error(shell, &w.install(&[]));
         assert!(
@@ -355,7 +511,6 @@ fn failures_leave_the_previous_install_working() {
         assert_eq!(w.version(), A);
 
         // A download that keeps breaking off.
-        w.mirror.inject(".sha256", Fault::NoRanges, None);
         w.mirror.inject(&archive, Fault::Truncate(1000), None);
         let err = one_error(shell, &w.install(&[]));
         assert!(
@@ -460,7 +615,7 @@ fn path_block_is_added_once_and_only_when_needed() {
         let rc = w.rc_file();
         std::fs::write(&rc, "# my settings\nalias ll='ls -l'\n").expect("rc");
         ok(shell, &w.install(&[]));
-        ok(shell, &w.install(&["--version", A]));
+        ok(shell, &w.install(&["--version", A, "--allow-downgrade"]));
         let text = std::fs::read_to_string(&rc).expect("rc");
         assert_eq!(
             text.matches("# >>> codex installer >>>").count(),
@@ -498,6 +653,435 @@ fn path_block_is_added_once_and_only_when_needed() {
             &w.shell_cmd().env("PATH", path).output().expect("run"),
         );
         assert!(!w.rc_file().exists(), "{shell:?}");
+    }
+}
+
+/// The line install.sh prints once a signature checked out.
+fn verified_line(version: &str) -> String {
+    format!(
+        "verified the signature of release {version} (key {})",
+        DEVELOPMENT_KEY.id
+    )
+}
+
+#[test]
+fn a_release_signed_by_a_trusted_key_is_verified_with_openssl_3() {
+    for shell in SHELLS {
+        let w = World::new(shell);
+        let out = w.install(&["--verbose"]);
+        let stdout = ok(shell, &out);
+        assert!(stdout.contains(&verified_line(B)), "{shell:?}: {stdout}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr)
+                .contains("checking the release signature with OpenSSL 3."),
+            "{shell:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(w.version(), B, "{shell:?}");
+        // The signature comes with the manifest; the archives' digests come from the manifest.
+        let paths = w.requested();
+        assert!(
+            paths.iter().any(|p| p.ends_with("/manifest.json.sig")),
+            "{shell:?}: {paths:?}"
+        );
+        assert!(
+            !paths
+                .iter()
+                .any(|p| p.ends_with(".minisig") || p.ends_with(".sha256")),
+            "{shell:?}: {paths:?}"
+        );
+    }
+}
+
+#[test]
+fn without_openssl_3_a_release_is_verified_with_minisign() {
+    // LibreSSL, and OpenSSL before 3, cannot verify raw Ed25519: minisign is used instead.
+    for (shell, fake) in SHELLS
+        .into_iter()
+        .map(|s| (s, "LibreSSL 3.8.2"))
+        .chain([(Shell::DashCurl, "OpenSSL 1.1.1w  11 Sep 2023")])
+    {
+        let w = World::new(shell);
+        w.with_verifier(Verifier::Minisign);
+        let openssl = w.tools.join("openssl");
+        std::fs::write(&openssl, format!("#!/bin/sh\necho '{fake}'\n")).expect("fake openssl");
+        set_mode(&openssl, 0o755);
+        let stdout = ok(shell, &w.install(&[]));
+        assert!(stdout.contains(&verified_line(B)), "{shell:?}: {stdout}");
+        assert_eq!(w.version(), B, "{shell:?}");
+        let paths = w.requested();
+        assert!(
+            paths.iter().any(|p| p.ends_with("/manifest.json.minisig")),
+            "{shell:?}: {paths:?}"
+        );
+        assert!(
+            !paths.iter().any(|p| p.ends_with(".sig")),
+            "{shell:?}: {paths:?}"
+        );
+    }
+}
+
+#[test]
+fn the_release_copy_of_install_sh_trusts_the_development_key_it_was_signed_with() {
+    let b = codex_e2e::release(B, &[host()]).expect("release B");
+    for shell in SHELLS {
+        let w = World::new(shell);
+        // Pinned to its own release: no --version needed.
+        let stdout = ok(
+            shell,
+            &w.shell_cmd_for(&b.dir.join("install.sh"))
+                .output()
+                .expect("run"),
+        );
+        assert!(stdout.contains(&verified_line(B)), "{shell:?}: {stdout}");
+        assert_eq!(w.version(), B, "{shell:?}");
+    }
+}
+
+#[test]
+fn the_repository_copy_of_install_sh_refuses_a_release_signed_by_the_development_key() {
+    let ids: Vec<&str> = TRUSTED_KEYS.iter().map(|k| k.id).collect();
+    let trusted = format!("(trusted: {})", ids.join(", "));
+    for shell in SHELLS {
+        for verifier in VERIFIERS {
+            let w = World::new(shell);
+            w.with_verifier(verifier);
+            let before = w.state();
+            let out = w
+                .shell_cmd_for(&workspace_root().join("install.sh"))
+                .output()
+                .expect("run");
+            let err = one_error(shell, &out);
+            assert!(
+                err.contains(&format!("was not signed by any trusted key {trusted};")),
+                "{shell:?} {verifier:?}: {err}"
+            );
+            w.assert_unchanged(&before, "development-signed release");
+        }
+    }
+}
+
+#[test]
+fn without_openssl_3_or_minisign_only_the_checksums_are_verified_with_a_warning() {
+    for shell in SHELLS {
+        let w = World::new(shell);
+        w.with_verifier(Verifier::None);
+        let out = w.install(&[]);
+        let stdout = ok(shell, &out);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines, [CHECKSUM_ONLY_WARNING], "{shell:?}: {stderr}");
+        assert!(!stdout.contains("verified the signature"), "{shell:?}");
+        assert_eq!(w.version(), B, "{shell:?}");
+        let paths = w.requested();
+        assert!(
+            !paths
+                .iter()
+                .any(|p| p.ends_with(".sig") || p.ends_with(".minisig") || p.ends_with(".sha256")),
+            "{shell:?}: {paths:?}"
+        );
+        // Its checksums are still checked, from the manifest.
+        let mut bad = std::fs::read(w.published(A, &w.archive()[1..])).expect("archive");
+        let mid = bad.len() / 2;
+        bad[mid] ^= 0xff;
+        w.mirror.inject(&w.archive(), Fault::Replace(bad), None);
+        let before = w.state();
+        let err = one_error(shell, &w.install(&["--version", A, "--allow-downgrade"]));
+        assert!(err.contains("checksum mismatch for"), "{shell:?}: {err}");
+        w.assert_unchanged(&before, "checksum mismatch without a verifier");
+    }
+}
+
+#[test]
+fn require_signature_refuses_to_install_without_a_verifier_and_downloads_nothing() {
+    for shell in SHELLS {
+        let w = World::new(shell);
+        ok(shell, &w.install(&["--version", A]));
+        w.with_verifier(Verifier::None);
+        let before = w.state();
+        w.mirror.clear_requests();
+        let by_flag = w.install(&["--require-signature"]);
+        let by_env = w
+            .shell_cmd()
+            .env("CODEX_REQUIRE_SIGNATURE", "1")
+            .output()
+            .expect("run");
+        for out in [by_flag, by_env] {
+            let err = one_error(shell, &out);
+            assert!(
+                err.contains("neither OpenSSL 3 nor minisign is installed, so the release signature cannot be checked"),
+                "{shell:?}: {err}"
+            );
+            assert!(w.requested().is_empty(), "{shell:?}: nothing downloaded");
+            w.assert_unchanged(&before, "--require-signature without a verifier");
+        }
+        // Set to 0 it is off.
+        let out = w
+            .shell_cmd()
+            .env("CODEX_REQUIRE_SIGNATURE", "0")
+            .output()
+            .expect("run");
+        ok(shell, &out);
+        assert_eq!(w.version(), B, "{shell:?}");
+    }
+}
+
+/// Installs A, lets `tamper` change this world's mirror copy of release B, then checks that
+/// installing B is refused with one error containing `expect`, with either verifier, and that the
+/// install of A is untouched.
+fn refused_after(tamper: impl Fn(&World), expect: &dyn Fn(Verifier) -> String) {
+    for shell in SHELLS {
+        let w = World::new(shell);
+        ok(shell, &w.install(&["--version", A]));
+        tamper(&w);
+        for verifier in VERIFIERS {
+            w.with_verifier(verifier);
+            let before = w.state();
+            for args in [&[][..], &["--version", B][..]] {
+                let err = one_error(shell, &w.install(args));
+                let want = expect(verifier);
+                assert!(
+                    err.contains(&want),
+                    "{shell:?} {verifier:?} {args:?}: {err}\nexpected: {want}"
+                );
+                w.assert_unchanged(&before, &format!("{verifier:?} {args:?}"));
+                assert_eq!(w.version(), A, "{shell:?} {verifier:?}: A still runs");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_manifest_altered_by_one_byte_is_refused_and_nothing_changes() {
+    let untrusted = format!(
+        "was not signed by any trusted key {}; the download may have been tampered with, so nothing was installed",
+        development_trusted()
+    );
+    refused_after(
+        |w| {
+            let path = w.published(B, "manifest.json");
+            let mut bytes = std::fs::read(&path).expect("manifest");
+            // A digit of the commit: still a well-formed manifest, just not the signed one.
+            let at = bytes
+                .windows(10)
+                .position(|x| x == b"\"commit\": ")
+                .expect("commit line")
+                + 11;
+            bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+            std::fs::write(&path, bytes).expect("write");
+        },
+        &|_| untrusted.clone(),
+    );
+}
+
+#[test]
+fn a_manifest_signed_by_an_unknown_key_is_refused_and_nothing_changes() {
+    let untrusted = format!(
+        "was not signed by any trusted key {}; the download may have been tampered with",
+        development_trusted()
+    );
+    refused_after(
+        |w| {
+            let seed = fresh_seed();
+            let manifest = std::fs::read(w.published(B, "manifest.json")).expect("manifest");
+            std::fs::write(
+                w.published(B, "manifest.json.sig"),
+                signature::sign(&seed, &manifest).to_sig_file(),
+            )
+            .expect("sig");
+            std::fs::write(
+                w.published(B, "manifest.json.minisig"),
+                signature::minisign(
+                    &seed,
+                    &signature::key_id(&signature::public_key(&seed)),
+                    &manifest,
+                    "timestamp:1700000000\tfile:manifest.json",
+                ),
+            )
+            .expect("minisig");
+        },
+        &|_| untrusted.clone(),
+    );
+}
+
+#[test]
+fn a_minisig_that_claims_a_trusted_key_number_but_is_not_by_it_is_refused() {
+    // minisign runs only for the key the signature names; naming a trusted key is not enough.
+    let untrusted = format!(
+        "was not signed by any trusted key {}",
+        development_trusted()
+    );
+    refused_after(
+        |w| {
+            let seed = fresh_seed();
+            let manifest = std::fs::read(w.published(B, "manifest.json")).expect("manifest");
+            let development = DEVELOPMENT_KEY.key_id().expect("key id");
+            std::fs::write(
+                w.published(B, "manifest.json.minisig"),
+                signature::minisign(&seed, &development, &manifest, "file:manifest.json"),
+            )
+            .expect("minisig");
+            // And a .sig that is a valid signature of other bytes.
+            let dev_seed = signature::seed_from_base64(
+                &std::fs::read_to_string(workspace_root().join("keys/dev-signing-key.b64"))
+                    .expect("development seed"),
+            )
+            .expect("seed");
+            std::fs::write(
+                w.published(B, "manifest.json.sig"),
+                signature::sign(&dev_seed, b"another file").to_sig_file(),
+            )
+            .expect("sig");
+        },
+        &|_| untrusted.clone(),
+    );
+}
+
+#[test]
+fn a_release_without_its_signature_file_is_refused_and_nothing_changes() {
+    refused_after(
+        |w| {
+            for v in VERIFIERS {
+                let file = v.sig_file().expect("a signature file");
+                std::fs::remove_file(w.published(B, file)).expect("remove");
+            }
+        },
+        &|v| {
+            format!(
+                "/{} answered 404); refusing it, since codex installs only signed releases",
+                v.sig_file().expect("a signature file")
+            )
+        },
+    );
+}
+
+#[test]
+fn a_malformed_signature_is_refused_and_nothing_changes() {
+    refused_after(
+        |w| {
+            std::fs::write(w.published(B, "manifest.json.sig"), "not a signature\n").expect("sig");
+            std::fs::write(
+                w.published(B, "manifest.json.minisig"),
+                "untrusted comment: x\nnot a signature\n",
+            )
+            .expect("minisig");
+        },
+        &|v| format!("is malformed ({}", v.sig_file().expect("a signature file")),
+    );
+}
+
+fn downgrade_error(from: &str, to: &str) -> String {
+    format!(
+        "error: release {to} is older than the installed {from}; refusing to downgrade (pass --allow-downgrade, or set CODEX_ALLOW_DOWNGRADE=1, to install it anyway)"
+    )
+}
+
+#[test]
+fn an_older_release_is_refused_unless_a_downgrade_is_allowed() {
+    for shell in SHELLS {
+        let w = World::new(shell);
+        ok(shell, &w.install(&[]));
+        assert_eq!(w.version(), B, "{shell:?}");
+        let before = w.state();
+
+        // Pinned: refused before anything is downloaded.
+        w.mirror.clear_requests();
+        let err = one_error(shell, &w.install(&["--version", A]));
+        assert_eq!(err, downgrade_error(B, A), "{shell:?}");
+        assert!(w.requested().is_empty(), "{shell:?}: {:?}", w.requested());
+        w.assert_unchanged(&before, "pinned downgrade");
+
+        // The newest release is older than the installed one: refused once its manifest is
+        // verified.
+        w.mirror.set_latest(&format!("v{A}"));
+        let err = one_error(shell, &w.install(&[]));
+        assert_eq!(err, downgrade_error(B, A), "{shell:?}");
+        w.assert_unchanged(&before, "latest is older");
+
+        // Allowed by the flag, and by the variable.
+        let stdout = ok(shell, &w.install(&["--allow-downgrade"]));
+        assert!(stdout.contains(&verified_line(A)), "{shell:?}: {stdout}");
+        assert_eq!(w.version(), A, "{shell:?}");
+        ok(shell, &w.install(&["--version", B]));
+        assert_eq!(w.version(), B, "{shell:?}");
+        let out = w
+            .shell_cmd()
+            .args(["--version", A])
+            .env("CODEX_ALLOW_DOWNGRADE", "1")
+            .output()
+            .expect("run");
+        ok(shell, &out);
+        assert_eq!(w.version(), A, "{shell:?}");
+    }
+}
+
+#[test]
+fn downgrade_protection_orders_versions_by_semver_precedence_from_either_receipt_writer() {
+    // B is 1.3.0-e2e.1. Each installed version, and whether B is older than it.
+    let installed = [
+        "1.3.0",
+        "1.3.0-e2e.10",
+        "1.3.0-e2e.1.0",
+        "1.3.0-e2e.a",
+        "1.3.0-e2f",
+        "1.3.0-e2e-2",
+        "1.10.0",
+        "2.0.0-alpha",
+        "1.3.1-e2e.0",
+        "1.3.0-e2e.1+build.5",
+        "1.3.0-e2e.1",
+        "1.3.0-e2e.01",
+        "1.3.0-e2e.0",
+        "1.3.0-e2e",
+        "1.3.0-e2d.9",
+        "1.3.0-E2E.5",
+        "1.3.0-e2",
+        "1.2.10",
+        "0.99.99",
+        "01.3.0-x",
+        "not-a-version",
+    ];
+    let b = semver::Version::parse(B).expect("B");
+    for shell in SHELLS {
+        let w = World::new(shell);
+        // Every run that gets past the check stops at once, at the manifest.
+        w.mirror.inject("/manifest.json", Fault::Status(404), None);
+        let root = w.root();
+        std::fs::create_dir_all(&root).expect("root");
+        for (i, v) in installed.iter().enumerate() {
+            let newer = semver::Version::parse(v)
+                .is_ok_and(|v| b.cmp_precedence(&v) == std::cmp::Ordering::Less);
+            // As codex update writes it (serde's pretty JSON), or install.sh, or on one line.
+            let receipt = Receipt {
+                schema: 1,
+                method: "standalone".to_owned(),
+                version: (*v).to_owned(),
+                target: host().triple.to_owned(),
+                release: format!("{v}-{}", host().triple),
+                previous: None,
+                source: w.mirror.base_url(),
+                bin_dir: w.bin.clone(),
+                installed_by: "codex update".to_owned(),
+                installed_at: 0,
+            };
+            let text = if i % 2 == 0 {
+                serde_json::to_string_pretty(&receipt).expect("json")
+            } else {
+                serde_json::to_string(&receipt).expect("json")
+            };
+            std::fs::write(root.join("receipt.json"), text).expect("receipt");
+            w.mirror.clear_requests();
+            let err = one_error(shell, &w.install(&["--version", B]));
+            if newer {
+                assert_eq!(err, downgrade_error(v, B), "{shell:?}: installed {v}");
+                assert!(w.requested().is_empty(), "{shell:?}: installed {v}");
+            } else {
+                assert!(
+                    err.contains(&format!("release {B} was not found")),
+                    "{shell:?}: installed {v}: {err}"
+                );
+            }
+        }
     }
 }
 

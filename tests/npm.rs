@@ -11,6 +11,7 @@ use codex_e2e::mirror::{Fault, Mirror, MirrorOptions, publish};
 use codex_e2e::registry::Registry;
 use codex_e2e::{Release, describe, e2e_dir, workspace_root};
 use codex_installer::NPM_PACKAGE;
+use codex_installer::signature::{DEVELOPMENT_KEY, TRUSTED_KEYS};
 use codex_installer::target::{Binary, Target};
 
 const A: &str = "1.2.3-e2e.1";
@@ -130,6 +131,28 @@ impl World {
         c.args(args);
         self.isolate(&mut c);
         c.output().expect("run")
+    }
+
+    /// The mirror's copy of release A's file `name` (tests alter this copy, never the fixture).
+    fn mirror_file(&self, name: &str) -> PathBuf {
+        self.tmp
+            .path()
+            .join("mirror/download")
+            .join(format!("v{A}"))
+            .join(name)
+    }
+
+    /// The launcher's cache of downloaded programs.
+    fn npm_cache(&self) -> PathBuf {
+        self.home().join(".codex/packages/npm")
+    }
+
+    fn requests_ending(&self, suffix: &str) -> usize {
+        self.mirror
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with(suffix))
+            .count()
     }
 
     fn archive_requests(&self) -> usize {
@@ -275,7 +298,12 @@ fn without_the_platform_package_the_launcher_downloads_verifies_and_caches_once(
         assert!(stdout(&first).contains(&format!(" {A} ")), "{flags:?}");
         let said = String::from_utf8_lossy(&first.stderr).into_owned();
         assert!(
-            said.contains("is missing") && said.contains("SHA-256 verified"),
+            said.contains("is missing")
+                && said.contains(&format!(
+                    "the signature of release v{A}'s manifest.json was verified (key {})",
+                    DEVELOPMENT_KEY.id
+                ))
+                && said.contains("SHA-256 checked against the signed manifest"),
             "{flags:?}: {said}"
         );
         assert_eq!(said.lines().count(), 1, "{flags:?}: said once: {said}");
@@ -283,6 +311,11 @@ fn without_the_platform_package_the_launcher_downloads_verifies_and_caches_once(
         assert!(stdout(&second).contains(&format!(" {A} ")));
         assert!(second.stderr.is_empty(), "{flags:?}: quiet the second time");
         assert_eq!(w.archive_requests(), 1, "{flags:?}: downloaded once");
+        assert_eq!(
+            w.requests_ending("/manifest.json.sig"),
+            1,
+            "{flags:?}: the signature was fetched, once"
+        );
         let cached = w
             .home()
             .join(".codex/packages/npm")
@@ -347,6 +380,151 @@ fn a_tampered_or_unreachable_download_runs_nothing_and_says_what_to_do() {
         err.contains("could not be downloaded") && err.contains("--include=optional"),
         "{err}"
     );
+}
+
+/// Runs `codex --version` through the fallback and checks that it was refused: exit code 1,
+/// nothing on stdout (the program did not run), one line on stderr containing each of `expect`
+/// and "nothing was run", no archive downloaded and nothing cached.
+fn assert_refused(w: &World, case: &str, expect: &[&str]) -> String {
+    w.mirror.clear_requests();
+    let out = w.run("codex", &["--version"]);
+    assert_eq!(out.status.code(), Some(1), "{case}: {}", describe(&out));
+    assert!(
+        out.stdout.is_empty(),
+        "{case}: nothing ran: {}",
+        describe(&out)
+    );
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(err.lines().count(), 1, "{case}: one line: {err}");
+    for needle in expect.iter().chain(&["nothing was run"]) {
+        assert!(err.contains(needle), "{case}: no {needle:?} in: {err}");
+    }
+    assert_eq!(
+        w.archive_requests(),
+        0,
+        "{case}: no archive is downloaded before the manifest is trusted"
+    );
+    assert!(
+        !w.npm_cache().exists(),
+        "{case}: nothing may be cached: {}",
+        w.npm_cache().display()
+    );
+    err
+}
+
+/// 32 random bytes, for a signing key that nobody trusts.
+fn random_seed() -> [u8; 32] {
+    use std::io::Read as _;
+    let mut seed = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut seed))
+        .expect("read /dev/urandom");
+    seed
+}
+
+#[test]
+fn the_fallback_refuses_an_altered_foreign_signed_or_unsigned_manifest_and_runs_nothing() {
+    let w = World::new();
+    w.npm_install_local(&["--omit=optional"]);
+    let manifest_path = w.mirror_file("manifest.json");
+    let sig_path = w.mirror_file("manifest.json.sig");
+    let manifest = std::fs::read(&manifest_path).expect("the mirror's manifest.json");
+    let sig = std::fs::read(&sig_path).expect("the mirror's manifest.json.sig");
+    let trusted = {
+        let mut ids: Vec<&str> = TRUSTED_KEYS.iter().map(|k| k.id).collect();
+        ids.push(DEVELOPMENT_KEY.id);
+        format!("(trusted: {})", ids.join(", "))
+    };
+
+    // One byte of the manifest changed (a digit of the commit, so it is still valid JSON for
+    // the same version): the signature no longer matches.
+    let text = String::from_utf8(manifest.clone()).expect("utf-8");
+    let commit = text.find("\"commit\": \"").expect("a commit field") + "\"commit\": \"".len();
+    let mut altered = manifest.clone();
+    altered[commit] = if altered[commit] == b'0' { b'1' } else { b'0' };
+    std::fs::write(&manifest_path, &altered).expect("alter the mirror's manifest");
+    assert_refused(
+        &w,
+        "altered manifest",
+        &[
+            &format!("manifest.json of release v{A}"),
+            "was not signed by any trusted key",
+            &trusted,
+            "may have been tampered with",
+            "--include=optional",
+        ],
+    );
+    std::fs::write(&manifest_path, &manifest).expect("restore");
+
+    // A valid signature of the very bytes, by a key nobody trusts.
+    let foreign = codex_installer::signature::sign(&random_seed(), &manifest).to_sig_file();
+    std::fs::write(&sig_path, foreign).expect("write a foreign signature");
+    assert_refused(
+        &w,
+        "unknown key",
+        &["was not signed by any trusted key", &trusted],
+    );
+
+    // Not a signature at all.
+    std::fs::write(&sig_path, "not a signature\n").expect("write junk");
+    assert_refused(
+        &w,
+        "malformed signature",
+        &["the signature of manifest.json", "is malformed"],
+    );
+
+    // No signature: the mirror answers 404.
+    std::fs::remove_file(&sig_path).expect("remove the signature");
+    let err = assert_refused(
+        &w,
+        "missing signature",
+        &[
+            &format!("release v{A} from"),
+            "is not signed",
+            "manifest.json.sig answered 404",
+            "codex installs only signed releases",
+        ],
+    );
+    assert!(
+        !err.contains("could not be downloaded"),
+        "a 404 is an unsigned release, not a network problem: {err}"
+    );
+    std::fs::write(&sig_path, &sig).expect("restore");
+
+    // Signed, but the package's release.json names another digest than the signed manifest.
+    let release_json = w.project().join("node_modules/@openai/codex/release.json");
+    let original = std::fs::read_to_string(&release_json).expect("release.json");
+    let digest = w
+        .release
+        .manifest
+        .artifact(Binary::Codex, host())
+        .expect("the host's codex")
+        .archive
+        .sha256
+        .to_string();
+    assert!(original.contains(&digest), "{original}");
+    std::fs::write(&release_json, original.replace(&digest, &"0".repeat(64)))
+        .expect("alter release.json");
+    assert_refused(
+        &w,
+        "release.json disagrees",
+        &["release.json of", "disagrees with the signed manifest.json"],
+    );
+    std::fs::write(&release_json, original).expect("restore");
+
+    // Everything restored: the same install verifies, runs and caches.
+    let out = w.run("codex", &["--version"]);
+    assert!(
+        stdout(&out).contains(&format!(" {A} ")),
+        "{}",
+        describe(&out)
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains(&format!("was verified (key {})", DEVELOPMENT_KEY.id)),
+        "{said}"
+    );
+    assert!(w.npm_cache().exists());
 }
 
 #[test]

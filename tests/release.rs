@@ -333,6 +333,29 @@ fn verify_rejects_tampered_releases() {
         .expect("write")
     });
     assert!(err.contains(".sha256 does not match"), "{err}");
+    let err = tamper("install.sh that cannot verify its own release", &|d| {
+        // Validly re-signed, so only the trusted-keys check can notice.
+        use codex_installer::digest::Digest;
+        use codex_installer::signature::TRUSTED_KEYS;
+        use xtask::generate::{TrustedKeysRegion, splice};
+        let p = d.join("install.sh");
+        let old = std::fs::read_to_string(&p).expect("read");
+        let body = TrustedKeysRegion::Sh.body(TRUSTED_KEYS);
+        let new = splice("install.sh", &old, TrustedKeysRegion::NAME, &body).expect("splice");
+        std::fs::write(&p, &new).expect("write");
+        let sums = d.join("SHA256SUMS");
+        let text = std::fs::read_to_string(&sums).expect("sums").replace(
+            &Digest::of_bytes(old.as_bytes()).to_string(),
+            &Digest::of_bytes(new.as_bytes()).to_string(),
+        );
+        std::fs::write(&sums, text).expect("sums");
+        let key = xtask::signing::release_key(&codex_e2e::workspace_root()).expect("dev key");
+        xtask::signing::sign_release(d, &key, r.manifest.source_date_epoch).expect("sign");
+    });
+    assert!(
+        err.contains("install.sh does not trust exactly codex-release-1, codex-development"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -396,8 +419,24 @@ fn install_scripts_are_published_pinned_to_the_release() {
             .count(),
         1
     );
-    // Apart from that line, they are the repository's scripts.
-    let repo_sh =
-        std::fs::read_to_string(codex_e2e::workspace_root().join("install.sh")).expect("repo");
-    assert_eq!(sh.replace(VERSION, "latest"), repo_sh);
+    // Apart from that line and the keys they trust, they are the repository's scripts. This
+    // release is signed with the development key, so its scripts trust that key too; the
+    // repository's trust the release keys only.
+    use codex_installer::signature::keys_for;
+    use xtask::generate::{TrustedKeysRegion, splice};
+    for (name, text, region) in [
+        ("install.sh", &sh, TrustedKeysRegion::Sh),
+        ("install.ps1", &ps1, TrustedKeysRegion::Ps1),
+    ] {
+        let repo = std::fs::read_to_string(codex_e2e::workspace_root().join(name)).expect("repo");
+        assert!(!repo.contains(&region.body(&keys_for(true))), "{name}");
+        let expected = splice(
+            name,
+            &repo,
+            TrustedKeysRegion::NAME,
+            &region.body(&keys_for(true)),
+        )
+        .expect("splice");
+        assert_eq!(text.replace(VERSION, "latest"), expected, "{name}");
+    }
 }

@@ -638,3 +638,182 @@ fn startup_notice_comes_from_a_daily_background_check_and_is_off_in_ci() {
     std::fs::write(w.codex_home.join("config.toml"), "update_check = false\n").expect("config");
     assert!(!start(false).contains("is available"));
 }
+
+/// The mirror's copy of a file of release B.
+fn b_file(w: &World, name: &str) -> PathBuf {
+    w.mirror_root.join(format!("download/v{B}/{name}"))
+}
+
+/// A signing seed nobody trusts.
+fn unknown_seed() -> [u8; 32] {
+    let mut seed = [0u8; 32];
+    for (i, b) in seed.iter_mut().enumerate() {
+        *b = (std::process::id() as u8)
+            .wrapping_add(i as u8)
+            .wrapping_mul(31);
+    }
+    seed
+}
+
+#[test]
+fn updates_fetch_and_verify_the_manifest_signature_of_the_tag() {
+    let w = World::new(false);
+    ok(&w.codex(&["update", "--yes"]));
+    w.assert_still_on(B);
+    // `latest` led to v B's manifest; its signature is fetched by tag, which cannot move.
+    let sig = format!("/download/v{B}/manifest.json.sig");
+    assert!(
+        w.mirror.requests().iter().any(|r| r.path.ends_with(&sig)),
+        "{:?}",
+        w.mirror.requests()
+    );
+}
+
+#[test]
+fn a_manifest_altered_by_one_byte_is_refused_and_nothing_changes() {
+    let w = World::new(false);
+    let path = b_file(&w, "manifest.json");
+    let text = std::fs::read_to_string(&path).expect("manifest");
+    // One byte of the commit id, so the JSON stays valid and only the signature can tell.
+    let at = text.find("\"commit\": \"").expect("commit") + 11;
+    let mut bytes = text.into_bytes();
+    bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+    std::fs::write(&path, bytes).expect("write");
+    for args in [&["update", "--yes"][..], &["update", "--check"]] {
+        let err = one_error_line(&w.codex(args));
+        assert!(
+            err.contains("manifest.json was not signed by any trusted key")
+                && err.contains("do not install it"),
+            "{err}"
+        );
+    }
+    w.assert_still_on(A);
+    assert_eq!(
+        std::fs::read_dir(w.layout().releases_dir())
+            .expect("releases")
+            .count(),
+        1
+    );
+    let archive = w.archive_path_part();
+    assert!(
+        !w.mirror
+            .requests()
+            .iter()
+            .any(|r| r.path.ends_with(&archive)),
+        "no archive may be downloaded for an untrusted manifest"
+    );
+}
+
+#[test]
+fn a_manifest_signed_by_an_unknown_key_is_refused() {
+    let w = World::new(false);
+    let manifest = std::fs::read(b_file(&w, "manifest.json")).expect("manifest");
+    let sig = codex_installer::signature::sign(&unknown_seed(), &manifest);
+    std::fs::write(b_file(&w, "manifest.json.sig"), sig.to_sig_file()).expect("write");
+    let err = w.failed_update();
+    assert!(
+        err.contains("manifest.json was not signed by any trusted key (trusted: codex-release-1, codex-development)"),
+        "{err}"
+    );
+    w.assert_still_on(A);
+}
+
+#[test]
+fn an_unsigned_release_is_refused_from_a_mirror_and_from_a_folder() {
+    let w = World::new(false);
+    std::fs::remove_file(b_file(&w, "manifest.json.sig")).expect("remove");
+    let err = w.failed_update();
+    assert!(
+        err.contains(&format!("release v{B} from"))
+            && err.contains("manifest.json.sig answered 404")
+            && err.contains("codex installs only signed releases"),
+        "{err}"
+    );
+    w.assert_still_on(A);
+
+    // The same release copied for an offline install, without its signature.
+    let dir = w._tmp.path().join("offline");
+    std::fs::create_dir_all(&dir).expect("dir");
+    for e in std::fs::read_dir(release_b().dir).expect("release") {
+        let e = e.expect("entry");
+        if e.file_type().expect("type").is_file() && e.file_name() != "manifest.json.sig" {
+            std::fs::copy(e.path(), dir.join(e.file_name())).expect("copy");
+        }
+    }
+    let from = dir.display().to_string();
+    let err = one_error_line(&w.codex(&["update", "--yes", "--from", &from]));
+    assert!(
+        err.contains("manifest.json.sig is missing") && err.contains("refusing it"),
+        "{err}"
+    );
+    w.assert_still_on(A);
+    // With its signature back, the folder installs.
+    std::fs::copy(
+        release_b().dir.join("manifest.json.sig"),
+        dir.join("manifest.json.sig"),
+    )
+    .expect("copy");
+    ok(&w.codex(&["update", "--yes", "--from", &from]));
+    w.assert_still_on(B);
+}
+
+#[test]
+fn a_build_that_trusts_only_the_release_keys_refuses_a_development_release() {
+    let w = World::new(false);
+    let installer = Installer {
+        layout: w.layout(),
+        source: Source::parse(&w.mirror.base_url(), Origin::Flag).expect("source"),
+        http: Http::new(RetryPolicy::default()).expect("http"),
+        target: host(),
+        installed_by: "e2e".into(),
+        keys: codex_installer::signature::TRUSTED_KEYS.to_vec(),
+        allow_downgrade: false,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    let err = rt
+        .block_on(installer.fetch_manifest(&VersionRequest::Latest))
+        .expect_err("a development signature is not trusted by a release build");
+    assert_eq!(
+        err.to_string(),
+        "manifest.json was not signed by any trusted key (trusted: codex-release-1); the download may have been tampered with, do not install it"
+    );
+    w.assert_still_on(A);
+}
+
+#[test]
+fn a_latest_release_older_than_the_installed_one_is_refused_unless_allowed() {
+    let w = World::new(false);
+    ok(&w.codex(&["update", "--yes"]));
+    w.assert_still_on(B);
+    // A source that now serves the older, validly signed release as the newest one.
+    w.mirror.set_latest(&format!("v{A}"));
+    let expected = format!(
+        "error: release {A} is older than the installed {B}; refusing to downgrade (pass --allow-downgrade, or set CODEX_ALLOW_DOWNGRADE=1, to install it anyway)"
+    );
+    assert_eq!(w.failed_update(), expected);
+    assert_eq!(one_error_line(&w.codex(&["update", "--dry-run"])), expected);
+    w.assert_still_on(B);
+    // `CODEX_ALLOW_DOWNGRADE=0` is not a yes.
+    let out = w
+        .cmd(Binary::Codex)
+        .args(["update", "--yes"])
+        .env("CODEX_ALLOW_DOWNGRADE", "0")
+        .output()
+        .expect("run");
+    assert_eq!(one_error_line(&out), expected);
+    let out = w
+        .cmd(Binary::Codex)
+        .args(["update", "--yes"])
+        .env("CODEX_ALLOW_DOWNGRADE", "1")
+        .output()
+        .expect("run");
+    let out = ok(&out);
+    assert!(
+        out.starts_with(&format!("codex updated: {B} -> {A}")),
+        "{out}"
+    );
+    w.assert_still_on(A);
+}

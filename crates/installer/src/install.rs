@@ -234,7 +234,7 @@ impl Installer {
         let (sig, release) = match &self.source {
             Source::Dir(dir) => {
                 let path = dir.join(&sig_file);
-                let release = dir.display().to_string();
+                let release = manifest_tag(bytes)?;
                 match std::fs::read(&path) {
                     Ok(sig) => (sig, release),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

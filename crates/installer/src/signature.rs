@@ -399,6 +399,17 @@ pub fn verify_minisign<'k>(
 mod tests {
     use super::*;
 
+    #[test]
+    fn only_a_development_build_trusts_the_development_key() {
+        assert!(!keys_for(false).contains(&DEVELOPMENT_KEY));
+        assert_eq!(keys_for(false), TRUSTED_KEYS.to_vec());
+        assert_eq!(keys_for(true).last(), Some(&DEVELOPMENT_KEY));
+        // A plain `cargo build` (and so this test run) is not a development dist build.
+        assert!(!BUILT_TRUSTING_DEVELOPMENT_KEY);
+        assert_eq!(builtin_keys(), TRUSTED_KEYS.to_vec());
+        assert_eq!(TRUST_DEVELOPMENT_KEY_VAR, "CODEX_TRUST_DEVELOPMENT_KEY");
+    }
+
     /// RFC 8032 section 7.1, TEST 1: empty message.
     const RFC_SEED: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
     const RFC_PUBLIC: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";

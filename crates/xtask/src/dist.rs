@@ -242,16 +242,20 @@ impl InstallScript {
             );
         }
         let text = text.replace(&from, &self.version_line(&version.to_string()));
-        let region = match self {
-            Self::Sh => TrustedKeysRegion::Sh,
-            Self::Ps1 => TrustedKeysRegion::Ps1,
-        };
         generate::splice(
             self.file_name(),
             &text,
             TrustedKeysRegion::NAME,
-            &region.body(keys),
+            &self.keys_region().body(keys),
         )
+    }
+
+    /// The form of the trusted-keys region in this script.
+    pub fn keys_region(self) -> TrustedKeysRegion {
+        match self {
+            Self::Sh => TrustedKeysRegion::Sh,
+            Self::Ps1 => TrustedKeysRegion::Ps1,
+        }
     }
 }
 

@@ -55,6 +55,10 @@ enum Cmd {
         /// The release directory.
         #[arg(default_value = "dist")]
         dir: PathBuf,
+        /// Also require a release key: refuse a release signed with the development key (the
+        /// release workflow passes this).
+        #[arg(long)]
+        release: bool,
     },
     /// Rewrite files derived from the target table (dist-workspace.toml, docs/targets.md).
     Generate {
@@ -117,9 +121,15 @@ pub fn main() -> Result<()> {
                 out,
             })
         }
-        Cmd::Verify { dir } => {
+        Cmd::Verify { dir, release } => {
             let v = verify::verify_release(&dir)?;
             let m = &v.manifest;
+            if release && v.signer == codex_installer::signature::DEVELOPMENT_KEY {
+                anyhow::bail!(
+                    "{} is signed with the development key, which no released installer trusts; set CODEX_SIGNING_KEY to a key in TRUSTED_KEYS and rebuild",
+                    dir.display()
+                );
+            }
             let trust = if v.signer == codex_installer::signature::DEVELOPMENT_KEY {
                 "the development key, which no released installer trusts"
             } else {

@@ -250,7 +250,7 @@ pub fn read_tgz(bytes: &[u8]) -> Result<BTreeMap<String, (u32, Vec<u8>)>> {
 /// Checks `release_dir/npm/` against the manifest: one package per target whose programs are the
 /// archives' entries, and a wrapper whose release.json and dependencies match. Returns the names
 /// of the files checked.
-pub fn verify(release_dir: &Path, manifest: &Manifest) -> Result<Vec<String>> {
+pub fn verify(release_dir: &Path, manifest: &Manifest, keys: &[TrustedKey]) -> Result<Vec<String>> {
     let dir = release_dir.join(DIR);
     let version = manifest.version.to_string();
     let mut names = Vec::new();
@@ -307,6 +307,15 @@ pub fn verify(release_dir: &Path, manifest: &Manifest) -> Result<Vec<String>> {
     ensure!(
         release.as_slice() == release_json(manifest)?.as_bytes(),
         "npm/{name}: release.json does not match the manifest"
+    );
+    let fallback = &files
+        .get("lib/fallback.js")
+        .context("the wrapper has no lib/fallback.js")?
+        .1;
+    ensure!(
+        String::from_utf8_lossy(fallback).contains(&TrustedKeysRegion::Js.body(keys)),
+        "npm/{name}: lib/fallback.js does not trust exactly {}",
+        crate::verify::key_names(keys)
     );
     names.push(name);
     let mut actual: Vec<String> = std::fs::read_dir(&dir)?

@@ -8,11 +8,16 @@ use anyhow::{Context, Result, bail, ensure};
 use codex_installer::archive::read_single_entry;
 use codex_installer::digest::{Digest, parse_sha256sums};
 use codex_installer::manifest::{MANIFEST_FILE, Manifest, SHA256SUMS_FILE};
-use codex_installer::signature::TrustedKey;
+use codex_installer::signature::{self, TrustedKey};
 use codex_installer::target::{Binary, Os, Target};
 
 use crate::archive::ENTRY_MODE;
 use crate::{inspect, macho};
+
+/// The ids of `keys`, for messages.
+pub fn key_names(keys: &[TrustedKey]) -> String {
+    keys.iter().map(|k| k.id).collect::<Vec<_>>().join(", ")
+}
 
 /// A release that passed [`verify_release`].
 #[derive(Debug)]
@@ -39,6 +44,9 @@ pub fn verify_dir(dir: &Path) -> Result<Manifest> {
 pub fn verify_release(dir: &Path) -> Result<Verified> {
     // First, so that a tampered manifest is reported as such, not as whatever it now says.
     let signer = crate::signing::verify_release(dir)?;
+    // A release's own channels must trust the key it is signed with, and a release signed with a
+    // release key must not trust the public development key.
+    let keys = signature::keys_for(signer == signature::DEVELOPMENT_KEY);
     let text = std::fs::read_to_string(dir.join(MANIFEST_FILE))
         .with_context(|| format!("cannot read {}", dir.join(MANIFEST_FILE).display()))?;
     let manifest = Manifest::from_json(&text)?;
@@ -79,6 +87,11 @@ pub fn verify_release(dir: &Path) -> Result<Verified> {
             String::from_utf8_lossy(&text).contains(&pinned),
             "{name} is not pinned to release {} (`{pinned}` missing)",
             manifest.version
+        );
+        ensure!(
+            String::from_utf8_lossy(&text).contains(&script.keys_region().body(&keys)),
+            "{name} does not trust exactly {} (its trusted-keys region is stale or edited)",
+            key_names(&keys)
         );
         expected_files.insert(name.to_owned());
     }
@@ -153,7 +166,7 @@ pub fn verify_release(dir: &Path) -> Result<Verified> {
         }
     }
 
-    crate::npm::verify(dir, &manifest).context("the npm packages")?;
+    crate::npm::verify(dir, &manifest, &keys).context("the npm packages")?;
     expected_files.insert(crate::npm::DIR.to_owned());
     if crate::homebrew::verify(dir, &manifest).context("the Homebrew tap files")? {
         expected_files.insert(crate::homebrew::DIR.to_owned());

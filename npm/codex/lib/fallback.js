@@ -1,10 +1,13 @@
-// When the platform package is missing: download this platform's release archive once, verify
-// it against the SHA-256 digests the release build embedded in release.json, extract its single
-// entry (verified too), and cache it under $CODEX_HOME/packages/npm/<version>-<triple>/.
+// When the platform package is missing: download the release's manifest.json and its signature
+// (manifest.json.sig), verify the signature against TRUSTED_KEYS, then download this platform's
+// release archive once, verify it against the SHA-256 digests of the signed manifest (which must
+// agree with those the release build embedded in release.json), extract its single entry
+// (verified too), and cache it under $CODEX_HOME/packages/npm/<version>-<triple>/.
 //
 // The rules are those of the Rust installer (crates/installer): HTTPS unless the mirror was named
 // explicitly or is on loopback, never an https -> http redirect, nothing is run or cached before
-// it is verified, and an archive must hold exactly one regular file with the expected name.
+// it is verified, an unsigned release or one signed by no trusted key is refused, and an archive
+// must hold exactly one regular file with the expected name.
 "use strict";
 
 const crypto = require("crypto");
@@ -61,7 +64,9 @@ function download(url, explicit, redirects = 0) {
       }
       if (status !== 200) {
         res.resume();
-        reject(new Error(`HTTP ${status} for ${url}`));
+        const e = new Error(`HTTP ${status} for ${url}`);
+        e.status = status;
+        reject(e);
         return;
       }
       const chunks = [];
@@ -157,6 +162,107 @@ function cacheRoot(env) {
   return path.join(home, "packages", "npm");
 }
 
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * The key of `keys` whose Ed25519 signature `sigText` (a `.sig` file: base64 of 64 bytes on one
+ * line) is over `data`, or null. Throws when the file is not such a signature (`malformed`) or a
+ * trusted key is unusable (`badKey`).
+ */
+function verifySignature(data, sigText, keys) {
+  const text = sigText.replace(/\r?\n$/, "");
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) {
+    throw Object.assign(new Error("not one line of base64"), { malformed: true });
+  }
+  const sig = Buffer.from(text, "base64");
+  if (sig.length !== 64) {
+    throw Object.assign(new Error(`${sig.length} bytes instead of 64`), { malformed: true });
+  }
+  for (const key of keys) {
+    let publicKey;
+    try {
+      publicKey = crypto.createPublicKey({ key: Buffer.from(key.spki, "base64"), format: "der", type: "spki" });
+    } catch (e) {
+      throw Object.assign(new Error(`trusted key ${key.id} is not a valid Ed25519 public key (${e.message})`), { badKey: true });
+    }
+    if (crypto.verify(null, data, publicKey, sig)) return key;
+  }
+  return null;
+}
+
+/**
+ * The release's manifest.json, downloaded with its signature and verified against TRUSTED_KEYS.
+ * Returns `{ manifest, key }`; on any failure calls `fail` with one line that says what to do.
+ */
+async function signedManifest({ base, explicit, rel, plat, why, fail, fix, packageName }) {
+  const url = `${base}/download/${rel.tag}/manifest.json`;
+  const sigUrl = `${url}.sig`;
+  let bytes;
+  try {
+    bytes = await download(url, explicit);
+  } catch (e) {
+    fail(`${plat.package} is missing (${why}) and manifest.json could not be downloaded: ${e.message}; ${fix}`);
+  }
+  let sigText;
+  try {
+    sigText = (await download(sigUrl, explicit)).toString("utf8");
+  } catch (e) {
+    if (e.status === 404) {
+      fail(`release ${rel.tag} from ${base} is not signed (${sigUrl} answered 404); refusing it, since codex installs only signed releases, and nothing was run; ${fix}`);
+    }
+    fail(`${plat.package} is missing (${why}) and manifest.json.sig could not be downloaded: ${e.message}; ${fix}`);
+  }
+  let key;
+  try {
+    key = verifySignature(bytes, sigText, TRUSTED_KEYS);
+  } catch (e) {
+    if (e.badKey) fail(`${e.message}; this copy of ${packageName} is broken, reinstall it`);
+    fail(`the signature of manifest.json (${sigUrl}) is malformed (${e.message}); nothing was run; download the release again (or ${fix}), and report it if that keeps happening`);
+  }
+  if (!key) {
+    const trusted = TRUSTED_KEYS.map((k) => k.id).join(", ");
+    fail(`manifest.json of release ${rel.tag} from ${base} was not signed by any trusted key (trusted: ${trusted}); the download may have been tampered with, so nothing was run; ${fix}`);
+  }
+  let manifest;
+  try {
+    manifest = JSON.parse(bytes.toString("utf8"));
+  } catch (e) {
+    fail(`the signed manifest.json of release ${rel.tag} cannot be read (${e.message}); nothing was run; ${fix}`);
+  }
+  if (!manifest || manifest.version !== rel.version) {
+    fail(`the signed manifest.json at ${url} is for version ${manifest && manifest.version}, not ${rel.version}; the release source is inconsistent, so nothing was run; ${fix}`);
+  }
+  return { manifest, key };
+}
+
+/**
+ * What the signed manifest says about `name` for `plat`: `{ archive, sha256, entry, entry_sha256 }`.
+ * Refuses (through `fail`) a manifest without exactly one such artifact, and a release.json that
+ * disagrees with it.
+ */
+function signedFile({ manifest, name, plat, file, rel, fail, fix, packageName }) {
+  const found = (Array.isArray(manifest.artifacts) ? manifest.artifacts : []).filter(
+    (a) => a && a.binary === name && a.target === plat.triple,
+  );
+  const a = found.length === 1 ? found[0] : null;
+  const signed = a && {
+    archive: a.archive && a.archive.name,
+    sha256: a.archive && a.archive.sha256,
+    entry: a.entry && a.entry.name,
+    entry_sha256: a.entry && a.entry.sha256,
+  };
+  if (!signed || typeof signed.archive !== "string" || typeof signed.entry !== "string" ||
+      !SHA256_HEX.test(signed.sha256) || !SHA256_HEX.test(signed.entry_sha256)) {
+    fail(`the signed manifest.json of release ${rel.tag} does not describe ${name} for ${plat.triple} (with its archive, entry and SHA-256 digests); nothing was run; ${fix}`);
+  }
+  for (const field of ["archive", "sha256", "entry", "entry_sha256"]) {
+    if (file[field] !== signed[field]) {
+      fail(`release.json of ${packageName} ${rel.version} disagrees with the signed manifest.json about ${name} for ${plat.triple} (${field}: ${file[field]} vs ${signed[field]}); nothing was run; reinstall ${packageName}`);
+    }
+  }
+  return signed;
+}
+
 /**
  * The cached program for `name`, downloading and verifying it first if needed. Returns a
  * promise of its path; on any failure calls `fail` with one line that says what to do.
@@ -167,21 +273,27 @@ async function ensure({ rel, plat, name, why, fail, env, packageName }) {
   const dest = path.join(dir, exe);
   if (fs.existsSync(dest)) return dest;
 
-  const file = plat.files[name];
-  if (!file) fail(`release.json names no ${name} for ${plat.triple}; reinstall ${packageName}`);
+  const listed = plat.files[name];
+  if (!listed) fail(`release.json names no ${name} for ${plat.triple}; reinstall ${packageName}`);
   const named = process.env[env.baseUrl];
   const base = (named || rel.base_url).replace(/\/+$/, "");
-  const url = `${base}/download/${rel.tag}/${file.archive}`;
+  const explicit = Boolean(named);
   const fix = `reinstall with optional dependencies (npm install -g ${packageName} --include=optional), or set ${env.baseUrl} to a codex release mirror you can reach`;
+
+  // Before any digest is trusted: the manifest that holds them must be signed by a trusted key.
+  const { manifest, key } = await signedManifest({ base, explicit, rel, plat, why, fail, fix, packageName });
+  const file = signedFile({ manifest, name, plat, file: listed, rel, fail, fix, packageName });
+
+  const url = `${base}/download/${rel.tag}/${file.archive}`;
   let archive;
   try {
-    archive = await download(url, Boolean(named));
+    archive = await download(url, explicit);
   } catch (e) {
     fail(`${plat.package} is missing (${why}) and ${file.archive} could not be downloaded: ${e.message}; ${fix}`);
   }
   const got = sha256(archive);
   if (got !== file.sha256) {
-    fail(`checksum mismatch for ${file.archive} from ${url}: expected sha256 ${file.sha256}, got ${got}; the download was discarded and nothing was run`);
+    fail(`checksum mismatch for ${file.archive} from ${url}: the signed manifest says sha256 ${file.sha256}, got ${got}; the download was discarded and nothing was run`);
   }
   let contents;
   try {
@@ -191,7 +303,7 @@ async function ensure({ rel, plat, name, why, fail, env, packageName }) {
   }
   const entryDigest = sha256(contents);
   if (entryDigest !== file.entry_sha256) {
-    fail(`checksum mismatch for ${file.entry} inside ${file.archive}: expected sha256 ${file.entry_sha256}, got ${entryDigest}; nothing was run`);
+    fail(`checksum mismatch for ${file.entry} inside ${file.archive}: the signed manifest says sha256 ${file.entry_sha256}, got ${entryDigest}; nothing was run`);
   }
   try {
     fs.mkdirSync(dir, { recursive: true });
@@ -203,11 +315,12 @@ async function ensure({ rel, plat, name, why, fail, env, packageName }) {
   }
   // Said once: later runs find the cached copy and stay quiet.
   process.stderr.write(
-    `codex: ${plat.package} is missing (${why}), so ${file.archive} was downloaded from ${url}, ` +
-      `its SHA-256 verified, and ${exe} cached in ${dir}; reinstall with optional dependencies ` +
+    `codex: ${plat.package} is missing (${why}), so the signature of release ${rel.tag}'s manifest.json ` +
+      `was verified (key ${key.id}), ${file.archive} was downloaded from ${url} and its SHA-256 checked ` +
+      `against the signed manifest, and ${exe} cached in ${dir}; reinstall with optional dependencies ` +
       `(npm install -g ${packageName} --include=optional) to skip this\n`,
   );
   return dest;
 }
 
-module.exports = { ensure, tarEntry, zipEntry };
+module.exports = { ensure, tarEntry, zipEntry, verifySignature };
