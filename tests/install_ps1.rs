@@ -1264,3 +1264,340 @@ fn plain_http_is_refused_unless_loopback_or_explicit() {
         assert!(proxy.contains(needle), "Get-ProxyArgs lacks {needle:?}");
     }
 }
+
+/// Offset of `needle` in `haystack`, or a panic naming `what`.
+fn offset(haystack: &str, needle: &str, what: &str) -> usize {
+    haystack
+        .find(needle)
+        .unwrap_or_else(|| panic!("{what} lacks {needle:?}"))
+}
+
+#[test]
+fn the_manifest_signature_is_verified_before_any_digest_is_read() {
+    let code = code_only(&script(), analysis());
+    let install = between(&code, "function Install-Codex {", "\n}\n");
+    let what = "Install-Codex";
+    // In this order: the verifier is found before anything is locked or downloaded, the manifest
+    // and its signature are downloaded, the signature is checked, and only then are the
+    // artifacts and their digests read from the manifest and the archives downloaded.
+    let order = [
+        "$openssl = Get-SignatureVerifier",
+        "$lock = Enter-InstallLock $root",
+        "Invoke-Download $manifestUrl $manifestPath $hint",
+        "if ($openssl) {",
+        "$sigUrl = \"$base/download/v$version/manifest.json.sig\"",
+        "Invoke-Download $sigUrl $sigPath ",
+        "$signer = Assert-ManifestSignature $openssl $manifestPath $sigPath \"v$version\"",
+        "} else {",
+        "Write-Note \"the signature of release v$version was not verified, only the SHA-256 checksums",
+        "Get-Artifact $manifest $binary $target $version",
+        "Invoke-Download \"$base/download/v$version/$($artifact.ArchiveName)\"",
+    ];
+    let mut at = 0;
+    for needle in order {
+        at += offset(&install[at..], needle, what) + needle.len();
+    }
+    // The parse tree agrees: the first Get-Artifact call follows the signature check.
+    let commands = array(analysis(), "commands");
+    let first = |name: &str| {
+        commands
+            .iter()
+            .position(|c| str_of(c, "name") == name)
+            .unwrap_or_else(|| panic!("{name} is never called"))
+    };
+    assert!(first("Assert-ManifestSignature") < first("Get-Artifact"));
+    // Digests are read from the manifest in Get-Artifact only.
+    let get_artifact = between(&code, "function Get-Artifact {", "\n}\n");
+    assert_eq!(code.matches("'sha256'").count(), 2, "sha256 read elsewhere");
+    assert_eq!(get_artifact.matches("'sha256'").count(), 2);
+    // A bad signature is fatal (Assert-ManifestSignature throws; nothing catches it before the
+    // outer handler, whose finally removes the staging folder).
+    let verify = between(&code, "function Assert-ManifestSignature {", "\n}\n");
+    let tries = offset(
+        verify,
+        "foreach ($trusted in $TrustedKeys) {",
+        "Assert-ManifestSignature",
+    );
+    let refuse = offset(
+        verify,
+        "throw \"release ${Release}'s manifest.json was not signed by any trusted key (trusted: $ids)",
+        "Assert-ManifestSignature",
+    );
+    assert!(tries < refuse);
+    assert!(
+        verify.contains("($size -ne 64)"),
+        "a malformed signature is refused"
+    );
+    assert!(verify[refuse..].contains("nothing was installed"));
+    // The signature's 404 says that the release is unsigned.
+    assert!(
+        install.contains(
+            "release v$version is not signed, so it is refused and nothing was installed"
+        )
+    );
+}
+
+#[test]
+fn only_openssl_3_or_later_is_used_to_verify_signatures() {
+    let code = code_only(&script(), analysis());
+    let find = between(&code, "function Get-SignatureVerifier {", "\n}\n");
+    for needle in [
+        "Get-Command -Name 'openssl' -CommandType Application",
+        "Invoke-Program $path @('version')",
+        "($result.ExitCode -eq 0)",
+        "($result.Output -match '^OpenSSL ([0-9]+)\\.')",
+        "([int]$Matches[1] -ge 3)",
+        "return $path",
+    ] {
+        assert!(
+            find.contains(needle),
+            "Get-SignatureVerifier lacks {needle:?}"
+        );
+    }
+    let verify = between(&code, "function Assert-ManifestSignature {", "\n}\n");
+    assert!(
+        verify.contains("($result.ExitCode -eq 0) -and ($result.Output -match 'Signature Verified Successfully')"),
+        "a verification passes only on openssl's exit code 0 and its success message"
+    );
+    // ProcessStartInfo.Arguments is one string: every argument is quoted (paths may hold spaces).
+    let run = between(&code, "function Invoke-Program {", "\n}\n");
+    assert!(run.contains(
+        "$info.Arguments = (@($Arguments | ForEach-Object { '\"' + $_ + '\"' }) -join ' ')"
+    ));
+}
+
+/// The argument list of the `Invoke-Program $OpenSsl @(...)` call in Assert-ManifestSignature
+/// whose first argument is `first`, with the script's variables replaced by `vars`.
+fn openssl_args(verify: &str, first: &str, vars: &[(&str, &Path)]) -> Vec<String> {
+    let prefix = "Invoke-Program $OpenSsl @(";
+    let call = format!("{prefix}'{first}', ");
+    let start = offset(verify, &call, "Assert-ManifestSignature") + prefix.len();
+    let list = &verify[start..start + verify[start..].find(')').expect("the list's end")];
+    list.split(", ")
+        .map(|arg| {
+            if let Some(literal) = arg.strip_prefix('\'').and_then(|a| a.strip_suffix('\'')) {
+                return literal.to_owned();
+            }
+            let (_, path) = vars
+                .iter()
+                .find(|(name, _)| *name == arg)
+                .unwrap_or_else(|| panic!("unexpected argument {arg} to openssl {first}"));
+            path.display().to_string()
+        })
+        .collect()
+}
+
+fn openssl(args: &[String]) -> std::process::Output {
+    Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("run openssl (OpenSSL 3 is needed for this test)")
+}
+
+fn random_seed() -> [u8; 32] {
+    use std::io::Read as _;
+    let mut seed = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut seed))
+        .expect("read /dev/urandom");
+    seed
+}
+
+#[test]
+fn the_openssl_commands_of_install_ps1_accept_a_good_signature_and_refuse_bad_ones() {
+    let code = code_only(&script(), analysis());
+    let verify = between(&code, "function Assert-ManifestSignature {", "\n}\n");
+    // The PEM the script writes for each trusted key, filled in for a fresh key.
+    let template = between(verify, "[System.IO.File]::WriteAllText($pem, \"", "\", ");
+    let seed = random_seed();
+    let public = codex_installer::signature::public_key(&seed);
+    let pem_text = codex_installer::signature::spki_pem(&public);
+    let spki = pem_text.lines().nth(1).expect("the PEM's base64 line");
+    let filled = template
+        .replace("$($trusted.Spki)", spki)
+        .replace("`n", "\n");
+    assert_eq!(
+        filled, pem_text,
+        "install.ps1 writes the PEM of codex_installer"
+    );
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifest = dir.path().join("manifest.json");
+    let sig = dir.path().join("manifest.json.sig");
+    let sig_bin = dir.path().join("manifest.json.sig.bin");
+    let pem = dir.path().join("trusted-key-0.pem");
+    std::fs::write(&pem, &filled).expect("write pem");
+    let vars: [(&str, &Path); 4] = [
+        ("$SigPath", &sig),
+        ("$sigBin", &sig_bin),
+        ("$pem", &pem),
+        ("$ManifestPath", &manifest),
+    ];
+    let decode = openssl_args(verify, "base64", &vars);
+    let check = openssl_args(verify, "pkeyutl", &vars);
+    let bytes = br#"{"schema": 1, "version": "1.2.3"}
+"#;
+    // Decodes and verifies as install.ps1 does; Ok(true) when openssl says the signature holds.
+    let run = |data: &[u8], sig_file: &str| -> Result<bool, String> {
+        std::fs::write(&manifest, data).expect("write manifest");
+        std::fs::write(&sig, sig_file).expect("write sig");
+        let _ = std::fs::remove_file(&sig_bin);
+        let out = openssl(&decode);
+        let size = std::fs::metadata(&sig_bin).map(|m| m.len()).unwrap_or(0);
+        if !out.status.success() || size != 64 {
+            return Err(format!("malformed ({size} bytes)"));
+        }
+        let out = openssl(&check);
+        let said = String::from_utf8_lossy(&out.stdout).into_owned();
+        Ok(out.status.success() && said.contains("Signature Verified Successfully"))
+    };
+    let good = codex_installer::signature::sign(&seed, bytes).to_sig_file();
+    assert_eq!(run(bytes, &good), Ok(true), "a good signature verifies");
+    let mut altered = bytes.to_vec();
+    altered[30] ^= 1;
+    assert_eq!(run(&altered, &good), Ok(false), "an altered manifest fails");
+    let foreign = codex_installer::signature::sign(&random_seed(), bytes).to_sig_file();
+    assert_eq!(
+        run(bytes, &foreign),
+        Ok(false),
+        "another key's signature fails"
+    );
+    assert!(
+        run(bytes, "not a signature\n").is_err(),
+        "junk is malformed"
+    );
+}
+
+#[test]
+fn require_signature_and_allow_downgrade_are_wired_to_their_environment_variables() {
+    let text = script();
+    let code = code_only(&text, analysis());
+    let install = between(&code, "function Install-Codex {", "\n}\n");
+    for needle in [
+        format!(
+            "$mustVerify = $RequireSignature.IsPresent -or (Test-Yes (Get-Env '{}'))",
+            EnvVar::RequireSignature.name()
+        ),
+        format!(
+            "$downgradeOk = $AllowDowngrade.IsPresent -or (Test-Yes (Get-Env '{}'))",
+            EnvVar::AllowDowngrade.name()
+        ),
+    ] {
+        assert!(install.contains(&needle), "Install-Codex lacks {needle:?}");
+    }
+    // Yes, as codex reads these variables: set, and not 0, false or no.
+    let yes = between(&code, "function Test-Yes {", "\n}\n");
+    assert!(yes.contains("([bool]$Value) -and ($Value -notmatch '^(0|false|no)$')"));
+    // Every CODEX_ variable the script reads is one the Rust installer declares, but for the two
+    // options that only the install scripts have (codex itself never reads them).
+    let mut declared: BTreeSet<&str> = EnvVar::ALL.iter().map(|v| v.name()).collect();
+    declared.extend(["CODEX_VERSION", "CODEX_NO_MODIFY_PATH"]);
+    for (pos, _) in code.match_indices("Get-Env 'CODEX_") {
+        let rest = &code[pos + "Get-Env '".len()..];
+        let name = &rest[..rest.find('\'').expect("closing quote")];
+        assert!(
+            declared.contains(name),
+            "install.ps1 reads {name}, which crates/installer/src/settings.rs does not declare"
+        );
+    }
+
+    // -RequireSignature without a verifier: an error before the lock and any download.
+    let refuse = offset(
+        install,
+        "if ((-not $openssl) -and $mustVerify) {",
+        "Install-Codex",
+    );
+    let lock = offset(install, "$lock = Enter-InstallLock $root", "Install-Codex");
+    let download = offset(install, "Invoke-Download ", "Install-Codex");
+    assert!(refuse < lock && refuse < download);
+    assert!(install[refuse..lock].contains("throw 'no signature verifier found"));
+
+    // A downgrade is refused after the signature is checked and before any archive is
+    // downloaded, with the Rust installer's message (its flag spelt as this script's parameter).
+    let rust = codex_installer::install::InstallError::Downgrade {
+        from: "$installedVersion".into(),
+        to: "$version".into(),
+    }
+    .to_string()
+    .replace("--allow-downgrade", "-AllowDowngrade");
+    let message = format!("throw \"{rust}\"");
+    let downgrade = offset(install, &message, "Install-Codex");
+    let check = offset(
+        install,
+        "if ((-not $downgradeOk) -and ($installedVersion -match $VersionPattern) -and ((Compare-SemVer $version $installedVersion) -lt 0)) {",
+        "Install-Codex",
+    );
+    let signed = offset(
+        install,
+        "Assert-ManifestSignature $openssl",
+        "Install-Codex",
+    );
+    let archives = offset(
+        install,
+        "Invoke-Download \"$base/download/v$version/$($artifact.ArchiveName)\"",
+        "Install-Codex",
+    );
+    assert!(signed < check && check < downgrade && downgrade < archives);
+    assert!(install.contains("$installedVersion = [string](Get-Prop $old 'version')"));
+
+    // The comparer handles pre-releases itself: SemanticVersion is PowerShell 7-only.
+    let compare = between(&code, "function Compare-SemVer {", "\n}\n");
+    assert!(!code.contains("[System.Management.Automation.SemanticVersion]"));
+    for needle in [
+        "-split '\\+', 2",
+        "-split '-', 2",
+        "if (-not $aPre) {\n        return 1",
+        "if (-not $bPre) {\n        return -1",
+        "$xNumeric = $x -match '^[0-9]+$'",
+        "[string]::CompareOrdinal($x, $y)",
+        "return [Math]::Sign($aIds.Count - $bIds.Count)",
+    ] {
+        assert!(compare.contains(needle), "Compare-SemVer lacks {needle:?}");
+    }
+}
+
+#[test]
+fn the_embedded_trusted_keys_are_the_installer_crates_trusted_keys() {
+    let text = script();
+    let region = between(
+        &text,
+        "# BEGIN GENERATED: trusted-keys (cargo xtask generate, from crates/installer/src/signature.rs)\n",
+        "# END GENERATED: trusted-keys",
+    );
+    let mut lines = region.lines();
+    assert_eq!(lines.next(), Some("$TrustedKeys = @("), "{region}");
+    let mut keys = Vec::new();
+    for line in lines {
+        if line == ")" {
+            break;
+        }
+        let body = line
+            .trim()
+            .trim_end_matches(',')
+            .strip_prefix("@{ Id = '")
+            .and_then(|l| l.strip_suffix("' }"))
+            .unwrap_or_else(|| panic!("not `@{{ Id = '...'; Spki = '...' }}`: {line:?}"));
+        let (id, spki) = body
+            .split_once("'; Spki = '")
+            .unwrap_or_else(|| panic!("no Spki in {line:?}"));
+        keys.push((id.to_owned(), spki.to_owned()));
+    }
+    let expected: Vec<(String, String)> = codex_installer::signature::TRUSTED_KEYS
+        .iter()
+        .map(|k| {
+            let pem = k.spki_pem().expect("a valid trusted key");
+            (
+                k.id.to_owned(),
+                pem.lines().nth(1).expect("base64 line").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys, expected,
+        "install.ps1's $TrustedKeys (run `cargo xtask generate`)"
+    );
+    assert!(
+        !text.contains(codex_installer::signature::DEVELOPMENT_KEY.id),
+        "the repository's install.ps1 must not trust the development key"
+    );
+}
