@@ -156,9 +156,6 @@ main() {
 
     take_lock
     [ -d "$unpacked" ] || die "cannot create folders in $root/.staging"
-    # The receipt's timestamp, taken while the download runs.
-    date +%s >"$staging/now" 2>/dev/null &
-    now_pid=$!
 
     current=""
     if [ -h "$root/current" ]; then current=$(current_release); fi
@@ -168,6 +165,10 @@ main() {
     read_installed_version
     # A pinned version older than the installed one is refused before anything is downloaded.
     [ "$version" != latest ] && check_downgrade "$version"
+    # The receipt's timestamp, taken while the download runs (stderr first: if the staging
+    # folder is gone because we are failing, the shell's complaint about it goes nowhere).
+    date +%s 2>/dev/null >"$staging/now" &
+    now_pid=$!
 
     # Everything in one go (one connection with curl): the manifest, its signature, both archives.
     detail "downloading from $src"
@@ -279,6 +280,7 @@ main() {
     fi
     link_bins
     wait "$now_pid"
+    now_pid=""
     read -r installed_at <"$staging/now" || installed_at=0
     write_receipt
     prune
@@ -306,6 +308,9 @@ cleanup() {
     # hashes and unpacks local files, so the wait is short.
     if [ -n "${bg_pid:-}" ]; then
         wait "$bg_pid" 2>/dev/null
+    fi
+    if [ -n "${now_pid:-}" ]; then
+        wait "$now_pid" 2>/dev/null
     fi
     set --
     [ -n "${staging:-}" ] && set -- "$staging"
