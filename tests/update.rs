@@ -361,7 +361,12 @@ fn publish_with_archive(w: &World, tag_version: &str, archive: Vec<u8>) {
         };
         std::fs::write(dir.join(&a.archive.name), bytes).expect("write");
     }
-    std::fs::write(dir.join("manifest.json"), manifest.to_json()).expect("manifest");
+    let json = manifest.to_json();
+    std::fs::write(dir.join("manifest.json"), &json).expect("manifest");
+    // Signed like a development release, so that only the archive itself can be refused.
+    let key = xtask::signing::release_key(&codex_e2e::workspace_root()).expect("dev key");
+    let sig = codex_installer::signature::sign(&key.seed, json.as_bytes());
+    std::fs::write(dir.join("manifest.json.sig"), sig.to_sig_file()).expect("sig");
     w.mirror.set_latest(&format!("v{tag_version}"));
 }
 

@@ -205,7 +205,7 @@ fn the_release_workflow_checks_the_tag_and_signs_with_the_release_key() {
         "CODEX_SIGNING_KEY: ${{ secrets.CODEX_RELEASE_SIGNING_KEY }}",
         r#"if [ -z "${CODEX_SIGNING_KEY}" ]; then"#,
         "run: cargo xtask dist",
-        "run: cargo xtask verify dist",
+        "run: cargo xtask verify --release dist",
         "npm/publish.sh dist",
     ] {
         assert!(text.contains(needed), "release.yml lacks `{needed}`");

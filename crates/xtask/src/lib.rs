@@ -122,14 +122,17 @@ pub fn main() -> Result<()> {
             })
         }
         Cmd::Verify { dir, release } => {
-            let v = verify::verify_release(&dir)?;
-            let m = &v.manifest;
-            if release && v.signer == codex_installer::signature::DEVELOPMENT_KEY {
+            // The signer first: a development release is refused before the long checks.
+            if release
+                && signing::verify_release(&dir)? == codex_installer::signature::DEVELOPMENT_KEY
+            {
                 anyhow::bail!(
                     "{} is signed with the development key, which no released installer trusts; set CODEX_SIGNING_KEY to a key in TRUSTED_KEYS and rebuild",
                     dir.display()
                 );
             }
+            let v = verify::verify_release(&dir)?;
+            let m = &v.manifest;
             let trust = if v.signer == codex_installer::signature::DEVELOPMENT_KEY {
                 "the development key, which no released installer trusts"
             } else {

@@ -91,3 +91,17 @@ fn verify_refuses_a_release_signed_by_an_unknown_key() {
         "{err}"
     );
 }
+
+#[test]
+fn verify_release_refuses_a_development_release_before_the_other_checks() {
+    let dir = signed_release(dev_seed(), true);
+    let (code, err) = stderr_of(xtask().args(["verify", "--release"]).arg(dir.path()));
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        format!(
+            "error: {} is signed with the development key, which no released installer trusts; set CODEX_SIGNING_KEY to a key in TRUSTED_KEYS and rebuild\n",
+            dir.path().display()
+        )
+    );
+}
