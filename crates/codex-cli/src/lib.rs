@@ -1,6 +1,7 @@
 //! The `codex` command line: argument definitions and dispatch. `main.rs` only calls [`run`].
 
 pub mod exec;
+pub mod mcp_cmd;
 pub mod repl;
 pub mod sandbox_cmd;
 pub mod update;
@@ -35,6 +36,8 @@ enum Command {
     Sandbox(sandbox_cmd::SandboxArgs),
     /// Update this copy of codex to the latest release (or --version, or back with --rollback).
     Update(update::UpdateArgs),
+    /// Manage the MCP servers in config.toml whose tools the agent can use.
+    Mcp(mcp_cmd::McpArgs),
     /// Run the process runner, as `codex-exec-server` does (`codex exec-server --help`).
     #[command(disable_help_flag = true)]
     ExecServer {
@@ -68,6 +71,7 @@ where
     init_logging(log_to_file);
     let result = match &cli.command {
         Some(Command::Update(args)) => update::run(args),
+        Some(Command::Mcp(args)) => mcp_cmd::run(args),
         Some(Command::Exec(args)) => return exec::run(args),
         Some(Command::Sandbox(args)) => return sandbox_cmd::run(args),
         // It reports its own errors and picks its exit code.

@@ -70,6 +70,51 @@ pub const KEYS: &[Key] = &[
         kind: "array of paths, default empty",
         doc: "More directories writable under `workspace-write`, besides the workspace, the temp dir and `$CODEX_HOME/memories`.",
     },
+    Key {
+        name: "mcp_servers.NAME.command",
+        kind: "string",
+        doc: "A stdio MCP server: the program codex starts (`codex mcp add NAME -- CMD…` writes it). NAME is letters, digits, `_` or `-`.",
+    },
+    Key {
+        name: "mcp_servers.NAME.args",
+        kind: "array of strings, default empty",
+        doc: "The program's arguments.",
+    },
+    Key {
+        name: "mcp_servers.NAME.env",
+        kind: "table of strings, default empty",
+        doc: "Variables added to the program's environment.",
+    },
+    Key {
+        name: "mcp_servers.NAME.cwd",
+        kind: "path, optional",
+        doc: "The program's working directory.",
+    },
+    Key {
+        name: "mcp_servers.NAME.url",
+        kind: "string",
+        doc: "A streamable-HTTP MCP server's endpoint, instead of `command`.",
+    },
+    Key {
+        name: "mcp_servers.NAME.bearer_token_env_var",
+        kind: "string, optional",
+        doc: "The environment variable whose value is sent as `Authorization: Bearer` to a `url` server.",
+    },
+    Key {
+        name: "mcp_servers.NAME.startup_timeout_sec",
+        kind: "seconds, default 10",
+        doc: "How long the server may take to start and list its tools.",
+    },
+    Key {
+        name: "mcp_servers.NAME.tool_timeout_sec",
+        kind: "seconds, default 60",
+        doc: "How long one tool call may take.",
+    },
+    Key {
+        name: "mcp_servers.NAME.enabled",
+        kind: "bool, default true",
+        doc: "`false` keeps the entry without starting the server.",
+    },
 ];
 
 /// [`KEYS`] as a Markdown table.
@@ -104,6 +149,17 @@ mod tests {
             [sandbox_workspace_write]
             network_access = true
             writable_roots = ["/srv"]
+            [mcp_servers.files]
+            command = "npx"
+            args = ["-y", "server"]
+            env = { ROOT = "/srv" }
+            cwd = "/srv"
+            startup_timeout_sec = 5
+            tool_timeout_sec = 30.5
+            enabled = false
+            [mcp_servers.web]
+            url = "https://example.invalid/mcp"
+            bearer_token_env_var = "WEB_TOKEN"
         "#;
         let table: toml::Table = file.parse().expect("toml");
         for k in KEYS {
@@ -114,5 +170,12 @@ mod tests {
         assert_eq!(c.model, "from-profile");
         assert_eq!(c.model_provider.wire_api, crate::WireApi::Chat);
         assert!(c.sandbox_workspace_write.network_access);
+        let files = &c.mcp_servers["files"];
+        assert!(!files.enabled);
+        assert_eq!(files.tool_timeout, std::time::Duration::from_millis(30_500));
+        assert!(matches!(
+            &c.mcp_servers["web"].transport,
+            crate::mcp::McpTransport::StreamableHttp { bearer_token_env_var: Some(v), .. } if v == "WEB_TOKEN"
+        ));
     }
 }

@@ -7,6 +7,7 @@
 //! `release_base_url` and `update_check`); unknown keys are left to them.
 
 mod keys;
+pub mod mcp;
 mod overrides;
 
 use std::collections::BTreeMap;
@@ -111,6 +112,8 @@ pub struct Config {
     pub sandbox_workspace_write: WorkspaceWrite,
     /// The profile applied, if any.
     pub profile: Option<String>,
+    /// `[mcp_servers.NAME]`, by name.
+    pub mcp_servers: BTreeMap<String, mcp::McpServer>,
 }
 
 /// The keys [`Config`] reads, as they are in the file.
@@ -123,6 +126,8 @@ struct Raw {
     sandbox_mode: Option<SandboxMode>,
     #[serde(default)]
     sandbox_workspace_write: WorkspaceWrite,
+    #[serde(default)]
+    mcp_servers: BTreeMap<String, mcp::RawServer>,
 }
 
 /// What to layer over the file.
@@ -228,6 +233,7 @@ pub fn resolve(mut table: toml::Table, options: &Options) -> Result<Config, Conf
             .unwrap_or_default(),
         sandbox_workspace_write: raw.sandbox_workspace_write,
         profile,
+        mcp_servers: mcp::resolve(raw.mcp_servers)?,
     })
 }
 
