@@ -107,6 +107,23 @@ pub enum ItemDetails {
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<String>,
     },
+    /// A call of an MCP server's tool.
+    McpToolCall {
+        /// The server's name in config.toml.
+        server: String,
+        /// The tool's name on that server.
+        tool: String,
+        /// The arguments, as the model gave them.
+        arguments: serde_json::Value,
+        /// The result's text, once there is one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        result: Option<String>,
+        /// Why there is no result, or the tool's own error.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        /// How it went.
+        status: Status,
+    },
     /// The model's plan (`update_plan`).
     TodoList {
         /// The steps.
@@ -147,6 +164,12 @@ impl AgentEvent {
                 ItemDetails::CommandExecution { command, cwd, .. } => {
                     Some(format!("exec {command} in {cwd}"))
                 }
+                ItemDetails::McpToolCall {
+                    server,
+                    tool,
+                    arguments,
+                    ..
+                } => Some(format!("mcp {server}.{tool} {arguments}")),
                 _ => None,
             },
             AgentEvent::ItemCompleted { item } => Some(match &item.details {
@@ -187,6 +210,11 @@ impl AgentEvent {
                             .collect();
                         format!("apply_patch: {}", files.join(", "))
                     }
+                },
+                ItemDetails::McpToolCall { status, error, .. } => match (status, error) {
+                    (Status::Completed, _) => "  succeeded".to_string(),
+                    (_, Some(e)) => format!("  failed: {e}"),
+                    _ => "  failed".to_string(),
                 },
                 ItemDetails::TodoList { items } => {
                     let mut s = "plan:".to_string();

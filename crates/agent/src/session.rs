@@ -5,7 +5,7 @@
 use crate::events::{AgentEvent, ErrorInfo, ItemDetails, ThreadItem};
 use crate::model::{Item, ModelClient, ModelError, Prompt, ResponseEvent, Role, Usage};
 use crate::rollout::Rollout;
-use crate::tools::{ToolContext, specs};
+use crate::tools::ToolContext;
 
 /// A turn that asks the model this many times without an answer is stopped: a model stuck in
 /// a loop of tool calls should not run forever unattended.
@@ -154,7 +154,7 @@ impl Session {
             let prompt = Prompt {
                 instructions: self.instructions.clone(),
                 input: self.history.clone(),
-                tools: specs(),
+                tools: self.tools.specs(),
             };
             let mut stream = self.client.stream(&prompt).await?;
             let mut calls = Vec::new();

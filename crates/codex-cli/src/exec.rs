@@ -262,7 +262,13 @@ pub(crate) async fn prepare(args: &AgentArgs, ephemeral: bool) -> Result<Session
             anyhow::anyhow!("{e} (check --exec-server {url} and its token, --exec-server-token or {EXEC_SERVER_TOKEN_ENV})")
         })?;
     }
+    // Started together, each within its own start-up timeout; one that fails is left out.
+    let (mcp, failures) = codex_mcp_client::McpManager::start(&config.mcp_servers).await;
+    for f in failures {
+        eprintln!("warning: {f}; the session goes on without it");
+    }
     let tools = ToolContext {
+        mcp: std::sync::Arc::new(mcp),
         cwd,
         sandbox: policy,
         executor,

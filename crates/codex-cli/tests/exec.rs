@@ -778,3 +778,102 @@ fn a_retried_429_is_invisible_except_for_the_wait() {
     assert_eq!(stdout(&out), "after the wait\n");
     assert_eq!(f.model.requests().len(), 2);
 }
+
+/// The path of a program the npm test tools install.
+fn npm_bin(name: &str) -> String {
+    let dir = xtask::tools::ensure_npm_tools().expect("npm tools");
+    dir.join("node_modules/.bin")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn mcp_tools_of_real_servers_are_offered_called_and_reported_and_a_broken_server_is_skipped() {
+    let call = |id: &str, tool: &str, args: Value| {
+        Reply::Sse(script::responses_function_call(id, tool, &args))
+    };
+    let work = tempfile::tempdir().expect("served dir");
+    std::fs::write(work.path().join("note.txt"), "from the filesystem server\n").expect("write");
+    let root = work.path().canonicalize().expect("canon");
+    let root = root.display().to_string();
+    let config = format!(
+        "[mcp_servers.everything]\ncommand = \"{}\"\nstartup_timeout_sec = 60\n\n\
+         [mcp_servers.files]\ncommand = \"{}\"\nargs = [\"{root}\"]\nstartup_timeout_sec = 60\n\n\
+         [mcp_servers.broken]\ncommand = \"/nonexistent/mcp-server\"\n",
+        npm_bin("mcp-server-everything"),
+        npm_bin("mcp-server-filesystem"),
+    );
+    let f = Fixture::with_config(
+        vec![
+            call("call_echo", "everything__echo", json!({"message": "ping"})),
+            call(
+                "call_read",
+                "files__read_text_file",
+                json!({"path": format!("{root}/note.txt")}),
+            ),
+            call(
+                "call_outside",
+                "files__read_text_file",
+                json!({"path": "/etc/passwd"}),
+            ),
+            text("Both servers answered."),
+        ],
+        &config,
+    );
+    let out = run(f.exec(&["--json", "use the tools"]));
+    assert!(out.status.success(), "exit {:?}", out.status);
+
+    // The model was offered the servers' tools beside the built-in ones.
+    let tools = f.request(0)["tools"].clone();
+    let names: Vec<&str> = tools
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"shell") && names.contains(&"everything__echo"),
+        "{names:?}"
+    );
+    assert!(names.contains(&"files__read_text_file"), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.starts_with("broken__")),
+        "{names:?}"
+    );
+    // Each result went back to the model, and so did the server's refusal.
+    assert!(f.tool_output(1, "call_echo").contains("ping"));
+    assert!(
+        f.tool_output(2, "call_read")
+            .contains("from the filesystem server")
+    );
+    let refused = f.tool_output(3, "call_outside");
+    assert!(
+        refused.starts_with("the tool reported an error:"),
+        "{refused}"
+    );
+
+    // The broken server is one warning line, and the session went on.
+    let err = stderr(&out);
+    let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning: ")).collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    assert!(
+        warnings[0].starts_with(
+            "warning: MCP server broken could not be started (/nonexistent/mcp-server:"
+        ) && warnings[0].ends_with("the session goes on without it"),
+        "{err}"
+    );
+    // --json reports each call as an mcp_tool_call item.
+    let items: Vec<Value> = stdout(&out)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["type"] == "item.completed" && e["item"]["type"] == "mcp_tool_call")
+        .map(|e| e["item"].clone())
+        .collect();
+    assert_eq!(items.len(), 3, "{}", stdout(&out));
+    assert_eq!(items[0]["server"], "everything");
+    assert_eq!(items[0]["tool"], "echo");
+    assert_eq!(items[0]["arguments"]["message"], "ping");
+    assert_eq!(items[0]["status"], "completed");
+    assert_eq!(items[2]["status"], "failed");
+}

@@ -1,6 +1,7 @@
 //! The tools the model can call: `shell` (through the exec-server), `apply_patch` and
 //! `update_plan`. Each call's result is text for the model plus, for the user, the step it was.
 
+mod mcp;
 mod patch;
 mod plan;
 mod shell;
@@ -34,6 +35,8 @@ pub struct ToolContext {
     pub default_timeout: Duration,
     /// Tool output past this many bytes keeps only its head and tail.
     pub max_output_bytes: usize,
+    /// The MCP servers' tools (none when no server is configured).
+    pub mcp: std::sync::Arc<codex_mcp_client::McpManager>,
 }
 
 /// A finished tool call.
@@ -117,6 +120,17 @@ pub fn specs() -> Vec<ToolSpec> {
 }
 
 impl ToolContext {
+    /// Every tool on offer: the built-in ones, then each MCP server's.
+    pub fn specs(&self) -> Vec<ToolSpec> {
+        let mut all = specs();
+        all.extend(self.mcp.tools().iter().map(|t| ToolSpec {
+            name: t.qualified_name.clone(),
+            description: format!("{} (MCP server {})", t.description, t.server),
+            parameters: t.input_schema.clone(),
+        }));
+        all
+    }
+
     /// Runs one call. `started` hears about a step before it runs (commands only, so far).
     /// Never fails: whatever goes wrong is told to the model, which can try something else.
     pub async fn call(
@@ -129,8 +143,14 @@ impl ToolContext {
             "shell" | "container.exec" => shell::call(self, arguments, started).await,
             "apply_patch" => patch::call_json(self, arguments),
             "update_plan" => plan::call(arguments),
+            other if self.mcp.has_tool(other) => mcp::call(self, other, arguments, started).await,
             other => ToolOutcome::error(format!(
-                "unknown tool `{other}`: the tools are shell, apply_patch and update_plan"
+                "unknown tool `{other}`: the tools are shell, apply_patch, update_plan{}",
+                if self.mcp.tools().is_empty() {
+                    String::new()
+                } else {
+                    " and those of the MCP servers (SERVER__tool)".into()
+                }
             )),
         }
     }
