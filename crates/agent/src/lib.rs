@@ -6,12 +6,14 @@
 //! `apply_patch`; `update_plan`), and the model is asked again until it answers. Each step is
 //! reported as an [`events::AgentEvent`] and, unless the session is ephemeral, logged by
 //! [`rollout`]. The instructions ([`instructions`]) carry the project's `AGENTS.md` files
-//! ([`project_docs`]); long tool output is cut by [`truncate`]; [`sse`] parses the streams.
+//! ([`project_docs`]); long tool output is cut by [`truncate`]; [`sse`] parses the streams; [`notify`] runs the
+//! end-of-turn hook. MCP servers' tools come from `codex-mcp-client`.
 
 pub mod events;
 pub mod executor;
 pub mod instructions;
 pub mod model;
+pub mod notify;
 pub mod project_docs;
 pub mod rollout;
 pub mod session;

@@ -46,6 +46,8 @@ pub struct Session {
     tools: ToolContext,
     rollout: Option<Rollout>,
     next_item: u64,
+    notify: Vec<String>,
+    turns: u64,
 }
 
 impl Session {
@@ -65,7 +67,16 @@ impl Session {
             tools,
             rollout,
             next_item: 0,
+            notify: Vec::new(),
+            turns: 0,
         }
+    }
+
+    /// Runs `argv` (config.toml's `notify`) at the end of each turn that reached a final
+    /// message; see [`crate::notify`].
+    pub fn with_notify(mut self, argv: Vec<String>) -> Self {
+        self.notify = argv;
+        self
     }
 
     /// The session id.
@@ -116,7 +127,8 @@ impl Session {
         emit: &mut (dyn FnMut(&AgentEvent) + Send),
     ) -> Result<TurnOutcome, AgentError> {
         self.event(emit, AgentEvent::TurnStarted)?;
-        match self.turn(input, emit).await {
+        self.turns += 1;
+        match self.turn(input.clone(), emit).await {
             Ok(outcome) => {
                 self.event(
                     emit,
@@ -124,6 +136,16 @@ impl Session {
                         usage: outcome.usage,
                     },
                 )?;
+                if !self.notify.is_empty() {
+                    let payload = crate::notify::TurnComplete {
+                        thread_id: &self.id,
+                        turn_id: format!("turn_{}", self.turns),
+                        cwd: self.tools.cwd.display().to_string(),
+                        input_messages: vec![&input],
+                        last_assistant_message: &outcome.final_message,
+                    };
+                    crate::notify::run(&self.notify, &payload, &self.tools.cwd);
+                }
                 Ok(outcome)
             }
             Err(e) => {

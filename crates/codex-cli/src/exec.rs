@@ -276,7 +276,7 @@ pub(crate) async fn prepare(args: &AgentArgs, ephemeral: bool) -> Result<Session
         default_timeout: DEFAULT_SHELL_TIMEOUT,
         max_output_bytes: DEFAULT_MAX_BYTES,
     };
-    Ok(Session::new(id, client, instructions, tools, rollout))
+    Ok(Session::new(id, client, instructions, tools, rollout).with_notify(config.notify.clone()))
 }
 
 /// `$CODEX_HOME` and the configuration layered from it, `options` and the `-c` arguments

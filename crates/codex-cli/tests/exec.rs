@@ -877,3 +877,59 @@ fn mcp_tools_of_real_servers_are_offered_called_and_reported_and_a_broken_server
     assert_eq!(items[0]["status"], "completed");
     assert_eq!(items[2]["status"], "failed");
 }
+
+#[test]
+fn notify_gets_the_turn_as_json_and_a_failing_notifier_changes_nothing() {
+    let out_dir = tempfile::tempdir().expect("out");
+    let script = out_dir.path().join("notify.sh");
+    let got = out_dir.path().join("got.json");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s' \"$2\" > '{}.tmp' && mv '{0}.tmp' '{0}'\n",
+            got.display()
+        ),
+    )
+    .expect("script");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let config = format!("notify = [\"{}\", \"first-arg\"]\n", script.display());
+    let f = Fixture::with_config(vec![text("All done.")], &config);
+    let out = run(f.exec(&["say done"]));
+    assert!(out.status.success());
+    assert_eq!(stdout(&out), "All done.\n");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !got.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(&got).expect("notified")).expect("json");
+    assert_eq!(json["type"], "agent-turn-complete");
+    assert_eq!(json["turn-id"], "turn_1");
+    assert_eq!(json["input-messages"], json!(["say done"]));
+    assert_eq!(json["last-assistant-message"], "All done.");
+    assert_eq!(
+        json["cwd"].as_str().map(PathBuf::from),
+        Some(f.work().canonicalize().expect("canon"))
+    );
+    assert!(
+        json["thread-id"].as_str().is_some_and(|s| s.len() == 36),
+        "{json}"
+    );
+
+    // A notifier that cannot run, and one that fails: the turn's result is the same.
+    for notify in ["[\"/nonexistent/notifier\"]", "[\"false\"]"] {
+        let f = Fixture::with_config(vec![text("All done.")], &format!("notify = {notify}\n"));
+        let out = run(f.exec(&["say done"]));
+        assert!(out.status.success(), "{notify}");
+        assert_eq!(stdout(&out), "All done.\n", "{notify}");
+        let err = stderr(&out);
+        assert!(!err.lines().any(|l| l.starts_with("error")), "{err}");
+        if notify.contains("nonexistent") {
+            assert!(
+                err.contains("notify: cannot run /nonexistent/notifier"),
+                "{err}"
+            );
+        }
+    }
+}

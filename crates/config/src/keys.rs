@@ -71,6 +71,11 @@ pub const KEYS: &[Key] = &[
         doc: "More directories writable under `workspace-write`, besides the workspace, the temp dir and `$CODEX_HOME/memories`.",
     },
     Key {
+        name: "notify",
+        kind: "array of strings, optional",
+        doc: "A program and its arguments run at the end of each turn, with a JSON description of the turn (`type`, `thread-id`, `turn-id`, `cwd`, `input-messages`, `last-assistant-message`) as its last argument. Codex does not wait for it; a failure is logged.",
+    },
+    Key {
         name: "mcp_servers.NAME.command",
         kind: "string",
         doc: "A stdio MCP server: the program codex starts (`codex mcp add NAME -- CMD…` writes it). NAME is letters, digits, `_` or `-`.",
@@ -138,6 +143,7 @@ mod tests {
             model = "m"
             model_provider = "local"
             profile = "p"
+            notify = ["notify-send", "codex"]
             sandbox_mode = "workspace-write"
             [model_providers.local]
             name = "Local"
@@ -170,6 +176,7 @@ mod tests {
         assert_eq!(c.model, "from-profile");
         assert_eq!(c.model_provider.wire_api, crate::WireApi::Chat);
         assert!(c.sandbox_workspace_write.network_access);
+        assert_eq!(c.notify, ["notify-send", "codex"]);
         let files = &c.mcp_servers["files"];
         assert!(!files.enabled);
         assert_eq!(files.tool_timeout, std::time::Duration::from_millis(30_500));

@@ -114,6 +114,8 @@ pub struct Config {
     pub profile: Option<String>,
     /// `[mcp_servers.NAME]`, by name.
     pub mcp_servers: BTreeMap<String, mcp::McpServer>,
+    /// `notify`: a program and its arguments, run at the end of each turn (empty: none).
+    pub notify: Vec<String>,
 }
 
 /// The keys [`Config`] reads, as they are in the file.
@@ -128,6 +130,8 @@ struct Raw {
     sandbox_workspace_write: WorkspaceWrite,
     #[serde(default)]
     mcp_servers: BTreeMap<String, mcp::RawServer>,
+    #[serde(default)]
+    notify: Vec<String>,
 }
 
 /// What to layer over the file.
@@ -234,6 +238,7 @@ pub fn resolve(mut table: toml::Table, options: &Options) -> Result<Config, Conf
         sandbox_workspace_write: raw.sandbox_workspace_write,
         profile,
         mcp_servers: mcp::resolve(raw.mcp_servers)?,
+        notify: raw.notify,
     })
 }
 
