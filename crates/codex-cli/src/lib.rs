@@ -2,6 +2,7 @@
 
 pub mod exec;
 pub mod mcp_cmd;
+pub mod mcp_server;
 pub mod repl;
 pub mod sandbox_cmd;
 pub mod update;
@@ -38,6 +39,8 @@ enum Command {
     Update(update::UpdateArgs),
     /// Manage the MCP servers in config.toml whose tools the agent can use.
     Mcp(mcp_cmd::McpArgs),
+    /// Serve Codex over MCP on stdio (tools `codex` and `codex-reply`), for other agents.
+    McpServer,
     /// Run the process runner, as `codex-exec-server` does (`codex exec-server --help`).
     #[command(disable_help_flag = true)]
     ExecServer {
@@ -72,6 +75,7 @@ where
     let result = match &cli.command {
         Some(Command::Update(args)) => update::run(args),
         Some(Command::Mcp(args)) => mcp_cmd::run(args),
+        Some(Command::McpServer) => mcp_server::run(),
         Some(Command::Exec(args)) => return exec::run(args),
         Some(Command::Sandbox(args)) => return sandbox_cmd::run(args),
         // It reports its own errors and picks its exit code.

@@ -933,3 +933,86 @@ fn notify_gets_the_turn_as_json_and_a_failing_notifier_changes_nothing() {
         }
     }
 }
+
+/// A Node script that drives `codex mcp-server` with the official TypeScript SDK client: it
+/// lists the tools, calls `codex` (with a progress handler) and then `codex-reply`, and prints
+/// what it got as one JSON object.
+const MCP_SDK_DRIVER: &str = r#"
+const path = require("path");
+const sdk = path.join(process.env.NPM_TOOLS, "node_modules/@modelcontextprotocol/sdk/dist/cjs");
+const { Client } = require(path.join(sdk, "client/index.js"));
+const { StdioClientTransport } = require(path.join(sdk, "client/stdio.js"));
+(async () => {
+  const transport = new StdioClientTransport({
+    command: process.env.CODEX_BIN, args: ["mcp-server"], env: process.env, cwd: process.env.WORK,
+  });
+  const client = new Client({ name: "sdk-driver", version: "1.0.0" });
+  await client.connect(transport);
+  const tools = (await client.listTools()).tools.map((t) => t.name);
+  const progress = [];
+  const first = await client.callTool(
+    { name: "codex", arguments: { prompt: "what is here?" } },
+    undefined,
+    { onprogress: (p) => progress.push(p.message), timeout: 60000 },
+  );
+  const threadId = first.structuredContent && first.structuredContent.threadId;
+  const second = await client.callTool({ name: "codex-reply", arguments: { threadId, prompt: "and now?" } });
+  const unknown = await client.callTool({ name: "codex-reply", arguments: { threadId: "nope", prompt: "x" } });
+  console.log(JSON.stringify({ tools, first, second, unknown, progress, threadId }));
+  await client.close();
+})().catch((e) => { console.error(e); process.exit(1); });
+"#;
+
+#[test]
+fn mcp_server_is_driven_by_the_official_typescript_sdk_client() {
+    let f = Fixture::new(vec![
+        shell_call("call_ls", &["ls"]),
+        text("There is one file."),
+        text("Still one file."),
+    ]);
+    std::fs::write(f.work().join("only.txt"), "x").expect("write");
+    let script = f.home.path().join("driver.cjs");
+    std::fs::write(&script, MCP_SDK_DRIVER).expect("script");
+    let tools_dir = xtask::tools::ensure_npm_tools().expect("npm tools");
+    let out = run(Command::new("node")
+        .arg(&script)
+        .env("NPM_TOOLS", &tools_dir)
+        .env("CODEX_BIN", env!("CARGO_BIN_EXE_codex"))
+        .env("WORK", f.work())
+        .env("CODEX_HOME", f.home.path())
+        .env(KEY_VAR, "sk-test-secret")
+        .env_remove("RUST_LOG"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let got: Value = serde_json::from_str(stdout(&out).trim()).expect("driver json");
+    assert_eq!(got["tools"], json!(["codex", "codex-reply"]));
+    assert_eq!(got["first"]["content"][0]["text"], "There is one file.");
+    assert_ne!(got["first"]["isError"], true);
+    assert_eq!(got["second"]["content"][0]["text"], "Still one file.");
+    assert_eq!(
+        got["second"]["structuredContent"]["threadId"],
+        got["threadId"]
+    );
+    assert_eq!(got["unknown"]["isError"], true);
+    // The `ls` ran for real, and the steps came as progress notifications.
+    assert!(f.tool_output(1, "call_ls").contains("only.txt"));
+    let progress: Vec<&str> = got["progress"]
+        .as_array()
+        .expect("progress")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        progress.iter().any(|p| p.starts_with("exec ls in")),
+        "{progress:?}"
+    );
+    assert!(
+        progress.iter().any(|p| p == &"codex: There is one file."),
+        "{progress:?}"
+    );
+    // The second turn carried the first one's conversation.
+    let input = f.request(2)["input"].to_string();
+    assert!(
+        input.contains("what is here?") && input.contains("and now?"),
+        "{input}"
+    );
+}
