@@ -1016,3 +1016,82 @@ fn mcp_server_is_driven_by_the_official_typescript_sdk_client() {
         "{input}"
     );
 }
+
+#[test]
+fn mcp_server_answers_a_flood_of_requests_sent_without_reading_and_stays_small() {
+    const N: usize = 10_000;
+    let home = tempfile::tempdir().expect("home");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_codex"))
+        .arg("mcp-server")
+        .env("CODEX_HOME", home.path())
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start codex mcp-server");
+    let pid = child.id();
+    let mut stdin = child.stdin.take().expect("stdin");
+    let stdout = child.stdout.take().expect("stdout");
+    // Everything is written before a single byte is read: a server that stops reading while
+    // its responses wait would block this thread forever, and the test would time out below.
+    let writer = std::thread::spawn(move || {
+        let mut w = std::io::BufWriter::new(&mut stdin);
+        let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "flood", "version": "1"}}});
+        writeln!(w, "{init}").expect("write");
+        writeln!(
+            w,
+            "{}",
+            json!({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        )
+        .expect("write");
+        for id in 1..=N {
+            let method = if id % 2 == 0 { "tools/list" } else { "ping" };
+            writeln!(
+                w,
+                "{}",
+                json!({"jsonrpc": "2.0", "id": id, "method": method})
+            )
+            .expect("write");
+        }
+        w.flush().expect("flush");
+        drop(w);
+        stdin
+    });
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let written = writer.join().expect("writer");
+        let _ = done_tx.send(written);
+    });
+    let stdin = done_rx
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("the server kept reading while its responses were not read (no deadlock)");
+    // Only now read: every request gets its response.
+    let mut seen = vec![false; N + 1];
+    let mut count = 0;
+    for line in BufReader::new(stdout).lines() {
+        let v: Value = serde_json::from_str(&line.expect("line")).expect("json");
+        let id = v["id"].as_u64().expect("a response") as usize;
+        assert!(v.get("error").is_none(), "{v}");
+        assert!(!seen[id], "two responses for {id}");
+        seen[id] = true;
+        count += 1;
+        if count == N + 1 {
+            break;
+        }
+    }
+    assert_eq!(count, N + 1);
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    let peak_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM");
+    eprintln!("codex mcp-server peak RSS after the flood: {peak_kib} KiB");
+    assert!(peak_kib < 256 * 1024, "peak RSS {peak_kib} KiB");
+    drop(stdin);
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status}");
+}
