@@ -800,7 +800,8 @@ fn mcp_tools_of_real_servers_are_offered_called_and_reported_and_a_broken_server
     let config = format!(
         "[mcp_servers.everything]\ncommand = \"{}\"\nstartup_timeout_sec = 60\n\n\
          [mcp_servers.files]\ncommand = \"{}\"\nargs = [\"{root}\"]\nstartup_timeout_sec = 60\n\n\
-         [mcp_servers.broken]\ncommand = \"/nonexistent/mcp-server\"\n",
+         [mcp_servers.broken]\ncommand = \"/nonexistent/mcp-server\"\n\n\
+         [mcp_servers.hangs]\ncommand = \"sleep\"\nargs = [\"600\"]\nstartup_timeout_sec = 1\n",
         npm_bin("mcp-server-everything"),
         npm_bin("mcp-server-filesystem"),
     );
@@ -853,10 +854,16 @@ fn mcp_tools_of_real_servers_are_offered_called_and_reported_and_a_broken_server
         "{refused}"
     );
 
-    // The broken server is one warning line, and the session went on.
+    // The broken and the hanging server are one warning line each, and the session went on.
     let err = stderr(&out);
     let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning: ")).collect();
-    assert_eq!(warnings.len(), 1, "{err}");
+    assert_eq!(warnings.len(), 2, "{err}");
+    assert!(
+        warnings[1].starts_with(
+            "warning: MCP server hangs did not start in 1 s (startup_timeout_sec); it was stopped"
+        ),
+        "{err}"
+    );
     assert!(
         warnings[0].starts_with(
             "warning: MCP server broken could not be started (/nonexistent/mcp-server:"
