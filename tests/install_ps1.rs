@@ -1394,22 +1394,13 @@ fn openssl(args: &[String]) -> std::process::Output {
         .expect("run openssl (OpenSSL 3 is needed for this test)")
 }
 
-fn random_seed() -> [u8; 32] {
-    use std::io::Read as _;
-    let mut seed = [0u8; 32];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut seed))
-        .expect("read /dev/urandom");
-    seed
-}
-
 #[test]
 fn the_openssl_commands_of_install_ps1_accept_a_good_signature_and_refuse_bad_ones() {
     let code = code_only(&script(), analysis());
     let verify = between(&code, "function Assert-ManifestSignature {", "\n}\n");
     // The PEM the script writes for each trusted key, filled in for a fresh key.
     let template = between(verify, "[System.IO.File]::WriteAllText($pem, \"", "\", ");
-    let seed = random_seed();
+    let seed = codex_e2e::unknown_seed();
     let public = codex_installer::signature::public_key(&seed);
     let pem_text = codex_installer::signature::spki_pem(&public);
     let spki = pem_text.lines().nth(1).expect("the PEM's base64 line");
@@ -1456,7 +1447,7 @@ fn the_openssl_commands_of_install_ps1_accept_a_good_signature_and_refuse_bad_on
     let mut altered = bytes.to_vec();
     altered[30] ^= 1;
     assert_eq!(run(&altered, &good), Ok(false), "an altered manifest fails");
-    let foreign = codex_installer::signature::sign(&random_seed(), bytes).to_sig_file();
+    let foreign = codex_installer::signature::sign(&codex_e2e::unknown_seed(), bytes).to_sig_file();
     assert_eq!(
         run(bytes, &foreign),
         Ok(false),

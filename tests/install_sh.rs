@@ -6,7 +6,6 @@
 //! the repository's script with the trusted-keys region that such a release copy has, the way
 //! `cargo xtask dist` writes it, and one test runs a fixture's own copy.
 
-use std::io::Read as _;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -103,15 +102,6 @@ fn development_install_sh() -> String {
         &TrustedKeysRegion::Sh.body(&signature::keys_for(true)),
     )
     .expect("install.sh has a trusted-keys region")
-}
-
-/// 32 random bytes: a signing key no one has seen.
-fn fresh_seed() -> [u8; 32] {
-    let mut seed = [0u8; 32];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut seed))
-        .expect("random seed");
-    seed
 }
 
 /// What an install looks like from outside: the release `current` links to, the release folders,
@@ -882,7 +872,7 @@ fn a_manifest_signed_by_an_unknown_key_is_refused_and_nothing_changes() {
     );
     refused_after(
         |w| {
-            let seed = fresh_seed();
+            let seed = codex_e2e::unknown_seed();
             let manifest = std::fs::read(w.published(B, "manifest.json")).expect("manifest");
             std::fs::write(
                 w.published(B, "manifest.json.sig"),
@@ -913,7 +903,7 @@ fn a_minisig_that_claims_a_trusted_key_number_but_is_not_by_it_is_refused() {
     );
     refused_after(
         |w| {
-            let seed = fresh_seed();
+            let seed = codex_e2e::unknown_seed();
             let manifest = std::fs::read(w.published(B, "manifest.json")).expect("manifest");
             let development = DEVELOPMENT_KEY.key_id().expect("key id");
             std::fs::write(

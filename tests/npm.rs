@@ -412,16 +412,6 @@ fn assert_refused(w: &World, case: &str, expect: &[&str]) -> String {
     err
 }
 
-/// 32 random bytes, for a signing key that nobody trusts.
-fn random_seed() -> [u8; 32] {
-    use std::io::Read as _;
-    let mut seed = [0u8; 32];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut seed))
-        .expect("read /dev/urandom");
-    seed
-}
-
 #[test]
 fn the_fallback_refuses_an_altered_foreign_signed_or_unsigned_manifest_and_runs_nothing() {
     let w = World::new();
@@ -457,7 +447,8 @@ fn the_fallback_refuses_an_altered_foreign_signed_or_unsigned_manifest_and_runs_
     std::fs::write(&manifest_path, &manifest).expect("restore");
 
     // A valid signature of the very bytes, by a key nobody trusts.
-    let foreign = codex_installer::signature::sign(&random_seed(), &manifest).to_sig_file();
+    let foreign =
+        codex_installer::signature::sign(&codex_e2e::unknown_seed(), &manifest).to_sig_file();
     std::fs::write(&sig_path, foreign).expect("write a foreign signature");
     assert_refused(
         &w,

@@ -649,17 +649,6 @@ fn b_file(w: &World, name: &str) -> PathBuf {
     w.mirror_root.join(format!("download/v{B}/{name}"))
 }
 
-/// A signing seed nobody trusts.
-fn unknown_seed() -> [u8; 32] {
-    let mut seed = [0u8; 32];
-    for (i, b) in seed.iter_mut().enumerate() {
-        *b = (std::process::id() as u8)
-            .wrapping_add(i as u8)
-            .wrapping_mul(31);
-    }
-    seed
-}
-
 #[test]
 fn updates_fetch_and_verify_the_manifest_signature_of_the_tag() {
     let w = World::new(false);
@@ -713,7 +702,7 @@ fn a_manifest_altered_by_one_byte_is_refused_and_nothing_changes() {
 fn a_manifest_signed_by_an_unknown_key_is_refused() {
     let w = World::new(false);
     let manifest = std::fs::read(b_file(&w, "manifest.json")).expect("manifest");
-    let sig = codex_installer::signature::sign(&unknown_seed(), &manifest);
+    let sig = codex_installer::signature::sign(&codex_e2e::unknown_seed(), &manifest);
     std::fs::write(b_file(&w, "manifest.json.sig"), sig.to_sig_file()).expect("write");
     let err = w.failed_update();
     assert!(

@@ -96,6 +96,16 @@ pub fn serve_releases(
     )
 }
 
+/// 32 random bytes: the seed of a signing key nobody trusts, for the refusal tests.
+pub fn unknown_seed() -> [u8; 32] {
+    use std::io::Read as _;
+    let mut seed = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut seed))
+        .expect("read /dev/urandom");
+    seed
+}
+
 /// A finished command's status, stdout and stderr, for assertion messages.
 pub fn describe(out: &std::process::Output) -> String {
     format!(

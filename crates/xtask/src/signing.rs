@@ -88,13 +88,6 @@ pub fn sign_release(dir: &Path, key: &SigningKey, source_date_epoch: u64) -> Res
     Ok(())
 }
 
-/// The keys `verify` accepts: every trusted key, and the development key.
-pub fn accepted_keys() -> Vec<TrustedKey> {
-    let mut keys = TRUSTED_KEYS.to_vec();
-    keys.push(DEVELOPMENT_KEY);
-    keys
-}
-
 /// The names of the signature files in a release, for the exact file-set check.
 pub fn signature_files() -> Vec<String> {
     SIGNED_FILES
@@ -108,7 +101,8 @@ pub fn signature_files() -> Vec<String> {
 /// Accepts a key in `TRUSTED_KEYS` or the development key; every file must be signed by the same
 /// one, in both formats.
 pub fn verify_release(dir: &Path) -> Result<TrustedKey> {
-    let keys = accepted_keys();
+    // Every trusted key, and the development key.
+    let keys = signature::keys_for(true);
     let mut signer: Option<TrustedKey> = None;
     for name in SIGNED_FILES {
         let data = std::fs::read(dir.join(name)).with_context(|| format!("cannot read {name}"))?;
