@@ -886,6 +886,60 @@ fn mcp_tools_of_real_servers_are_offered_called_and_reported_and_a_broken_server
 }
 
 #[test]
+fn a_streamable_http_server_gets_its_bearer_token_from_the_environment_and_a_wrong_one_is_reported()
+{
+    let token = "mcp-token-0b7f3c";
+    let everything = xtask::mcp_http::EverythingHttp::start(token).expect("http server");
+    let config = format!(
+        "[mcp_servers.web]\nurl = \"{0}\"\nbearer_token_env_var = \"CODEX_TEST_MCP_TOKEN\"\n\n\
+         [mcp_servers.wrong]\nurl = \"{0}\"\nbearer_token_env_var = \"CODEX_TEST_MCP_WRONG\"\n",
+        everything.guarded_url()
+    );
+    let f = Fixture::with_config(
+        vec![
+            Reply::Sse(script::responses_function_call(
+                "call_echo",
+                "web__echo",
+                &json!({"message": "through the proxy"}),
+            )),
+            text("The HTTP server answered."),
+        ],
+        &config,
+    );
+    let out = run(f
+        .exec(&["use the web server"])
+        .env("CODEX_TEST_MCP_TOKEN", token)
+        .env("CODEX_TEST_MCP_WRONG", "not-the-token")
+        .env("RUST_LOG", "trace"));
+    assert!(out.status.success(), "exit {:?}", out.status);
+    assert_eq!(stdout(&out), "The HTTP server answered.\n");
+    assert!(f.tool_output(1, "call_echo").contains("through the proxy"));
+    let err = stderr(&out);
+    let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning: ")).collect();
+    assert_eq!(
+        warnings,
+        [format!(
+            "warning: MCP server wrong could not be used at {}: the server refused the bearer token \
+             (HTTP 401 Unauthorized Bearer realm=\"mcp-test\"); check the variable named by \
+             bearer_token_env_var; the session goes on without it",
+            everything.guarded_url()
+        )],
+        "{err}"
+    );
+    // The token is a secret: not in the output, not in the trace log.
+    let log =
+        std::fs::read_to_string(f.home.path().join("log").join("codex.log")).expect("log file");
+    assert!(
+        log.contains("StreamableHttpClientWorker") && log.contains("hyper_util"),
+        "the transport traced into the log"
+    );
+    for text in [&stdout(&out), &err, &log] {
+        assert!(!text.contains(token), "the token leaked");
+        assert!(!text.contains("not-the-token"), "the wrong token leaked");
+    }
+}
+
+#[test]
 fn notify_gets_the_turn_as_json_and_a_failing_notifier_changes_nothing() {
     let out_dir = tempfile::tempdir().expect("out");
     let script = out_dir.path().join("notify.sh");

@@ -10,11 +10,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use codex_config::mcp::{McpServer, McpTransport};
-use rmcp::model::{CallToolRequestParams, CallToolResult, ContentBlock};
-use rmcp::service::{RoleClient, RunningService, ServiceExt};
-use rmcp::transport::TokioChildProcess;
+use rmcp::model::{CallToolRequestParams, CallToolResult, ContentBlock, Tool};
+use rmcp::service::{ClientInitializeError, RoleClient, RunningService, ServiceError, ServiceExt};
+use rmcp::transport::streamable_http_client::{
+    StreamableHttpClientTransportConfig, StreamableHttpError,
+};
+use rmcp::transport::{
+    DynamicTransportError, IntoTransport, StreamableHttpClientTransport, TokioChildProcess,
+};
 use serde_json::Value;
 use tokio::io::AsyncBufReadExt;
+
+mod http;
 
 /// Separates the server's name from the tool's in the name the model sees.
 pub const SEPARATOR: &str = "__";
@@ -252,56 +259,40 @@ async fn start_one(
         server: name.to_owned(),
         reason,
     };
-    let McpTransport::Stdio {
-        command,
-        args,
-        env,
-        cwd,
-    } = &server.transport
-    else {
-        return Err(fail(
-            "uses a url; streamable HTTP servers are not supported yet, only command ones".into(),
-        ));
-    };
-    let mut cmd = tokio::process::Command::new(command);
-    cmd.args(args).envs(env).kill_on_drop(true);
-    if let Some(cwd) = cwd {
-        cmd.current_dir(cwd);
-    }
-    let (transport, stderr) = TokioChildProcess::builder(cmd)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| {
-            fail(format!(
-                "could not be started ({command}: {e}); check its command in config.toml"
-            ))
-        })?;
-    // The server's stderr is its log: kept out of codex's progress, in the trace log, and its
-    // last lines go into error messages.
     let lines = Arc::new(Mutex::new(Vec::new()));
-    if let Some(stderr) = stderr {
-        let lines = lines.clone();
-        let server = name.to_owned();
-        tokio::spawn(async move {
-            let mut reader = tokio::io::BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = reader.next_line().await {
-                tracing::debug!(server, "{line}");
-                if let Ok(mut l) = lines.lock() {
-                    l.push(line);
-                    if l.len() > STDERR_LINES {
-                        l.remove(0);
-                    }
-                }
-            }
-        });
-    }
     let secs = server.startup_timeout.as_secs_f64();
-    let started = tokio::time::timeout(server.startup_timeout, async {
-        let service = ().serve(transport).await.map_err(|e| e.to_string())?;
-        let tools = service.list_all_tools().await.map_err(|e| e.to_string())?;
-        Ok::<_, String>((service, tools))
-    })
-    .await;
+    let limit = server.startup_timeout;
+    let (started, failed_to) = match &server.transport {
+        McpTransport::Stdio {
+            command,
+            args,
+            env,
+            cwd,
+        } => {
+            let transport =
+                spawn_stdio(name, command, args, env, cwd.as_deref(), &lines).map_err(|e| {
+                    fail(format!(
+                        "could not be started ({command}: {e}); check its command in config.toml"
+                    ))
+                })?;
+            (
+                tokio::time::timeout(limit, connect(transport, false)).await,
+                "failed to start".to_owned(),
+            )
+        }
+        McpTransport::StreamableHttp {
+            url,
+            bearer_token_env_var,
+        } => {
+            let transport =
+                http_transport(url, bearer_token_env_var.as_deref(), server).map_err(&fail)?;
+            (
+                tokio::time::timeout(limit, connect(transport, bearer_token_env_var.is_some()))
+                    .await,
+                format!("could not be used at {url}"),
+            )
+        }
+    };
     let with_stderr = |reason: String| {
         let tail = last_lines(&lines);
         if tail.is_empty() {
@@ -316,7 +307,7 @@ async fn start_one(
                 "did not start in {secs} s (startup_timeout_sec); it was stopped"
             )));
         }
-        Ok(Err(e)) => return Err(with_stderr(format!("failed to start: {e}"))),
+        Ok(Err(e)) => return Err(with_stderr(format!("{failed_to}: {e}"))),
         Ok(Ok(v)) => v,
     };
     let mut tools = Vec::new();
@@ -353,4 +344,112 @@ async fn start_one(
         },
         tools,
     ))
+}
+
+/// The MCP handshake and the tool list, over any transport.
+async fn connect<T, E, A>(
+    transport: T,
+    with_token: bool,
+) -> Result<(RunningService<RoleClient, ()>, Vec<Tool>), String>
+where
+    T: IntoTransport<RoleClient, E, A>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let service = ().serve(transport).await.map_err(|e| match e {
+        ClientInitializeError::TransportError { error, .. } => transport_error(&error, with_token),
+        other => other.to_string(),
+    })?;
+    let tools = service.list_all_tools().await.map_err(|e| match e {
+        ServiceError::TransportSend(error) => transport_error(&error, with_token),
+        other => other.to_string(),
+    })?;
+    Ok((service, tools))
+}
+
+/// An HTTP failure in our words; any other transport's as it describes itself.
+fn transport_error(error: &DynamicTransportError, with_token: bool) -> String {
+    match error
+        .error
+        .downcast_ref::<StreamableHttpError<reqwest::Error>>()
+    {
+        Some(e) => http::explain(e, with_token),
+        None => error.error.to_string(),
+    }
+}
+
+/// Starts a stdio server, its stderr going to the trace log and its last lines into `lines`.
+fn spawn_stdio(
+    name: &str,
+    command: &str,
+    args: &[String],
+    env: &BTreeMap<String, String>,
+    cwd: Option<&std::path::Path>,
+    lines: &Arc<Mutex<Vec<String>>>,
+) -> std::io::Result<TokioChildProcess> {
+    let mut cmd = tokio::process::Command::new(command);
+    cmd.args(args).envs(env).kill_on_drop(true);
+    if let Some(cwd) = cwd {
+        cmd.current_dir(cwd);
+    }
+    let (transport, stderr) = TokioChildProcess::builder(cmd)
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    // The server's stderr is its log: kept out of codex's progress, in the trace log, and its
+    // last lines go into error messages.
+    if let Some(stderr) = stderr {
+        let lines = lines.clone();
+        let server = name.to_owned();
+        tokio::spawn(async move {
+            let mut reader = tokio::io::BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = reader.next_line().await {
+                tracing::debug!(server, "{line}");
+                if let Ok(mut l) = lines.lock() {
+                    l.push(line);
+                    if l.len() > STDERR_LINES {
+                        l.remove(0);
+                    }
+                }
+            }
+        });
+    }
+    Ok(transport)
+}
+
+/// rmcp's streamable-HTTP transport on [`http::McpHttp`], with the bearer token from its
+/// variable. A token never goes over plain HTTP to another machine.
+fn http_transport(
+    url: &str,
+    token_var: Option<&str>,
+    server: &McpServer,
+) -> Result<StreamableHttpClientTransport<http::McpHttp>, String> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| format!("has a bad url {url:?}: {e}; fix it in config.toml"))?;
+    let mut config = StreamableHttpClientTransportConfig::with_uri(url);
+    if let Some(var) = token_var {
+        let token = std::env::var(var).unwrap_or_default();
+        if token.is_empty() {
+            return Err(format!(
+                "needs a bearer token in ${var} (bearer_token_env_var), which is not set; set it or remove the setting"
+            ));
+        }
+        if parsed.scheme() == "http" && !is_loopback(&parsed) {
+            return Err(format!(
+                "would send the bearer token from ${var} unencrypted to {}; use an https:// url",
+                parsed.host_str().unwrap_or_default()
+            ));
+        }
+        config = config.auth_header(token);
+    }
+    let client = http::McpHttp::new(server.startup_timeout.min(Duration::from_secs(30)))
+        .map_err(|e| format!("cannot make an HTTP client: {e}"))?;
+    Ok(StreamableHttpClientTransport::with_client(client, config))
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    let ip = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || ip
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }

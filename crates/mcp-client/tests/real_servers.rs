@@ -165,3 +165,93 @@ async fn tools_of_real_servers_are_listed_and_called_and_bad_servers_are_reporte
         .expect("echo call");
     assert!(out.text.contains("still here"), "{out:?}");
 }
+
+fn http(url: &str, token_var: Option<&str>) -> McpServer {
+    McpServer {
+        transport: McpTransport::StreamableHttp {
+            url: url.into(),
+            bearer_token_env_var: token_var.map(str::to_owned),
+        },
+        startup_timeout: Duration::from_secs(30),
+        tool_timeout: DEFAULT_TOOL_TIMEOUT,
+        enabled: true,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamable_http_server_is_listed_and_called_and_bad_urls_are_reported() {
+    let everything = xtask::mcp_http::EverythingHttp::start("unused").expect("http server");
+    // A port nobody listens on.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut servers = BTreeMap::new();
+    servers.insert("web".to_owned(), http(&everything.url(), None));
+    servers.insert(
+        "gone".to_owned(),
+        http(&format!("http://127.0.0.1:{dead}/mcp"), None),
+    );
+    // Behind the proxy without a token: 401.
+    servers.insert("locked".to_owned(), http(&everything.guarded_url(), None));
+    // A token is never sent unencrypted to another machine; PATH is a variable that is always set.
+    servers.insert(
+        "plain".to_owned(),
+        http("http://mcp.example.invalid/mcp", Some("PATH")),
+    );
+    servers.insert(
+        "unset".to_owned(),
+        http(&everything.url(), Some("CODEX_TEST_NO_SUCH_VARIABLE")),
+    );
+
+    let (mcp, failures) = McpManager::start(&servers).await;
+    let failed: Vec<String> = failures.iter().map(|f| f.to_string()).collect();
+    assert_eq!(failed.len(), 4, "{failed:?}");
+    assert_eq!(
+        failed[0],
+        format!(
+            "MCP server gone could not be used at http://127.0.0.1:{dead}/mcp: cannot connect (Connection refused (os error 111))"
+        )
+    );
+    assert_eq!(
+        failed[1],
+        format!(
+            "MCP server locked could not be used at {}: the server wants credentials (HTTP 401 Unauthorized Bearer realm=\"mcp-test\"); set bearer_token_env_var to a variable holding a token",
+            everything.guarded_url()
+        )
+    );
+    assert_eq!(
+        failed[2],
+        "MCP server plain would send the bearer token from $PATH unencrypted to mcp.example.invalid; use an https:// url"
+    );
+    assert_eq!(
+        failed[3],
+        "MCP server unset needs a bearer token in $CODEX_TEST_NO_SUCH_VARIABLE (bearer_token_env_var), which is not set; set it or remove the setting"
+    );
+    for f in &failed {
+        assert!(!f.contains('\n'), "one line: {f}");
+    }
+
+    assert!(mcp.has_tool("web__echo"), "{:?}", mcp.tools());
+    let out = mcp
+        .call("web__echo", r#"{"message": "over http"}"#)
+        .await
+        .expect("echo call");
+    assert!(out.text.contains("over http"), "{out:?}");
+    // Several calls at once share the session.
+    let calls = (0..8).map(|i| {
+        let mcp = &mcp;
+        async move {
+            mcp.call("web__echo", &format!(r#"{{"message": "call {i}"}}"#))
+                .await
+        }
+    });
+    for (i, out) in futures_util::future::join_all(calls)
+        .await
+        .into_iter()
+        .enumerate()
+    {
+        assert!(out.expect("call").text.contains(&format!("call {i}")));
+    }
+}

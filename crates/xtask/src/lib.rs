@@ -11,6 +11,7 @@ pub mod generate;
 pub mod homebrew;
 pub mod inspect;
 pub mod macho;
+pub mod mcp_http;
 pub mod npm;
 pub mod release;
 pub mod signing;
