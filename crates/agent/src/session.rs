@@ -25,6 +25,9 @@ pub enum AgentError {
     /// The session log could not be written.
     #[error("cannot write the session log: {0}; use --ephemeral to run without one")]
     Rollout(std::io::Error),
+    /// The turn was interrupted (Ctrl-C, or the MCP client cancelled its call) before it ended.
+    #[error("the turn was interrupted")]
+    Interrupted,
 }
 
 /// How a turn ended.
@@ -126,9 +129,32 @@ impl Session {
         input: String,
         emit: &mut (dyn FnMut(&AgentEvent) + Send),
     ) -> Result<TurnOutcome, AgentError> {
+        self.run_turn_until(input, emit, std::future::pending())
+            .await
+    }
+
+    /// [`Session::run_turn`], stopped with [`AgentError::Interrupted`] as soon as `interrupt`
+    /// completes. The model's request is dropped and a running command is terminated; calls the
+    /// model made that have no output yet are answered "interrupted", so the session can go on
+    /// with the next turn.
+    pub async fn run_turn_until(
+        &mut self,
+        input: String,
+        emit: &mut (dyn FnMut(&AgentEvent) + Send),
+        interrupt: impl std::future::Future<Output = ()> + Send,
+    ) -> Result<TurnOutcome, AgentError> {
         self.event(emit, AgentEvent::TurnStarted)?;
         self.turns += 1;
-        match self.turn(input.clone(), emit).await {
+        let result = {
+            let turn = self.turn(input.clone(), emit);
+            tokio::pin!(turn);
+            tokio::pin!(interrupt);
+            tokio::select! {
+                r = &mut turn => r,
+                () = &mut interrupt => Err(AgentError::Interrupted),
+            }
+        };
+        match result {
             Ok(outcome) => {
                 self.event(
                     emit,
@@ -156,7 +182,13 @@ impl Session {
                 };
                 // The turn's own error matters more than a failure to log it.
                 let _ = self.event(emit, failed);
-                let _ = self.answer_dangling_calls();
+                let why = match e {
+                    AgentError::Interrupted => {
+                        "interrupted: the user stopped the turn before this call finished"
+                    }
+                    _ => "not run: the turn ended in an error first",
+                };
+                let _ = self.answer_dangling_calls(why);
                 Err(e)
             }
         }
@@ -304,7 +336,7 @@ impl Session {
     /// Gives every call the model made but no tool answered (the turn failed in between) an
     /// output saying so: the APIs refuse a conversation with unanswered calls, and the next
     /// turn of an interactive session must still be sendable.
-    fn answer_dangling_calls(&mut self) -> Result<(), AgentError> {
+    fn answer_dangling_calls(&mut self, why: &str) -> Result<(), AgentError> {
         let answered: std::collections::HashSet<String> = self
             .history
             .iter()
@@ -326,7 +358,7 @@ impl Session {
         for call_id in dangling {
             self.push(Item::FunctionCallOutput {
                 call_id,
-                output: "not run: the turn ended in an error first".into(),
+                output: why.into(),
             })?;
         }
         Ok(())

@@ -155,21 +155,26 @@ impl CodexMcp {
         prompt: String,
         ctx: &RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        // Progress: events go into an unbounded channel, and one task forwards them, so the
-        // turn never waits on the client.
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<AgentEvent>();
+        // One turn at a time per session: a second call while one runs is refused, not queued,
+        // so the caller knows at once (it can wait for the first, or cancel it).
+        let Ok(mut session) = session.try_lock() else {
+            return failed(format!(
+                "Codex session {id} is still running a turn; wait for its result or cancel that call"
+            ));
+        };
+        // Progress: lines go into an unbounded channel, and one task forwards them, so the turn
+        // never waits on the client. The first is the session's header, which names its id: a
+        // caller that cancels the call gets no result, and still needs the id for codex-reply.
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let _ = tx.send(session.header());
         let forward = ctx.meta.get_progress_token().map(|token| {
             let peer = ctx.peer.clone();
             tokio::spawn(async move {
                 let mut n = 0.0;
-                while let Some(event) = rx.recv().await {
+                while let Some(line) = rx.recv().await {
                     n += 1.0;
                     let mut p = ProgressNotificationParam::new(token.clone(), n);
-                    p.message = Some(
-                        event
-                            .progress_line()
-                            .unwrap_or_else(|| serde_json::to_string(&event).unwrap_or_default()),
-                    );
+                    p.message = Some(line);
                     if peer.notify_progress(p).await.is_err() {
                         break;
                     }
@@ -177,12 +182,23 @@ impl CodexMcp {
             })
         });
         let result = {
-            let mut session = session.lock().await;
             let mut emit = |e: &AgentEvent| {
-                let _ = tx.send(e.clone());
+                let line = e
+                    .progress_line()
+                    .unwrap_or_else(|| serde_json::to_string(e).unwrap_or_default());
+                let _ = tx.send(line);
             };
-            session.run_turn(prompt, &mut emit).await
+            // notifications/cancelled from the client interrupts the turn, and its command.
+            let cancelled = ctx.ct.clone();
+            session
+                .run_turn_until(
+                    prompt,
+                    &mut emit,
+                    async move { cancelled.cancelled().await },
+                )
+                .await
         };
+        drop(session);
         drop(tx);
         if let Some(f) = forward {
             // Progress of a turn comes before its result.

@@ -1078,6 +1078,118 @@ fn mcp_server_is_driven_by_the_official_typescript_sdk_client() {
     );
 }
 
+/// Drives `codex mcp-server` with the TypeScript SDK: starts a turn whose command sleeps, asks the
+/// busy session for another turn, cancels the first call (the SDK sends notifications/cancelled)
+/// and then continues the session; prints what it saw as one JSON object.
+const MCP_SDK_CANCEL_DRIVER: &str = r#"
+const path = require("path");
+const sdk = path.join(process.env.NPM_TOOLS, "node_modules/@modelcontextprotocol/sdk/dist/cjs");
+const { Client } = require(path.join(sdk, "client/index.js"));
+const { StdioClientTransport } = require(path.join(sdk, "client/stdio.js"));
+(async () => {
+  const transport = new StdioClientTransport({
+    command: process.env.CODEX_BIN, args: ["mcp-server"], env: process.env, cwd: process.env.WORK,
+  });
+  const client = new Client({ name: "sdk-cancel-driver", version: "1.0.0" });
+  await client.connect(transport);
+  const controller = new AbortController();
+  const progress = [];
+  let threadId = null;
+  let sawSleep;
+  const sleeping = new Promise((resolve) => { sawSleep = resolve; });
+  const first = client.callTool({ name: "codex", arguments: { prompt: "wait a while" } }, undefined, {
+    signal: controller.signal, timeout: 60000,
+    onprogress: (p) => {
+      progress.push(p.message);
+      const m = /^codex session ([0-9a-f-]{36}):/.exec(p.message);
+      if (m) threadId = m[1];
+      if (p.message.startsWith("exec sleep 31.7")) sawSleep();
+    },
+  }).then((result) => ({ result }), (e) => ({ error: String(e) }));
+  await sleeping;
+  const busy = await client.callTool({ name: "codex-reply", arguments: { threadId, prompt: "are you there?" } });
+  const t0 = Date.now();
+  controller.abort("changed my mind");
+  const aborted = await first;
+  const abortMs = Date.now() - t0;
+  // The server ends the interrupted turn right after the cancel; until then a reply is refused.
+  let reply;
+  for (let i = 0; i < 200; i++) {
+    reply = await client.callTool({ name: "codex-reply", arguments: { threadId, prompt: "go on" } });
+    if (!(reply.isError && /still running a turn/.test(reply.content[0].text))) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  console.log(JSON.stringify({ threadId, busy, aborted, abortMs, reply, progress }));
+  await client.close();
+})().catch((e) => { console.error(e); process.exit(1); });
+"#;
+
+#[test]
+fn mcp_server_turn_is_interrupted_by_a_cancelled_call_and_a_busy_session_refuses_a_second_turn() {
+    let f = Fixture::new(vec![
+        shell_call("call_sleep", &["sleep", "31.7"]),
+        text("Carrying on."),
+    ]);
+    let script = f.home.path().join("cancel.cjs");
+    std::fs::write(&script, MCP_SDK_CANCEL_DRIVER).expect("script");
+    let tools_dir = xtask::tools::ensure_npm_tools().expect("npm tools");
+    let out = run(Command::new("node")
+        .arg(&script)
+        .env("NPM_TOOLS", &tools_dir)
+        .env("CODEX_BIN", env!("CARGO_BIN_EXE_codex"))
+        .env("WORK", f.work())
+        .env("CODEX_HOME", f.home.path())
+        .env(KEY_VAR, "sk-test-secret")
+        .env_remove("RUST_LOG"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let got: Value = serde_json::from_str(stdout(&out).trim()).expect("driver json");
+    let thread = got["threadId"]
+        .as_str()
+        .expect("the header named the session");
+    // A second turn on a busy session is refused at once, naming the session.
+    assert_eq!(got["busy"]["isError"], true, "{got}");
+    assert_eq!(
+        got["busy"]["content"][0]["text"],
+        format!(
+            "Codex session {thread} is still running a turn; wait for its result or cancel that call"
+        )
+    );
+    // The cancelled call ends on the client's side with the SDK's abort error.
+    let aborted = got["aborted"]["error"]
+        .as_str()
+        .expect("the call was aborted");
+    assert!(aborted.contains("changed my mind"), "{aborted}");
+    // The interrupted command is gone: it does not run on for its 31.7 s.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let ps = Command::new("pgrep")
+            .args(["-f", "sleep 31.7"])
+            .output()
+            .expect("pgrep");
+        if !ps.status.success() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the interrupted command still runs: {}",
+            String::from_utf8_lossy(&ps.stdout)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // The session goes on: the next turn's conversation answers the interrupted call.
+    assert_eq!(got["reply"]["content"][0]["text"], "Carrying on.", "{got}");
+    assert_eq!(f.model.requests().len(), 2);
+    assert_eq!(
+        f.tool_output(1, "call_sleep"),
+        "interrupted: the user stopped the turn before this call finished"
+    );
+    let input = f.request(1)["input"].to_string();
+    assert!(
+        input.contains("wait a while") && input.contains("go on"),
+        "{input}"
+    );
+}
+
 #[test]
 fn mcp_server_answers_a_flood_of_requests_sent_without_reading_and_stays_small() {
     const N: usize = 10_000;

@@ -130,7 +130,10 @@ async fn run(
     }
     let process = client.start(options).await.map_err(|e| e.to_string())?;
     let id = process.id().to_string();
-    match tokio::time::timeout(timeout, process.wait()).await {
+    let mut running = TerminateOnDrop(Some((client.clone(), id.clone())));
+    let waited = tokio::time::timeout(timeout, process.wait()).await;
+    running.0 = None;
+    match waited {
         Ok(done) => {
             let c = done.map_err(|e| e.to_string())?;
             let mut output = String::from_utf8_lossy(&c.stdout).into_owned();
@@ -159,6 +162,24 @@ async fn run(
                 sandbox_denied: false,
                 timed_out: true,
             })
+        }
+    }
+}
+
+/// Terminates the process if the turn is dropped (interrupted) while it runs: a command must not
+/// outlive the turn that started it.
+struct TerminateOnDrop(Option<(codex_exec_server::client::ExecServerClient, String)>);
+
+impl Drop for TerminateOnDrop {
+    fn drop(&mut self) {
+        if let Some((client, id)) = self.0.take()
+            && let Ok(rt) = tokio::runtime::Handle::try_current()
+        {
+            rt.spawn(async move {
+                if let Err(e) = client.terminate(&id).await {
+                    tracing::warn!("cannot terminate interrupted command {id}: {e}");
+                }
+            });
         }
     }
 }

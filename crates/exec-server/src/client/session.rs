@@ -86,8 +86,9 @@ fn decode<T: DeserializeOwned>(method: &str, v: Value) -> Result<T> {
     })
 }
 
-/// A client of one exec-server session. Cheap to share behind an `Arc`; every method takes
-/// `&self` and calls run concurrently.
+/// A client of one exec-server session. Cheap to clone (clones share the session); every method
+/// takes `&self` and calls run concurrently.
+#[derive(Clone)]
 pub struct ExecServerClient {
     inner: Arc<Inner>,
 }
