@@ -2,6 +2,7 @@
 
 pub mod mirror;
 pub mod registry;
+pub mod standalone;
 
 use std::collections::HashMap;
 use std::fs::File;

@@ -1,10 +1,12 @@
 //! The `codex` command line: argument definitions and dispatch. `main.rs` only calls [`run`].
 
+pub mod doctor;
 pub mod exec;
 pub mod mcp_cmd;
 pub mod mcp_server;
 pub mod repl;
 pub mod sandbox_cmd;
+pub mod uninstall_cmd;
 pub mod update;
 
 use std::io::IsTerminal as _;
@@ -37,6 +39,10 @@ enum Command {
     Sandbox(sandbox_cmd::SandboxArgs),
     /// Update this copy of codex to the latest release (or --version, or back with --rollback).
     Update(update::UpdateArgs),
+    /// Check this install: which copy runs, PATH, layout, updatability, release source, config.
+    Doctor(doctor::DoctorArgs),
+    /// Remove this install of codex (and, unless --keep-config, CODEX_HOME).
+    Uninstall(uninstall_cmd::UninstallArgs),
     /// Manage the MCP servers in config.toml whose tools the agent can use.
     Mcp(mcp_cmd::McpArgs),
     /// Serve Codex over MCP on stdio (tools `codex` and `codex-reply`), for other agents.
@@ -74,6 +80,11 @@ where
     init_logging(log_to_file);
     let result = match &cli.command {
         Some(Command::Update(args)) => update::run(args),
+        Some(Command::Doctor(args)) => match doctor::run(args) {
+            Ok(code) => return code,
+            Err(e) => Err(e),
+        },
+        Some(Command::Uninstall(args)) => uninstall_cmd::run(args),
         Some(Command::Mcp(args)) => mcp_cmd::run(args),
         Some(Command::McpServer) => mcp_server::run(),
         Some(Command::Exec(args)) => return exec::run(args),

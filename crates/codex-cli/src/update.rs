@@ -119,7 +119,7 @@ fn managed_elsewhere(args: &UpdateArgs, exe: &std::path::Path, m: &InstallMethod
 }
 
 /// A path as the user would write it: canonical Windows paths carry a `\\?\` prefix.
-fn shown(path: &std::path::Path) -> String {
+pub(crate) fn shown(path: &std::path::Path) -> String {
     let text = path.display().to_string();
     match text.strip_prefix(r"\\?\") {
         Some(rest) if !rest.starts_with("UNC\\") => rest.to_owned(),
@@ -135,18 +135,12 @@ fn standalone(args: &UpdateArgs, layout: Layout) -> Result<()> {
     };
     let codex_home = settings::codex_home().context("HOME is not set")?;
     let config = Config::load(&codex_home)?;
-    let (source, _origin) = Source::resolve(&[
-        (
-            Origin::Flag,
-            args.from
-                .as_ref()
-                .map(|d| d.display().to_string())
-                .or_else(|| args.base_url.clone()),
-        ),
-        (Origin::Env, EnvVar::ReleaseBaseUrl.get()),
-        (Origin::Config, config.release_base_url.clone()),
-        (Origin::Receipt, receipt.as_ref().map(|r| r.source.clone())),
-    ])?;
+    let flag = args
+        .from
+        .as_ref()
+        .map(|d| d.display().to_string())
+        .or_else(|| args.base_url.clone());
+    let (source, _origin) = release_source(flag, &config, receipt.as_ref())?;
     let installer = Installer {
         layout: layout.clone(),
         source,
@@ -235,7 +229,23 @@ fn standalone(args: &UpdateArgs, layout: Layout) -> Result<()> {
     Ok(())
 }
 
-fn confirm(question: &str) -> Result<bool> {
+/// The release source: the flag, else `CODEX_RELEASE_BASE_URL`, else config.toml, else the
+/// receipt's (an install keeps updating from where it came from), else the default.
+pub(crate) fn release_source(
+    flag: Option<String>,
+    config: &Config,
+    receipt: Option<&codex_installer::layout::Receipt>,
+) -> Result<(Source, Origin)> {
+    Ok(Source::resolve(&[
+        (Origin::Flag, flag),
+        (Origin::Env, EnvVar::ReleaseBaseUrl.get()),
+        (Origin::Config, config.release_base_url.clone()),
+        (Origin::Receipt, receipt.map(|r| r.source.clone())),
+    ])?)
+}
+
+/// Asks a yes/no question on stderr; an empty answer is yes.
+pub(crate) fn confirm(question: &str) -> Result<bool> {
     eprint!("{question} [Y/n] ");
     std::io::stderr().flush()?;
     let mut line = String::new();

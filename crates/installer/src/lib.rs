@@ -17,6 +17,8 @@ pub mod source;
 pub mod target;
 
 #[cfg(feature = "net")]
+pub mod doctor;
+#[cfg(feature = "net")]
 pub mod http;
 #[cfg(feature = "net")]
 pub mod install;
@@ -24,6 +26,8 @@ pub mod install;
 pub mod layout;
 #[cfg(feature = "net")]
 pub mod method;
+#[cfg(feature = "net")]
+pub mod uninstall;
 #[cfg(feature = "net")]
 pub mod update_check;
 
