@@ -203,6 +203,26 @@ fn npm_install_links_the_native_programs_and_codex_update_names_npm() {
         "{out}"
     );
     assert_eq!(w.archive_requests(), 0, "nothing was downloaded");
+    // Uninstalling is npm's job too: codex prints npm's command for this prefix, removes nothing.
+    let out = stdout(&w.run("codex", &["uninstall", "--yes"]));
+    assert!(
+        out.contains(&format!(
+            "npm uninstall -g {NPM_PACKAGE} --prefix {}",
+            w.prefix.display()
+        )),
+        "{out}"
+    );
+    assert!(out.contains("nothing was removed"), "{out}");
+    let out = stdout(&w.run("codex", &["--version"]));
+    assert!(out.contains(&format!(" {A} ")), "still installed: {out}");
+    // doctor names npm and the package.
+    let out = w.run("codex", &["doctor", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let this = &report["checks"][0];
+    assert!(
+        this["summary"].as_str().is_some_and(|s| s.ends_with("installed with npm")),
+        "{report}"
+    );
 }
 
 #[test]

@@ -115,6 +115,14 @@ fn standalone(args: &UninstallArgs, layout: &Layout) -> Result<()> {
     for line in &done {
         println!("{line}");
     }
+    if cfg!(windows) {
+        // install.ps1 added the bin dir to the user's PATH in the registry; editing it from here
+        // is not done yet, so say how.
+        println!(
+            "install.ps1 may have added {} to your user PATH; remove it under Settings > System > About > Advanced system settings > Environment Variables",
+            layout.bin_dir.display()
+        );
+    }
     if args.keep_config {
         println!(
             "codex is uninstalled; {} (config and sessions) was kept",

@@ -64,6 +64,11 @@ impl Plan {
             match std::fs::remove_file(f) {
                 Ok(()) => done.push(format!("removed {}", f.display())),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                #[cfg(windows)]
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                    remove_after_exit(f).map_err(|e| with_path(e, f))?;
+                    done.push(format!("removed {} (when this codex exits)", f.display()));
+                }
                 Err(e) => return Err(with_path(e, f)),
             }
         }
@@ -91,6 +96,30 @@ impl Plan {
         }
         Ok(done)
     }
+}
+
+/// Windows cannot delete a running `.exe`, but can rename it: the copy that runs `codex
+/// uninstall` is moved aside in its folder, and a detached `cmd` deletes it once this process
+/// has exited (the technique of the `self-replace` crate, without its extra process).
+#[cfg(windows)]
+fn remove_after_exit(exe: &Path) -> io::Result<()> {
+    use std::os::windows::process::CommandExt;
+    const DETACHED_PROCESS: u32 = 0x0000_0008;
+    const CREATE_NO_WINDOW: u32 = 0x0800_0000;
+    let aside = exe.with_extension(format!("uninstalled-{}.exe", std::process::id()));
+    std::fs::rename(exe, &aside)?;
+    let script = format!(
+        "for /L %i in (1,1,60) do (del /F /Q \"{0}\" 2>NUL & if not exist \"{0}\" exit /B 0 & ping -n 2 127.0.0.1 >NUL)",
+        aside.display()
+    );
+    std::process::Command::new("cmd")
+        .args(["/D", "/C", &script])
+        .creation_flags(DETACHED_PROCESS | CREATE_NO_WINDOW)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map(drop)
 }
 
 fn with_path(e: io::Error, p: &Path) -> io::Error {
