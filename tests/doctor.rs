@@ -322,3 +322,92 @@ fn an_update_of_b_then_doctor_sees_b_and_uninstall_still_removes_both_releases()
     ok(&w.codex(&["uninstall", "--yes"]));
     assert!(!w.codex_home.exists());
 }
+
+#[test]
+fn leftovers_of_an_interrupted_install_and_a_stale_lock_are_reported() {
+    let w = World::new(false);
+    let layout = w.layout();
+    std::fs::create_dir_all(layout.staging_dir().join("dl")).expect("staging");
+    std::fs::create_dir_all(layout.lock_dir()).expect("lock");
+    // No process has this pid: the lock's owner is gone.
+    std::fs::write(layout.lock_dir().join("pid"), "4194303\n").expect("pid");
+    let text = ok(&doctor(&w, &path_with_bin(&w), &[]));
+    assert!(text.contains("⚠ layout: a stale install lock"), "{text}");
+    assert!(
+        text.contains(&format!("rm -rf {}", layout.lock_dir().display())),
+        "{text}"
+    );
+    std::fs::remove_dir_all(layout.lock_dir()).expect("rm lock");
+    let text = ok(&doctor(&w, &path_with_bin(&w), &[]));
+    assert!(
+        text.contains("⚠ layout: 1 leftover item(s) from an interrupted install"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("rm -rf {}", layout.staging_dir().display())),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_tls_failure_points_at_ssl_cert_file() {
+    // The mirror's HTTPS certificate is signed by a CA only SSL_CERT_FILE knows of, and the
+    // doctor runs without it: what a corporate TLS proxy looks like to codex.
+    let w = World::new(true);
+    let out = doctor(&w, &path_with_bin(&w), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("✗ release source: https://"), "{text}");
+    assert!(
+        text.contains(
+            "fix: a proxy or firewall may be replacing the server's certificate: set SSL_CERT_FILE"
+        ),
+        "{text}"
+    );
+    // With the CA, the same source answers.
+    let ca = w.mirror.ca_cert_path().expect("ca");
+    let out = w
+        .cmd(Binary::Codex)
+        .arg("doctor")
+        .env("PATH", path_with_bin(&w))
+        .env("SSL_CERT_FILE", ca)
+        .output()
+        .expect("run");
+    let text = ok(&out);
+    assert!(
+        text.contains(&format!("CA bundle: {} (SSL_CERT_FILE)", ca.display())),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_update_check_state_is_shown_and_a_newer_release_gets_the_update_command() {
+    let w = World::new(false);
+    let run = |w: &World| {
+        w.cmd(Binary::Codex)
+            .arg("doctor")
+            .env("PATH", path_with_bin(w))
+            .env_remove("CI")
+            .env_remove("CODEX_NO_UPDATE_CHECK")
+            .output()
+            .expect("run")
+    };
+    let text = ok(&run(&w));
+    assert!(
+        text.contains("✓ update check: on; no check has run yet"),
+        "{text}"
+    );
+    std::fs::write(
+        w.codex_home.join("update-check.json"),
+        format!(r#"{{"checked_at": 0, "latest": "{B}"}}"#),
+    )
+    .expect("cache");
+    let text = ok(&run(&w));
+    assert!(
+        text.contains(&format!(
+            "⚠ update check: codex {B} is available (this is {A})"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("    fix: codex update\n"), "{text}");
+}
