@@ -1024,16 +1024,11 @@ const { StdioClientTransport } = require(path.join(sdk, "client/stdio.js"));
 })().catch((e) => { console.error(e); process.exit(1); });
 "#;
 
-#[test]
-fn mcp_server_is_driven_by_the_official_typescript_sdk_client() {
-    let f = Fixture::new(vec![
-        shell_call("call_ls", &["ls"]),
-        text("There is one file."),
-        text("Still one file."),
-    ]);
-    std::fs::write(f.work().join("only.txt"), "x").expect("write");
+/// Runs a Node driver script (the TypeScript SDK client against `codex mcp-server` in the
+/// fixture's workspace) and returns the JSON object it prints.
+fn sdk_driver(f: &Fixture, source: &str) -> Value {
     let script = f.home.path().join("driver.cjs");
-    std::fs::write(&script, MCP_SDK_DRIVER).expect("script");
+    std::fs::write(&script, source).expect("script");
     let tools_dir = xtask::tools::ensure_npm_tools().expect("npm tools");
     let out = run(Command::new("node")
         .arg(&script)
@@ -1045,6 +1040,18 @@ fn mcp_server_is_driven_by_the_official_typescript_sdk_client() {
         .env_remove("RUST_LOG"));
     assert!(out.status.success(), "{}", stderr(&out));
     let got: Value = serde_json::from_str(stdout(&out).trim()).expect("driver json");
+    got
+}
+
+#[test]
+fn mcp_server_is_driven_by_the_official_typescript_sdk_client() {
+    let f = Fixture::new(vec![
+        shell_call("call_ls", &["ls"]),
+        text("There is one file."),
+        text("Still one file."),
+    ]);
+    std::fs::write(f.work().join("only.txt"), "x").expect("write");
+    let got = sdk_driver(&f, MCP_SDK_DRIVER);
     assert_eq!(got["tools"], json!(["codex", "codex-reply"]));
     assert_eq!(got["first"]["content"][0]["text"], "There is one file.");
     assert_ne!(got["first"]["isError"], true);
@@ -1130,19 +1137,7 @@ fn mcp_server_turn_is_interrupted_by_a_cancelled_call_and_a_busy_session_refuses
         shell_call("call_sleep", &["sleep", "31.7"]),
         text("Carrying on."),
     ]);
-    let script = f.home.path().join("cancel.cjs");
-    std::fs::write(&script, MCP_SDK_CANCEL_DRIVER).expect("script");
-    let tools_dir = xtask::tools::ensure_npm_tools().expect("npm tools");
-    let out = run(Command::new("node")
-        .arg(&script)
-        .env("NPM_TOOLS", &tools_dir)
-        .env("CODEX_BIN", env!("CARGO_BIN_EXE_codex"))
-        .env("WORK", f.work())
-        .env("CODEX_HOME", f.home.path())
-        .env(KEY_VAR, "sk-test-secret")
-        .env_remove("RUST_LOG"));
-    assert!(out.status.success(), "{}", stderr(&out));
-    let got: Value = serde_json::from_str(stdout(&out).trim()).expect("driver json");
+    let got = sdk_driver(&f, MCP_SDK_CANCEL_DRIVER);
     let thread = got["threadId"]
         .as_str()
         .expect("the header named the session");
