@@ -411,3 +411,24 @@ fn the_update_check_state_is_shown_and_a_newer_release_gets_the_update_command()
     );
     assert!(text.contains("    fix: codex update\n"), "{text}");
 }
+
+#[test]
+fn a_config_that_does_not_parse_is_a_cross_with_its_path() {
+    let w = World::new(false);
+    let config = w.codex_home.join("config.toml");
+    std::fs::write(&config, "model = \"unterminated\n").expect("config");
+    let out = doctor(&w, &path_with_bin(&w), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("✗ paths: the config file does not parse:"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "fix: fix {} and run codex doctor again",
+            config.display()
+        )),
+        "{text}"
+    );
+}
