@@ -220,7 +220,9 @@ fn npm_install_links_the_native_programs_and_codex_update_names_npm() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let this = &report["checks"][0];
     assert!(
-        this["summary"].as_str().is_some_and(|s| s.ends_with("installed with npm")),
+        this["summary"]
+            .as_str()
+            .is_some_and(|s| s.ends_with("installed with npm")),
         "{report}"
     );
 }
