@@ -44,6 +44,9 @@ Options:
   --require-signature  Refuse to install when the release signature cannot be checked (neither
                        OpenSSL 3 nor minisign is installed) [env: CODEX_REQUIRE_SIGNATURE=1]
   --allow-downgrade    Install a release older than the installed one [env: CODEX_ALLOW_DOWNGRADE=1]
+  --uninstall          Remove the installed codex: its commands, releases, receipt, the PATH line
+                       this script added, and CODEX_HOME (downloads nothing)
+  --keep-config        With --uninstall: keep CODEX_HOME (config.toml, sessions)
   --yes, -y            Do not ask before installing (the default when stdin is not a terminal)
   --quiet, -q          Print only errors and warnings
   --verbose, -v        Print each step
@@ -92,6 +95,8 @@ main() {
     is_yes "${CODEX_REQUIRE_SIGNATURE:-}" && require_signature=1
     allow_downgrade=0
     is_yes "${CODEX_ALLOW_DOWNGRADE:-}" && allow_downgrade=1
+    uninstall=0
+    keep_config=0
 
     while [ $# -gt 0 ]; do
         case $1 in
@@ -104,6 +109,8 @@ main() {
             --no-modify-path) modify_path=0 ;;
             --require-signature) require_signature=1 ;;
             --allow-downgrade) allow_downgrade=1 ;;
+            --uninstall) uninstall=1 ;;
+            --keep-config) keep_config=1 ;;
             -y | --yes) assume_yes=1 ;;
             -q | --quiet) QUIET=1 ;;
             -v | --verbose) VERBOSE=1 ;;
@@ -113,8 +120,19 @@ main() {
         shift
     done
 
+    [ "$keep_config" = 0 ] || [ "$uninstall" = 1 ] || die "--keep-config goes with --uninstall"
     for cmd in uname mkdir rm mv ln tar chmod sed grep cat sleep readlink; do need "$cmd"; done
     [ -n "${HOME:-}" ] || die "HOME is not set"
+    codex_home=${CODEX_HOME:-$HOME/.codex}
+    root=$codex_home/packages/standalone
+    bin_dir=${install_dir:-$HOME/.local/bin}
+    case $bin_dir in /*) ;; *) bin_dir=$(pwd)/$bin_dir ;; esac
+    case $codex_home in /*) ;; *) codex_home=$(pwd)/$codex_home; root=$codex_home/packages/standalone ;; esac
+    if [ "$uninstall" = 1 ]; then
+        uninstall
+        exit 0
+    fi
+
     base_url=${base_url:-$DEFAULT_BASE_URL}
     base_url=${base_url%/}
     check_url_scheme "$base_url"
@@ -122,12 +140,6 @@ main() {
     pick_checksum_tool
     pick_verifier
     detect_target
-
-    codex_home=${CODEX_HOME:-$HOME/.codex}
-    root=$codex_home/packages/standalone
-    bin_dir=${install_dir:-$HOME/.local/bin}
-    case $bin_dir in /*) ;; *) bin_dir=$(pwd)/$bin_dir ;; esac
-    case $codex_home in /*) ;; *) codex_home=$(pwd)/$codex_home; root=$codex_home/packages/standalone ;; esac
 
     # Writable locations first: nothing is downloaded for an install that cannot happen. One
     # mkdir makes every folder, the per-process staging folder included.
@@ -639,24 +651,28 @@ verify_signature() {
     detail "manifest.json: signature by $signer verified with $verifier"
 }
 
-# read_installed_version: sets $installed to the version in the receipt (written by this script
-# or by codex update, as one key per line or all on one), else to that of the current release.
+# receipt_field NAME: prints the string value of NAME in the receipt (written by this script or by
+# codex update, as one key per line or all on one), or nothing.
+receipt_field() {
+    [ -f "$root/receipt.json" ] || return 0
+    while IFS= read -r line || [ -n "$line" ]; do
+        case $line in
+            *"\"$1\""*:*)
+                line=${line#*"\"$1\""}
+                line=${line#*:}
+                while :; do
+                    case $line in ' '* | '	'*) line=${line#?} ;; *) break ;; esac
+                done
+                case $line in \"*) line=${line#\"}; printf '%s\n' "${line%%\"*}"; return 0 ;; esac
+                ;;
+        esac
+    done <"$root/receipt.json"
+}
+
+# read_installed_version: sets $installed to the version in the receipt, else to that of the
+# current release.
 read_installed_version() {
-    installed=""
-    if [ -f "$root/receipt.json" ]; then
-        while IFS= read -r line || [ -n "$line" ]; do
-            case $line in
-                *'"version"'*:*)
-                    line=${line#*'"version"'}
-                    line=${line#*:}
-                    while :; do
-                        case $line in ' '* | '	'*) line=${line#?} ;; *) break ;; esac
-                    done
-                    case $line in \"*) line=${line#\"}; installed=${line%%\"*}; break ;; esac
-                    ;;
-            esac
-        done <"$root/receipt.json"
-    fi
+    installed=$(receipt_field version)
     if [ -z "$installed" ]; then
         case $current in *-"$target") installed=${current%-"$target"} ;; esac
     fi
@@ -964,6 +980,93 @@ prune() {
         name=${dir##*/}
         [ "$name" = "$release" ] || [ "$name" = "$previous" ] || rm -rf "$dir"
     done
+}
+
+# uninstall: removes the standalone install the way `codex uninstall` does (docs/doctor.md): the
+# bin links that lead into it, the root, the PATH block this script added, and CODEX_HOME unless
+# --keep-config. Nothing is downloaded.
+uninstall() {
+    if [ -f "$root/.lock/pid" ]; then
+        pid=""
+        read -r pid <"$root/.lock/pid" || true
+        if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+            die "a codex install or update is running (pid $pid); wait for it to finish and run --uninstall again"
+        fi
+    fi
+    links_dir=$(receipt_field bin_dir)
+    [ -n "$links_dir" ] || links_dir=$bin_dir
+    found=0
+    for name in codex codex-exec-server; do
+        link=$links_dir/$name
+        if [ -L "$link" ]; then
+            dest=$(readlink "$link")
+            case $dest in
+                "$root"/*)
+                    rm -f "$link" || die "cannot remove $link"
+                    say "removed $link"
+                    found=1
+                    ;;
+                *) say "kept $link: it leads to $dest, not into this install" ;;
+            esac
+        elif [ -e "$link" ]; then
+            say "kept $link: it is not a link into this install"
+        fi
+    done
+    if [ -d "$root" ]; then
+        rm -rf "$root" || die "cannot remove $root"
+        say "removed $root"
+        found=1
+    fi
+    for rc in "${ZDOTDIR:-$HOME}/.zshrc" "$HOME/.zshrc" "$HOME/.bashrc" "$HOME/.bash_profile" \
+        "$HOME/.profile" "$HOME/.config/fish/conf.d/codex.fish"; do
+        remove_path_block "$rc"
+    done
+    if [ "$keep_config" = 1 ]; then
+        rmdir "$codex_home/packages" 2>/dev/null || true
+        [ -d "$codex_home" ] && say "kept $codex_home (config and sessions)"
+    elif [ -d "$codex_home" ]; then
+        rm -rf "$codex_home" || die "cannot remove $codex_home"
+        say "removed $codex_home"
+        found=1
+    fi
+    if [ "$found" = 1 ]; then
+        say "codex is uninstalled"
+    else
+        say "no codex install found in $codex_home"
+    fi
+}
+
+# remove_path_block FILE: deletes the block path_advice appended (its marker lines, what is
+# between them and the empty line before it) from FILE; every other byte stays. A fish file left
+# with nothing else is removed.
+remove_path_block() {
+    [ -f "$1" ] || return 0
+    start=$(grep -n '^# >>> codex installer >>>$' "$1" | sed -n 1p)
+    [ -n "$start" ] || return 0
+    start=${start%%:*}
+    end=$(sed -n "$start,\$p" "$1" | grep -n '^# <<< codex installer <<<$' | sed -n 1p)
+    # An unterminated block is not this script's: leave the file alone.
+    [ -n "$end" ] || return 0
+    end=$((start + ${end%%:*} - 1))
+    from=$start
+    if [ "$start" -gt 1 ] && [ -z "$(sed -n "$((start - 1))p" "$1")" ]; then
+        from=$((start - 1))
+    fi
+    rest=$1.codex-uninstall.$$
+    sed "$from,${end}d" "$1" >"$rest" || die "cannot edit $1"
+    case $1 in
+        *.fish)
+            if ! grep -q '[^[:space:]]' "$rest"; then
+                rm -f "$rest" "$1" || die "cannot remove $1"
+                say "removed $1"
+                return 0
+            fi
+            ;;
+    esac
+    # Written through, not renamed over: the file keeps its mode, and a dotfile manager's link.
+    cat "$rest" >"$1" || die "cannot write $1"
+    rm -f "$rest"
+    say "removed the codex PATH block from $1"
 }
 
 path_advice() {

@@ -1079,3 +1079,111 @@ fn set_mode(p: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
+
+/// What a user's startup file held before install.sh added its PATH block.
+const USER_RC: &str = "# my settings\nalias ll='ls -l'\n\nexport EDITOR=vi\n";
+
+#[test]
+fn uninstall_removes_everything_install_sh_added_and_keeps_the_users_rc_lines_byte_identical() {
+    for shell in SHELLS {
+        let w = World::new(shell);
+        let rc = w.rc_file();
+        std::fs::write(&rc, USER_RC).expect("rc");
+        ok(shell, &w.install(&[]));
+        assert!(
+            std::fs::read_to_string(&rc)
+                .expect("rc")
+                .contains("# >>> codex installer >>>"),
+            "{shell:?}"
+        );
+        let codex_home = w.home.join(".codex");
+        std::fs::write(codex_home.join("config.toml"), "model = \"m\"\n").expect("config");
+        w.mirror.clear_requests();
+        let out = ok(shell, &w.install(&["--uninstall"]));
+        for gone in [
+            w.bin.join("codex"),
+            w.bin.join("codex-exec-server"),
+            w.root(),
+        ] {
+            assert!(!gone.exists(), "{shell:?}: {} is gone", gone.display());
+            assert!(
+                out.contains(&format!("removed {}", gone.display())),
+                "{shell:?}: {out}"
+            );
+        }
+        assert!(!codex_home.exists(), "{shell:?}: CODEX_HOME is gone");
+        assert!(
+            out.contains(&format!(
+                "removed the codex PATH block from {}",
+                rc.display()
+            )),
+            "{shell:?}: {out}"
+        );
+        assert_eq!(
+            std::fs::read(&rc).expect("rc"),
+            USER_RC.as_bytes(),
+            "{shell:?}: the rc file is byte-identical to before the install"
+        );
+        assert!(out.ends_with("codex is uninstalled\n"), "{shell:?}: {out}");
+        assert!(w.requested().is_empty(), "{shell:?}: nothing downloaded");
+        // Once more: nothing left to do, said in one line.
+        let out = ok(shell, &w.install(&["--uninstall"]));
+        assert!(out.contains("no codex install found"), "{shell:?}: {out}");
+    }
+}
+
+#[test]
+fn uninstall_keep_config_keeps_config_toml_and_a_foreign_codex() {
+    for shell in SHELLS {
+        let w = World::new(shell);
+        ok(shell, &w.install(&["--no-modify-path"]));
+        let config = w.home.join(".codex/config.toml");
+        std::fs::write(&config, "# mine\nmodel = \"m\"\n").expect("config");
+        // Someone else's program of the same name, in the same folder, is not ours to remove.
+        std::fs::remove_file(w.bin.join("codex-exec-server")).expect("rm");
+        std::fs::write(w.bin.join("codex-exec-server"), "#!/bin/sh\n").expect("foreign");
+        let out = ok(shell, &w.install(&["--uninstall", "--keep-config"]));
+        assert_eq!(
+            std::fs::read_to_string(&config).expect("config"),
+            "# mine\nmodel = \"m\"\n",
+            "{shell:?}"
+        );
+        assert!(!w.root().exists(), "{shell:?}");
+        assert!(!w.bin.join("codex").exists(), "{shell:?}");
+        assert!(w.bin.join("codex-exec-server").exists(), "{shell:?}");
+        assert!(
+            out.contains("codex-exec-server: it is not a link into this install"),
+            "{shell:?}: {out}"
+        );
+        // --keep-config alone is a mistake, said as one error.
+        let err = one_error(shell, &w.install(&["--keep-config"]));
+        assert!(
+            err.contains("--keep-config goes with --uninstall"),
+            "{shell:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn uninstall_refuses_while_an_update_holds_the_lock() {
+    for shell in SHELLS {
+        let w = World::new(shell);
+        ok(shell, &w.install(&[]));
+        let mut holder = Command::new("sleep").arg("30").spawn().expect("sleep");
+        std::fs::create_dir_all(w.root().join(".lock")).expect("lock");
+        std::fs::write(w.root().join(".lock/pid"), format!("{}\n", holder.id())).expect("pid");
+        let before = w.state();
+        let err = one_error(shell, &w.install(&["--uninstall"]));
+        let _ = holder.kill();
+        let _ = holder.wait();
+        assert!(
+            err.contains(&format!(
+                "a codex install or update is running (pid {})",
+                holder.id()
+            )),
+            "{shell:?}: {err}"
+        );
+        assert_eq!(w.state(), before, "{shell:?}: nothing removed");
+        assert!(w.bin.join("codex").exists(), "{shell:?}");
+    }
+}

@@ -126,12 +126,15 @@ fn with_path(e: io::Error, p: &Path) -> io::Error {
     io::Error::new(e.kind(), format!("cannot remove {}: {e}", p.display()))
 }
 
+/// Replaces the file `path` leads to (a dotfile manager's link stays a link) with a rename, so it
+/// is never half-written, keeping its mode.
 fn write_keeping_mode(path: &Path, text: &str) -> io::Result<()> {
-    let perms = std::fs::metadata(path)?.permissions();
-    let tmp = path.with_extension(format!("codex-uninstall.{}", std::process::id()));
+    let real = path.canonicalize()?;
+    let perms = std::fs::metadata(&real)?.permissions();
+    let tmp = real.with_extension(format!("codex-uninstall.{}", std::process::id()));
     std::fs::write(&tmp, text)?;
     std::fs::set_permissions(&tmp, perms)?;
-    std::fs::rename(&tmp, path)
+    std::fs::rename(&tmp, &real)
 }
 
 /// The plan for the install in `layout` (of `target`'s programs), with `codex_home` removed too
@@ -265,5 +268,29 @@ mod tests {
         assert_eq!(remove_path_block("a\nb\n"), None);
         // An unterminated block is not ours to guess at.
         assert_eq!(remove_path_block("a\n# >>> codex installer >>>\nx\n"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_startup_file_keeps_its_link_and_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().expect("tmp");
+        let home = tmp.path().join("home");
+        let dotfiles = tmp.path().join("dotfiles");
+        std::fs::create_dir_all(&home).expect("home");
+        std::fs::create_dir_all(&dotfiles).expect("dotfiles");
+        let real = dotfiles.join("bashrc");
+        std::fs::write(&real, format!("x=1\n{BLOCK}")).expect("rc");
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        std::os::unix::fs::symlink(&real, home.join(".bashrc")).expect("ln");
+        let layout = Layout::new(&home.join(".codex"), &home.join("bin"));
+        let target = crate::target::Target::from_triple("x86_64-unknown-linux-musl").expect("t");
+        let plan = plan(&layout, target, &home.join(".codex"), &home, false);
+        assert_eq!(plan.rc_edits.len(), 1, "{plan:?}");
+        plan.execute().expect("execute");
+        assert!(home.join(".bashrc").is_symlink());
+        assert_eq!(std::fs::read_to_string(&real).expect("rc"), "x=1\n");
+        let mode = std::fs::metadata(&real).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 }
