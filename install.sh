@@ -986,6 +986,12 @@ prune() {
 # bin links that lead into it, the root, the PATH block this script added, and CODEX_HOME unless
 # --keep-config. Nothing is downloaded.
 uninstall() {
+    case "${HOME%/}/" in
+        "${codex_home%/}"/*)
+            [ "$keep_config" = 1 ] ||
+                die "CODEX_HOME ($codex_home) holds your home folder, so it is not removed; run with --keep-config"
+            ;;
+    esac
     if [ -f "$root/.lock/pid" ]; then
         pid=""
         read -r pid <"$root/.lock/pid" || true
@@ -1024,6 +1030,9 @@ uninstall() {
     if [ "$keep_config" = 1 ]; then
         rmdir "$codex_home/packages" 2>/dev/null || true
         [ -d "$codex_home" ] && say "kept $codex_home (config and sessions)"
+    elif [ "$found" = 0 ]; then
+        # No standalone install: CODEX_HOME may serve an npm or Homebrew copy; it stays.
+        :
     elif [ -d "$codex_home" ]; then
         rm -rf "$codex_home" || die "cannot remove $codex_home"
         say "removed $codex_home"

@@ -1126,9 +1126,27 @@ fn uninstall_removes_everything_install_sh_added_and_keeps_the_users_rc_lines_by
         );
         assert!(out.ends_with("codex is uninstalled\n"), "{shell:?}: {out}");
         assert!(w.requested().is_empty(), "{shell:?}: nothing downloaded");
-        // Once more: nothing left to do, said in one line.
+        // Once more: nothing left to do, said in one line; a CODEX_HOME that serves another
+        // copy (npm, Homebrew) is not touched.
+        std::fs::create_dir_all(&codex_home).expect("codex home");
+        std::fs::write(codex_home.join("config.toml"), "model = \"m\"\n").expect("config");
         let out = ok(shell, &w.install(&["--uninstall"]));
         assert!(out.contains("no codex install found"), "{shell:?}: {out}");
+        assert!(
+            codex_home.join("config.toml").exists(),
+            "{shell:?}: config kept"
+        );
+        // CODEX_HOME=$HOME is never removed.
+        let err = one_error(
+            shell,
+            &w.shell_cmd()
+                .arg("--uninstall")
+                .env("CODEX_HOME", &w.home)
+                .output()
+                .expect("run"),
+        );
+        assert!(err.contains("holds your home folder"), "{shell:?}: {err}");
+        assert!(w.home.exists(), "{shell:?}");
     }
 }
 

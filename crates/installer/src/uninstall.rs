@@ -175,8 +175,11 @@ pub fn plan(
     if (keep_config || !inside_home) && layout.root.exists() {
         plan.dirs.push(layout.root.clone());
     }
-    if !keep_config && codex_home.exists() {
+    // A CODEX_HOME that holds the home folder itself (`CODEX_HOME=$HOME`) is never removed.
+    if !keep_config && codex_home.exists() && !home.starts_with(codex_home) {
         plan.dirs.push(codex_home.to_path_buf());
+    } else if !keep_config && layout.root.exists() && !plan.dirs.contains(&layout.root) {
+        plan.dirs.push(layout.root.clone());
     }
     for rc in rc_files(home) {
         let Ok(text) = std::fs::read_to_string(&rc) else {
