@@ -1,8 +1,4 @@
-//! Compiles the shipped binaries for every target in one cargo-zigbuild run, reporting progress.
-//!
-//! One run for all targets, not one per target: with `lto = "fat"` and one codegen unit, each
-//! target ends in a long single-threaded link, and cargo fills the other cores with the next
-//! target's crates meanwhile (one target alone keeps 2 cores only ~75% busy).
+//! Compiles the shipped binaries for one target with cargo-zigbuild, reporting progress.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader, Read};
@@ -38,27 +34,23 @@ pub struct BuildEnv {
 /// Cargo profile used for release archives (see the workspace Cargo.toml for its settings).
 pub const PROFILE: &str = "dist";
 
-/// Builds every [`Binary`] for each of `targets`, calling `on_progress(done, total, crate)` as
-/// crates finish (counted over all targets). Returns the path of each binary, per target, in the
-/// order of `targets`.
+/// Builds every [`Binary`] for `target`, calling `on_progress(done, total, crate)` as crates
+/// finish. Returns the path of each binary.
 /// `count_crates` asks `cargo metadata` for the total first; skip it when nobody watches a bar.
-pub fn build_targets(
+pub fn build_target(
     env: &BuildEnv,
-    targets: &[&Target],
+    target: &Target,
     count_crates: bool,
     mut on_progress: impl FnMut(u64, u64, &str),
-) -> Result<Vec<BTreeMap<Binary, PathBuf>>> {
+) -> Result<BTreeMap<Binary, PathBuf>> {
     let total = if count_crates {
-        targets
-            .iter()
-            .map(|t| crate_count(env, t).unwrap_or(0))
-            .sum()
+        crate_count(env, target).unwrap_or(0)
     } else {
         0
     };
     let mut cmd = Command::new(&env.zigbuild);
     cmd.arg("zigbuild")
-        .args(["--profile", PROFILE, "--locked"])
+        .args(["--profile", PROFILE, "--locked", "--target", target.triple])
         .args(["--message-format", "json-render-diagnostics"])
         .current_dir(&env.root)
         .env("CARGO_TARGET_DIR", &env.target_dir)
@@ -76,9 +68,6 @@ pub fn build_targets(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    for t in targets {
-        cmd.args(["--target", t.triple]);
-    }
     for b in Binary::ALL {
         cmd.args(["--package", b.package()]);
     }
@@ -94,7 +83,7 @@ pub fn build_targets(
         s
     });
 
-    let mut built: Vec<BTreeMap<Binary, PathBuf>> = vec![BTreeMap::new(); targets.len()];
+    let mut binaries = BTreeMap::new();
     let mut seen = HashSet::new();
     let stdout = child.stdout.take().context("no stdout pipe")?;
     for line in BufReader::new(stdout).lines() {
@@ -110,48 +99,35 @@ pub fn build_targets(
             .as_array()
             .is_some_and(|k| k.iter().any(|k| k == "custom-build"));
         if !is_build_script {
-            // A crate is counted once per target: its artifacts live under the triple's folder.
             if let Some(id) = msg["package_id"].as_str() {
-                let dir = msg["filenames"][0].as_str().unwrap_or_default();
-                seen.insert((id.to_owned(), triple_of(dir, targets)));
+                seen.insert(id.to_owned());
             }
             on_progress(seen.len() as u64, total.max(seen.len() as u64), name);
         }
-        if let (Some(exe), Some(binary)) = (msg["executable"].as_str(), Binary::from_name(name))
-            && let Some(i) = triple_of(exe, targets)
-        {
-            built[i].insert(binary, PathBuf::from(exe));
+        if let (Some(exe), Some(binary)) = (msg["executable"].as_str(), Binary::from_name(name)) {
+            binaries.insert(binary, PathBuf::from(exe));
         }
     }
     let status = child.wait()?;
     let stderr = stderr_thread.join().unwrap_or_default();
-    let triples: Vec<&str> = targets.iter().map(|t| t.triple).collect();
     if !status.success() {
         eprintln!("{stderr}");
         bail!(
             "building {} failed ({}); the compiler output is above",
-            triples.join(", "),
+            target.triple,
             tools::last_line(&stderr)
         );
     }
-    for (target, binaries) in targets.iter().zip(&built) {
-        for b in Binary::ALL {
-            if !binaries.contains_key(&b) {
-                bail!(
-                    "cargo built {} but reported no `{}` executable",
-                    target.triple,
-                    b.name()
-                );
-            }
+    for b in Binary::ALL {
+        if !binaries.contains_key(&b) {
+            bail!(
+                "cargo built {} but reported no `{}` executable",
+                target.triple,
+                b.name()
+            );
         }
     }
-    Ok(built)
-}
-
-/// Which of `targets` an artifact path belongs to: cargo puts each under `<target dir>/<triple>/`.
-fn triple_of(path: &str, targets: &[&Target]) -> Option<usize> {
-    let parts: Vec<&str> = path.split(['/', '\\']).collect();
-    targets.iter().position(|t| parts.contains(&t.triple))
+    Ok(binaries)
 }
 
 /// Maps local source paths to fixed ones so that panic messages and debug strings in the

@@ -135,24 +135,21 @@ pub fn run(opts: &DistOptions) -> Result<()> {
     std::fs::create_dir_all(&staging)
         .with_context(|| format!("cannot create {}", staging.display()))?;
 
-    let label = match opts.targets.as_slice() {
-        [one] => one.triple.to_owned(),
-        many => format!("{} targets", many.len()),
-    };
-    let bar = progress_bar(tty, &label);
-    let t0 = Instant::now();
-    let built = compile::build_targets(&env, &opts.targets, tty, |done, total, name| {
-        bar.set_length(total);
-        bar.set_position(done);
-        bar.set_message(name.to_owned());
-    })?;
-    bar.finish_and_clear();
-    eprintln!("{label} built in {}", secs(t0.elapsed()));
     let mut artifacts = Vec::new();
-    for (target, binaries) in opts.targets.iter().zip(built) {
+    for (i, target) in opts.targets.iter().enumerate() {
+        let label = format!("[{}/{}] {}", i + 1, opts.targets.len(), target.triple);
+        let bar = progress_bar(tty, &label);
+        let t0 = Instant::now();
+        let binaries = compile::build_target(&env, target, tty, |done, total, name| {
+            bar.set_length(total);
+            bar.set_position(done);
+            bar.set_message(name.to_owned());
+        })?;
+        bar.finish_and_clear();
         for (binary, path) in binaries {
             artifacts.push(package(&env, target, binary, &path, &staging)?);
         }
+        eprintln!("{label} built in {}", secs(t0.elapsed()));
     }
 
     let manifest = Manifest {
