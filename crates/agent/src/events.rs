@@ -1,12 +1,12 @@
 //! What the agent reports while it works: one [`AgentEvent`] per step, printed as progress
 //! lines on stderr or, with `codex exec --json`, as one JSON object per line.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::Usage;
 
 /// One step of a session.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum AgentEvent {
     /// The session began (first event).
@@ -18,6 +18,13 @@ pub enum AgentEvent {
     /// A user turn began.
     #[serde(rename = "turn.started")]
     TurnStarted,
+    /// A piece of the model's message as it streams. Not logged, and not printed by
+    /// `codex exec`: the whole message follows as an [`AgentEvent::ItemCompleted`].
+    #[serde(rename = "item.delta")]
+    AgentMessageDelta {
+        /// The new text.
+        delta: String,
+    },
     /// A step began (a command, so far).
     #[serde(rename = "item.started")]
     ItemStarted {
@@ -45,14 +52,14 @@ pub enum AgentEvent {
 }
 
 /// An error, as events carry it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorInfo {
     /// One line saying what happened and what to do.
     pub message: String,
 }
 
 /// Whether a step is running, done or failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Running.
@@ -61,10 +68,12 @@ pub enum Status {
     Completed,
     /// Ended badly (non-zero exit, patch refused, ...).
     Failed,
+    /// Not run: the user said no.
+    Declined,
 }
 
 /// A step of a turn.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadItem {
     /// Unique within the session: `item_0`, `item_1`, ...
     pub id: String,
@@ -74,7 +83,7 @@ pub struct ThreadItem {
 }
 
 /// What a step is.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ItemDetails {
     /// A message from the model.
@@ -94,6 +103,9 @@ pub enum ItemDetails {
         exit_code: Option<i32>,
         /// Whether the sandbox likely stopped it.
         sandbox_denied: bool,
+        /// How long it ran, once it ended.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duration_ms: Option<u64>,
         /// How it went.
         status: Status,
     },
@@ -132,16 +144,20 @@ pub enum ItemDetails {
 }
 
 /// One file of a patch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileChange {
     /// Relative to the working directory.
     pub path: String,
     /// `add`, `update` or `delete`.
-    pub kind: &'static str,
+    pub kind: String,
+    /// The change as a unified diff (empty when it is not known, e.g. a patch that did not
+    /// parse).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub unified_diff: String,
 }
 
 /// One step of a plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TodoItem {
     /// The step.
     pub text: String,
@@ -157,6 +173,7 @@ impl AgentEvent {
             // The session's header and a failed turn's error are printed by the front end,
             // which knows more (and prints the error once, as its last line).
             AgentEvent::ThreadStarted { .. }
+            | AgentEvent::AgentMessageDelta { .. }
             | AgentEvent::TurnStarted
             | AgentEvent::TurnCompleted { .. }
             | AgentEvent::TurnFailed { .. } => None,
@@ -192,6 +209,7 @@ impl AgentEvent {
                     };
                     let how = match status {
                         Status::Completed => "succeeded",
+                        Status::Declined => "declined",
                         _ => "failed",
                     };
                     let denied = if *sandbox_denied {
@@ -206,7 +224,7 @@ impl AgentEvent {
                     None => {
                         let files: Vec<String> = changes
                             .iter()
-                            .map(|c| format!("{} {}", marker(c.kind), c.path))
+                            .map(|c| format!("{} {}", marker(&c.kind), c.path))
                             .collect();
                         format!("apply_patch: {}", files.join(", "))
                     }

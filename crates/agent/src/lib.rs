@@ -7,8 +7,11 @@
 //! reported as an [`events::AgentEvent`] and, unless the session is ephemeral, logged by
 //! [`rollout`]. The instructions ([`instructions`]) carry the project's `AGENTS.md` files
 //! ([`project_docs`]); long tool output is cut by [`truncate`]; [`sse`] parses the streams; [`notify`] runs the
-//! end-of-turn hook. MCP servers' tools come from `codex-mcp-client`.
+//! end-of-turn hook; [`approval`] asks the user
+//! before a command or patch runs, when the policy says so. MCP servers' tools come from
+//! `codex-mcp-client`.
 
+pub mod approval;
 pub mod events;
 pub mod executor;
 pub mod instructions;

@@ -7,13 +7,13 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::events::AgentEvent;
 use crate::model::Item;
 
 /// What the first line records.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionMeta {
     /// The session id.
     pub id: String,
@@ -74,6 +74,15 @@ impl Rollout {
         Ok(r)
     }
 
+    /// Opens an existing log to append to it (a resumed session goes on in the same file).
+    pub fn append(path: &Path) -> std::io::Result<Rollout> {
+        let file = std::fs::OpenOptions::new().append(true).open(path)?;
+        Ok(Rollout {
+            file,
+            path: path.to_path_buf(),
+        })
+    }
+
     /// Where the log is.
     pub fn path(&self) -> &Path {
         &self.path
@@ -98,6 +107,157 @@ impl Rollout {
         let mut text = serde_json::to_string(&line).map_err(std::io::Error::other)?;
         text.push('\n');
         self.file.write_all(text.as_bytes())
+    }
+}
+
+/// A log read back: what [`Rollout`] wrote, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Saved {
+    /// The first line.
+    pub meta: SessionMeta,
+    /// The conversation, as the model saw it.
+    pub items: Vec<Item>,
+    /// The steps, as they were reported.
+    pub events: Vec<AgentEvent>,
+    /// Items and events interleaved as they happened, for showing the session again.
+    pub lines: Vec<SavedLine>,
+}
+
+/// One line of a log after the first.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SavedLine {
+    /// A conversation item.
+    Item(Item),
+    /// An agent event.
+    Event(AgentEvent),
+}
+
+/// Why a log cannot be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The log.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// It is not a session log.
+    #[error("{path} is not a codex session log ({why})")]
+    Invalid {
+        /// The log.
+        path: PathBuf,
+        /// What is wrong.
+        why: String,
+    },
+}
+
+#[derive(Deserialize)]
+struct RawLine {
+    #[serde(rename = "type")]
+    kind: String,
+    payload: serde_json::Value,
+}
+
+/// Reads the log at `path`. A last line cut short by a crash is skipped; any other bad line
+/// makes the log unreadable, since resuming from part of a conversation would mislead the model.
+pub fn read(path: &Path) -> Result<Saved, ReadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let invalid = |why: String| ReadError::Invalid {
+        path: path.to_path_buf(),
+        why,
+    };
+    let mut lines = text.lines().enumerate().peekable();
+    let (_, first) = lines.next().ok_or_else(|| invalid("it is empty".into()))?;
+    let first: RawLine =
+        serde_json::from_str(first).map_err(|e| invalid(format!("line 1: {e}")))?;
+    if first.kind != "session_meta" {
+        return Err(invalid("it does not start with session_meta".into()));
+    }
+    let meta: SessionMeta =
+        serde_json::from_value(first.payload).map_err(|e| invalid(format!("line 1: {e}")))?;
+    let mut saved = Saved {
+        meta,
+        items: Vec::new(),
+        events: Vec::new(),
+        lines: Vec::new(),
+    };
+    while let Some((n, line)) = lines.next() {
+        let last = lines.peek().is_none();
+        let parsed = serde_json::from_str::<RawLine>(line).map_err(|e| e.to_string());
+        let parsed = parsed.and_then(|raw| match raw.kind.as_str() {
+            "response_item" => serde_json::from_value(raw.payload)
+                .map(SavedLine::Item)
+                .map_err(|e| e.to_string()),
+            "event" => serde_json::from_value(raw.payload)
+                .map(SavedLine::Event)
+                .map_err(|e| e.to_string()),
+            other => Err(format!("unknown line type {other}")),
+        });
+        match parsed {
+            Ok(SavedLine::Item(i)) => {
+                saved.items.push(i.clone());
+                saved.lines.push(SavedLine::Item(i));
+            }
+            Ok(SavedLine::Event(e)) => {
+                saved.events.push(e.clone());
+                saved.lines.push(SavedLine::Event(e));
+            }
+            Err(_) if last => {}
+            Err(e) => return Err(invalid(format!("line {}: {e}", n + 1))),
+        }
+    }
+    Ok(saved)
+}
+
+/// Every log under `codex_home/sessions`, newest first (the names start with the time).
+pub fn list(codex_home: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut dirs = vec![codex_home.join("sessions")];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            match e.file_type() {
+                Ok(t) if t.is_dir() => dirs.push(path),
+                Ok(t)
+                    if t.is_file()
+                        && path.extension().is_some_and(|x| x == "jsonl")
+                        && e.file_name().to_string_lossy().starts_with("rollout-") =>
+                {
+                    found.push(path)
+                }
+                _ => {}
+            }
+        }
+    }
+    found.sort_by(|a, b| b.file_name().cmp(&a.file_name()));
+    found
+}
+
+/// The log of session `id` (its full id, or a prefix that names one session).
+pub fn find(codex_home: &Path, id: &str) -> Option<PathBuf> {
+    let all = list(codex_home);
+    let exact = format!("-{id}.jsonl");
+    if let Some(p) = all.iter().find(|p| p.to_string_lossy().ends_with(&exact)) {
+        return Some(p.clone());
+    }
+    // `rollout-YYYY-MM-DDTHH-MM-SS-` is 28 characters; the id follows.
+    let mut by_prefix = all.into_iter().filter(|p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.get(28..))
+            .is_some_and(|rest| rest.starts_with(id))
+    });
+    match (by_prefix.next(), by_prefix.next()) {
+        (Some(p), None) if !id.is_empty() => Some(p),
+        _ => None,
     }
 }
 
@@ -203,5 +363,45 @@ mod tests {
         assert_eq!(lines[1]["type"], "response_item");
         assert_eq!(lines[1]["payload"]["type"], "function_call_output");
         assert!(r.path().starts_with(home.path().join("sessions")));
+    }
+
+    #[test]
+    fn a_log_reads_back_and_a_resumed_session_appends_to_it() {
+        let home = tempfile::tempdir().expect("tempdir");
+        let meta = SessionMeta {
+            id: "0123abcd-0000".into(),
+            cwd: "/w".into(),
+            model: "m".into(),
+            model_provider: "p".into(),
+            sandbox: "read-only".into(),
+            instructions: "i".into(),
+            cli_version: "0".into(),
+        };
+        let mut r = Rollout::create(home.path(), &meta).expect("create");
+        let hello = Item::Message {
+            role: crate::model::Role::User,
+            text: "hello".into(),
+        };
+        r.item(&hello).expect("item");
+        r.event(&AgentEvent::TurnStarted).expect("event");
+        let path = r.path().to_path_buf();
+        drop(r);
+        let mut again = Rollout::append(&path).expect("append");
+        again.event(&AgentEvent::TurnStarted).expect("event");
+        // A crash mid-line leaves half a line at the end: skipped, not fatal.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(b"{\"timestamp\":"))
+            .expect("torn line");
+        let saved = read(&path).expect("read");
+        assert_eq!(saved.meta, meta);
+        assert_eq!(saved.items, vec![hello]);
+        assert_eq!(saved.events.len(), 2);
+        assert_eq!(saved.lines.len(), 3);
+        assert_eq!(list(home.path()), vec![path.clone()]);
+        assert_eq!(find(home.path(), "0123abcd-0000"), Some(path.clone()));
+        assert_eq!(find(home.path(), "0123"), Some(path));
+        assert_eq!(find(home.path(), "ffff"), None);
     }
 }

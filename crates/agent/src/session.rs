@@ -51,6 +51,7 @@ pub struct Session {
     next_item: u64,
     notify: Vec<String>,
     turns: u64,
+    context_tokens: u64,
 }
 
 impl Session {
@@ -72,7 +73,40 @@ impl Session {
             next_item: 0,
             notify: Vec::new(),
             turns: 0,
+            context_tokens: 0,
         }
+    }
+
+    /// A session that goes on from a saved one (`codex resume`): `history` is the conversation
+    /// read back from its log, `events` the steps it recorded, and new items and events are
+    /// appended to `rollout`, the same log.
+    pub fn resume(
+        id: String,
+        client: ModelClient,
+        instructions: String,
+        tools: ToolContext,
+        rollout: Option<Rollout>,
+        history: Vec<Item>,
+        events: &[AgentEvent],
+    ) -> Self {
+        let mut s = Session::new(id, client, instructions, tools, rollout);
+        s.history = history;
+        // Item ids stay unique across the whole log: go on after the highest one used.
+        s.next_item = events
+            .iter()
+            .filter_map(|e| match e {
+                AgentEvent::ItemStarted { item } | AgentEvent::ItemCompleted { item } => {
+                    item.id.strip_prefix("item_")?.parse::<u64>().ok()
+                }
+                _ => None,
+            })
+            .max()
+            .map_or(0, |n| n + 1);
+        s.turns = events
+            .iter()
+            .filter(|e| matches!(e, AgentEvent::TurnStarted))
+            .count() as u64;
+        s
     }
 
     /// Runs `argv` (config.toml's `notify`) at the end of each turn that reached a final
@@ -90,6 +124,17 @@ impl Session {
     /// The model asked.
     pub fn model(&self) -> &str {
         self.client.model()
+    }
+
+    /// Asks `model` from the next turn on; the conversation so far goes with it.
+    pub fn set_model(&mut self, model: &str) {
+        self.client.set_model(model);
+    }
+
+    /// How many tokens the conversation takes in the model's context: the total of the last
+    /// request (its prompt is the whole conversation), 0 before the first.
+    pub fn context_tokens(&self) -> u64 {
+        self.context_tokens
     }
 
     /// The provider's id.
@@ -215,7 +260,10 @@ impl Session {
             let mut last_message = None;
             while let Some(event) = stream.next().await {
                 match event? {
-                    ResponseEvent::TextDelta(_) => {}
+                    // Only for watching the answer appear: the whole message follows as an item.
+                    ResponseEvent::TextDelta(delta) => {
+                        emit(&AgentEvent::AgentMessageDelta { delta });
+                    }
                     ResponseEvent::Item(item) => {
                         match &item {
                             Item::Message {
@@ -231,6 +279,7 @@ impl Session {
                     }
                     ResponseEvent::Completed { usage: u, .. } => {
                         if let Some(u) = u {
+                            self.context_tokens = u.total_tokens;
                             usage.input_tokens += u.input_tokens;
                             usage.output_tokens += u.output_tokens;
                             usage.total_tokens += u.total_tokens;

@@ -16,6 +16,52 @@ pub struct Applied {
     pub modified: Vec<PathBuf>,
     /// Files removed (including a moved file's old path).
     pub deleted: Vec<PathBuf>,
+    /// Each changed file's diff, by path.
+    pub diffs: Vec<FileDiff>,
+}
+
+/// One file as a patch would leave it, for showing the change before (approval) and after it
+/// is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDiff {
+    /// Relative to the root.
+    pub path: PathBuf,
+    /// `add`, `update` or `delete`.
+    pub kind: &'static str,
+    /// A unified diff of the file (`--- a/PATH`, `+++ b/PATH`, hunks with 3 lines of context).
+    pub unified: String,
+}
+
+/// What `patch` would do to the files under `root`, changing nothing: every file it touches,
+/// with its diff. Fails exactly when [`apply`] would.
+pub fn preview(patch: &Patch, root: &Path) -> Result<Vec<FileDiff>, PatchError> {
+    Ok(diffs(&plan(patch, root)?))
+}
+
+fn diffs(plan: &BTreeMap<PathBuf, Final>) -> Vec<FileDiff> {
+    plan.iter()
+        .filter_map(|(path, f)| {
+            let kind = match (&f.original, &f.contents) {
+                (None, Some(_)) => "add",
+                (Some(a), Some(b)) if a != b => "update",
+                (Some(_), None) => "delete",
+                _ => return None,
+            };
+            let before = f.original.as_deref().unwrap_or("");
+            let after = f.contents.as_deref().unwrap_or("");
+            let shown = path.display().to_string().replace('\\', "/");
+            let unified = similar::TextDiff::from_lines(before, after)
+                .unified_diff()
+                .context_radius(3)
+                .header(&format!("a/{shown}"), &format!("b/{shown}"))
+                .to_string();
+            Some(FileDiff {
+                path: path.clone(),
+                kind,
+                unified,
+            })
+        })
+        .collect()
 }
 
 /// Applies `patch` to the files under `root`. On error nothing under `root` has changed.
@@ -31,6 +77,7 @@ pub fn apply(patch: &Patch, root: &Path) -> Result<Applied, PatchError> {
             (None, None) => {}
         }
     }
+    applied.diffs = diffs(&plan);
     Ok(applied)
 }
 

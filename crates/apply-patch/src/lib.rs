@@ -11,7 +11,7 @@ mod parse;
 
 use std::path::PathBuf;
 
-pub use apply::{Applied, apply};
+pub use apply::{Applied, FileDiff, apply, preview};
 pub use parse::parse;
 
 /// A parsed patch: file operations in order.

@@ -7,9 +7,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result, bail};
 use clap::builder::TypedValueParser as _;
+use codex_agent::approval::{ApprovalPolicy, Approvals, Asker};
 use codex_agent::events::{AgentEvent, ItemDetails};
 use codex_agent::executor::{Backend, Executor};
 use codex_agent::model::{ClientOptions, ModelClient};
+use codex_agent::rollout::Saved;
 use codex_agent::rollout::{Rollout, SessionMeta};
 use codex_agent::session::Session;
 use codex_agent::tools::{DEFAULT_SHELL_TIMEOUT, ToolContext, child_env};
@@ -41,6 +43,12 @@ pub struct AgentArgs {
     /// Work in DIR instead of the current directory.
     #[arg(short = 'C', long = "cd", value_name = "DIR")]
     pub cd: Option<PathBuf>,
+    /// When to ask before the model's command or patch runs (interactive codex only; overrides
+    /// `approval_policy`).
+    #[arg(short = 'a', long = "ask-for-approval", value_name = "POLICY",
+          value_parser = clap::builder::PossibleValuesParser::new(["untrusted", "on-request", "never"])
+              .try_map(|s| s.parse::<ApprovalPolicy>()))]
+    pub ask_for_approval: Option<ApprovalPolicy>,
     /// Run commands on this exec-server instead of a local one.
     #[arg(long, value_name = "ws://HOST:PORT")]
     pub exec_server: Option<String>,
@@ -84,7 +92,21 @@ fn run_inner(args: &ExecArgs) -> Result<i32> {
     let prompt = prompt(args.prompt.as_deref())?;
     let runtime = runtime()?;
     runtime.block_on(async {
-        let mut session = prepare(&args.agent, args.ephemeral).await?;
+        if args
+            .agent
+            .ask_for_approval
+            .is_some_and(|p| p != ApprovalPolicy::Never)
+        {
+            eprintln!(
+                "warning: codex exec never asks for approval (no one is there to answer): \
+                 what the sandbox refuses fails; choose the sandbox with --sandbox"
+            );
+        }
+        let setup = Setup {
+            ephemeral: args.ephemeral,
+            ..Setup::default()
+        };
+        let mut session = prepare(&args.agent, setup).await?;
         let mut emit = emitter(args.json);
         if !args.json {
             eprintln!("{}", session.header());
@@ -118,6 +140,10 @@ pub(crate) fn emitter(json: bool) -> impl FnMut(&AgentEvent) + Send {
     let mut held: Option<String> = None;
     move |event: &AgentEvent| {
         if json {
+            // Deltas are for watching an answer appear; a script gets the whole message.
+            if matches!(event, AgentEvent::AgentMessageDelta { .. }) {
+                return;
+            }
             if let Ok(line) = serde_json::to_string(event) {
                 let mut out = std::io::stdout().lock();
                 let _ = writeln!(out, "{line}");
@@ -187,20 +213,47 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-/// A session from the flags and config: model client, sandbox, exec-server backend and (unless
-/// `ephemeral`) its log. Everything that can be checked before the model is asked is checked
-/// here, so a bad setup fails at once with one line.
-pub(crate) async fn prepare(args: &AgentArgs, ephemeral: bool) -> Result<Session> {
+/// How [`prepare`] sets a session up, besides the flags.
+#[derive(Debug, Default)]
+pub(crate) struct Setup {
+    /// Write no session log.
+    pub ephemeral: bool,
+    /// Who answers approval questions; without one the policy is `never`.
+    pub asker: Option<Asker>,
+    /// Go on with this saved session (its log, read back) instead of starting one.
+    pub resume: Option<(PathBuf, Saved)>,
+    /// Where warnings go (a full-screen front end shows them itself); stderr when `None`.
+    pub warnings: Option<std::sync::Arc<std::sync::Mutex<Vec<String>>>>,
+}
+
+/// The session's configuration, as loaded for [`prepare`]: what the front end shows.
+pub(crate) fn config_for(args: &AgentArgs) -> Result<(PathBuf, codex_config::Config)> {
     let options = codex_config::Options {
         profile: args.profile.clone(),
         model: args.model.clone(),
         sandbox_mode: args.sandbox,
+        approval_policy: args.ask_for_approval,
         ..codex_config::Options::default()
     };
-    let (codex_home, config) = load_config(options, &args.config)?;
-    let cwd = match &args.cd {
-        Some(d) => d.clone(),
-        None => std::env::current_dir().context("cannot read the current directory")?,
+    load_config(options, &args.config)
+}
+
+/// A session from the flags and config: model client, sandbox, exec-server backend and (unless
+/// `ephemeral`) its log. Everything that can be checked before the model is asked is checked
+/// here, so a bad setup fails at once with one line.
+pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
+    let (codex_home, mut config) = config_for(args)?;
+    if let Some((_, saved)) = &setup.resume
+        && args.model.is_none()
+    {
+        // The model the session was using, unless the user picked another one now.
+        config.model = saved.meta.model.clone();
+    }
+    let cwd = match (&args.cd, &setup.resume) {
+        (Some(d), _) => d.clone(),
+        // A resumed session goes on where it ran.
+        (None, Some((_, saved))) => saved.meta.cwd.clone(),
+        (None, None) => std::env::current_dir().context("cannot read the current directory")?,
     };
     let cwd = std::fs::canonicalize(&cwd)
         .with_context(|| format!("{}: no such directory (check --cd)", cwd.display()))?;
@@ -229,27 +282,47 @@ pub(crate) async fn prepare(args: &AgentArgs, ephemeral: bool) -> Result<Session
         &config.model,
         ClientOptions::default(),
     )?;
-    let instructions = codex_agent::instructions::build(&cwd, &policy)
-        .context("cannot read the project's AGENTS.md files")?;
-    let id = session_id();
-    let rollout = if ephemeral {
-        None
-    } else {
-        let meta = SessionMeta {
-            id: id.clone(),
-            cwd: cwd.clone(),
-            model: config.model.clone(),
-            model_provider: config.model_provider_id.clone(),
-            sandbox: policy.mode.to_string(),
-            instructions: instructions.clone(),
-            cli_version: env!("CARGO_PKG_VERSION").to_string(),
-        };
-        Some(Rollout::create(&codex_home, &meta).with_context(|| {
-            format!(
-                "cannot create the session log under {}; use --ephemeral to run without one",
-                codex_home.join("sessions").display()
+    let (id, instructions, rollout) = match &setup.resume {
+        Some((path, saved)) => {
+            let rollout = if setup.ephemeral {
+                None
+            } else {
+                Some(
+                    Rollout::append(path)
+                        .with_context(|| format!("cannot append to {}", path.display()))?,
+                )
+            };
+            (
+                saved.meta.id.clone(),
+                saved.meta.instructions.clone(),
+                rollout,
             )
-        })?)
+        }
+        None => {
+            let instructions = codex_agent::instructions::build(&cwd, &policy)
+                .context("cannot read the project's AGENTS.md files")?;
+            let id = session_id();
+            let rollout = if setup.ephemeral {
+                None
+            } else {
+                let meta = SessionMeta {
+                    id: id.clone(),
+                    cwd: cwd.clone(),
+                    model: config.model.clone(),
+                    model_provider: config.model_provider_id.clone(),
+                    sandbox: policy.mode.to_string(),
+                    instructions: instructions.clone(),
+                    cli_version: env!("CARGO_PKG_VERSION").to_string(),
+                };
+                Some(Rollout::create(&codex_home, &meta).with_context(|| {
+                    format!(
+                        "cannot create the session log under {}; use --ephemeral to run without one",
+                        codex_home.join("sessions").display()
+                    )
+                })?)
+            };
+            (id, instructions, rollout)
+        }
     };
     let mut secrets = vec![EXEC_SERVER_TOKEN_ENV];
     if let Some(k) = &config.model_provider.env_key {
@@ -265,7 +338,11 @@ pub(crate) async fn prepare(args: &AgentArgs, ephemeral: bool) -> Result<Session
     // Started together, each within its own start-up timeout; one that fails is left out.
     let (mcp, failures) = codex_mcp_client::McpManager::start(&config.mcp_servers).await;
     for f in failures {
-        eprintln!("warning: {f}; the session goes on without it");
+        let line = format!("warning: {f}; the session goes on without it");
+        match &setup.warnings {
+            Some(w) => w.lock().unwrap_or_else(|p| p.into_inner()).push(line),
+            None => eprintln!("{line}"),
+        }
     }
     let tools = ToolContext {
         mcp: std::sync::Arc::new(mcp),
@@ -275,8 +352,21 @@ pub(crate) async fn prepare(args: &AgentArgs, ephemeral: bool) -> Result<Session
         env: child_env(&secrets),
         default_timeout: DEFAULT_SHELL_TIMEOUT,
         max_output_bytes: DEFAULT_MAX_BYTES,
+        approvals: Approvals::new(config.approval_policy, setup.asker),
     };
-    Ok(Session::new(id, client, instructions, tools, rollout).with_notify(config.notify.clone()))
+    let session = match setup.resume {
+        Some((_, saved)) => Session::resume(
+            id,
+            client,
+            instructions,
+            tools,
+            rollout,
+            saved.items,
+            &saved.events,
+        ),
+        None => Session::new(id, client, instructions, tools, rollout),
+    };
+    Ok(session.with_notify(config.notify.clone()))
 }
 
 /// `$CODEX_HOME` and the configuration layered from it, `options` and the `-c` arguments

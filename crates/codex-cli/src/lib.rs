@@ -4,12 +4,10 @@ pub mod doctor;
 pub mod exec;
 pub mod mcp_cmd;
 pub mod mcp_server;
-pub mod repl;
 pub mod sandbox_cmd;
+pub mod tui_cmd;
 pub mod uninstall_cmd;
 pub mod update;
-
-use std::io::IsTerminal as _;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -20,11 +18,15 @@ use clap::{CommandFactory, Parser, Subcommand};
     version = codex_build_info::LONG_VERSION,
     about = "Codex: a coding agent that runs on your computer.",
     long_about = "Codex: a coding agent that runs on your computer.\n\n\
-        With no command, on a terminal, codex starts an interactive session in the current \
-        directory; the flags below configure it. `codex exec PROMPT` runs one task to the end.",
+        With no command, on a terminal, codex opens a full-screen session in the current \
+        directory (PROMPT, if given, is its first message); the flags below configure it. \
+        `codex exec PROMPT` runs one task to the end, for scripts.",
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
+    /// The first message of the interactive session.
+    #[arg(value_name = "PROMPT")]
+    prompt: Option<String>,
     #[command(flatten)]
     agent: exec::AgentArgs,
     #[command(subcommand)]
@@ -35,6 +37,8 @@ pub struct Cli {
 enum Command {
     /// Run the agent on one task until it is done, then exit (non-interactive).
     Exec(exec::ExecArgs),
+    /// Reopen a saved session (--last, or by id) in the interactive codex; lists them otherwise.
+    Resume(tui_cmd::ResumeArgs),
     /// Run a command under the sandbox policy the agent would use, to try it out.
     Sandbox(sandbox_cmd::SandboxArgs),
     /// Update this copy of codex to the latest release (or --version, or back with --rollback).
@@ -70,10 +74,12 @@ where
             return e.exit_code();
         }
     };
-    let interactive = cli.command.is_none() && is_terminal();
-    // Agent sessions log to a file (progress owns stderr); `--ephemeral` writes no file.
+    let interactive = cli.command.is_none() && tui_cmd::not_a_terminal().is_none();
+    // Agent sessions log to a file (progress or the screen owns stderr); `--ephemeral` writes
+    // no file.
     let log_to_file = match &cli.command {
         Some(Command::Exec(a)) => !a.ephemeral,
+        Some(Command::Resume(_)) => true,
         None => interactive,
         _ => false,
     };
@@ -88,18 +94,28 @@ where
         Some(Command::Mcp(args)) => mcp_cmd::run(args),
         Some(Command::McpServer) => mcp_server::run(),
         Some(Command::Exec(args)) => return exec::run(args),
+        Some(Command::Resume(args)) => return tui_cmd::resume(args),
         Some(Command::Sandbox(args)) => return sandbox_cmd::run(args),
         // It reports its own errors and picks its exit code.
         Some(Command::ExecServer { args }) => {
             let name = std::ffi::OsString::from("codex exec-server");
             return codex_exec_server::run(std::iter::once(name).chain(args.iter().cloned()));
         }
-        None if interactive => {
-            update::startup_check();
-            return repl::run(&cli.agent);
+        None if interactive => return tui_cmd::run(&cli.agent, cli.prompt.clone()),
+        None if cli.prompt.is_some() => {
+            let why = tui_cmd::not_a_terminal().unwrap_or("no terminal");
+            eprintln!(
+                "error: the interactive codex needs a terminal ({why}): run `codex exec PROMPT` from scripts"
+            );
+            return 1;
         }
         None => {
             let _ = Cli::command().print_help();
+            if let Some(why) = tui_cmd::not_a_terminal() {
+                eprintln!(
+                    "\nNot starting the interactive codex: {why}. `codex exec PROMPT` runs a task from scripts."
+                );
+            }
             update::startup_check();
             Ok(())
         }
@@ -112,11 +128,6 @@ where
             1
         }
     }
-}
-
-/// Whether a person is at the keyboard: stdin and stderr are terminals.
-fn is_terminal() -> bool {
-    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
 /// With `RUST_LOG` set and `to_file`, logs go to `$CODEX_HOME/log/codex.log` (appended), so

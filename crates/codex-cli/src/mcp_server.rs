@@ -136,8 +136,9 @@ impl CodexMcp {
             cd: p.cwd,
             exec_server: None,
             exec_server_token: None,
+            ask_for_approval: None,
         };
-        let session = crate::exec::prepare(&args, false)
+        let session = crate::exec::prepare(&args, crate::exec::Setup::default())
             .await
             .map_err(|e| format!("{e:#}"))?;
         let id = session.id().to_owned();

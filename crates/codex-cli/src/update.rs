@@ -47,26 +47,59 @@ pub struct UpdateArgs {
 /// when the cache is a day old starts a detached `codex update --check` to refresh it, without
 /// waiting for it. Off in CI, with `CODEX_NO_UPDATE_CHECK=1`, or `update_check = false`.
 pub fn startup_check() {
-    let Some(home) = settings::codex_home() else {
-        return;
-    };
-    let Ok(config) = Config::load(&home) else {
-        return;
-    };
-    if !update_check::enabled(&config) {
-        return;
-    }
-    let Ok(current) = semver::Version::parse(codex_build_info::VERSION) else {
-        return;
-    };
-    if let Some(notice) = update_check::notice(&home, &current) {
+    if let Some((home, current)) = refresh()
+        && let Some(notice) = update_check::notice(&home, &current)
+    {
         eprintln!("{notice}");
     }
+}
+
+/// What the interactive codex announces in its banner: the newer version (not dismissed) and
+/// the line saying how to get it, with the exact command for this copy's install method. Also
+/// starts the daily background check, like [`startup_check`].
+pub fn banner() -> Option<(String, String)> {
+    let (home, current) = refresh()?;
+    let latest = update_check::banner_version(&home, &current)?;
+    let how = std::env::current_exe()
+        .and_then(|p| p.canonicalize())
+        .map(|exe| method::detect(&exe));
+    let command = match &how {
+        Ok(InstallMethod::Standalone { .. }) => "codex update".to_string(),
+        Ok(m) => match m.update_command() {
+            Some(c) => c,
+            None => "codex doctor (it says how this copy was installed)".to_string(),
+        },
+        Err(_) => "codex update".to_string(),
+    };
+    Some((
+        latest.to_string(),
+        format!("codex {latest} is available (you have {current}): run {command}"),
+    ))
+}
+
+/// Hides the banner for `version` from now on.
+pub fn dismiss_banner(version: &str) {
+    if let Some(home) = settings::codex_home()
+        && let Err(e) = update_check::dismiss(&home, version)
+    {
+        tracing::warn!("cannot record the dismissed update banner: {e}");
+    }
+}
+
+/// When checks are on: starts the background check if one is due, and returns CODEX_HOME and
+/// the running version for reading the cache.
+fn refresh() -> Option<(PathBuf, semver::Version)> {
+    let home = settings::codex_home()?;
+    let config = Config::load(&home).ok()?;
+    if !update_check::enabled(&config) {
+        return None;
+    }
+    let current = semver::Version::parse(codex_build_info::VERSION).ok()?;
     if update_check::due(&home) {
         // Record the attempt first, so an offline machine tries once a day, not on every start.
         let latest = update_check::read_cache(&home)
             .and_then(|c| semver::Version::parse(&c.latest).ok())
-            .unwrap_or(current);
+            .unwrap_or_else(|| current.clone());
         let _ = update_check::write_cache(&home, &latest);
         if let Ok(exe) = std::env::current_exe() {
             let _ = std::process::Command::new(exe)
@@ -77,6 +110,7 @@ pub fn startup_check() {
                 .spawn();
         }
     }
+    Some((home, current))
 }
 
 /// Runs `codex update`.

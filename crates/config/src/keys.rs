@@ -71,6 +71,16 @@ pub const KEYS: &[Key] = &[
         doc: "More directories writable under `workspace-write`, besides the workspace, the temp dir and `$CODEX_HOME/memories`.",
     },
     Key {
+        name: "approval_policy",
+        kind: "`untrusted`, `on-request` (default) or `never`",
+        doc: "When the interactive `codex` asks before running the model's command or patch: before anything not known to only read (`untrusted`), when the model asks to leave the sandbox or a patch needs more than it allows (`on-request`), or never. `--ask-for-approval` overrides it; `codex exec` always uses `never`.",
+    },
+    Key {
+        name: "model_context_window",
+        kind: "integer, optional",
+        doc: "The model's context window in tokens, for the share shown in the status line when codex does not know the model.",
+    },
+    Key {
         name: "notify",
         kind: "array of strings, optional",
         doc: "A program and its arguments run at the end of each turn, with a JSON description of the turn (`type`, `thread-id`, `turn-id`, `cwd`, `input-messages`, `last-assistant-message`) as its last argument. Codex does not wait for it; a failure is logged.",
@@ -145,6 +155,8 @@ mod tests {
             profile = "p"
             notify = ["notify-send", "codex"]
             sandbox_mode = "workspace-write"
+            approval_policy = "untrusted"
+            model_context_window = 32000
             [model_providers.local]
             name = "Local"
             base_url = "http://127.0.0.1:1/v1"
@@ -177,6 +189,8 @@ mod tests {
         assert_eq!(c.model_provider.wire_api, crate::WireApi::Chat);
         assert!(c.sandbox_workspace_write.network_access);
         assert_eq!(c.notify, ["notify-send", "codex"]);
+        assert_eq!(c.approval_policy, crate::ApprovalPolicy::Untrusted);
+        assert_eq!(c.model_context_window, Some(32_000));
         let files = &c.mcp_servers["files"];
         assert!(!files.enabled);
         assert_eq!(files.tool_timeout, std::time::Duration::from_millis(30_500));

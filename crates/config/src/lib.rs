@@ -6,6 +6,7 @@
 //! Other parts of codex read their own keys from the same file (the installer reads
 //! `release_base_url` and `update_check`); unknown keys are left to them.
 
+pub mod approval;
 mod keys;
 pub mod mcp;
 mod overrides;
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use approval::ApprovalPolicy;
 pub use keys::{KEYS, Key, markdown as keys_markdown};
 pub use overrides::{Override, parse_override};
 
@@ -116,6 +118,11 @@ pub struct Config {
     pub mcp_servers: BTreeMap<String, mcp::McpServer>,
     /// `notify`: a program and its arguments, run at the end of each turn (empty: none).
     pub notify: Vec<String>,
+    /// When the interactive `codex` asks before a command or patch runs.
+    pub approval_policy: ApprovalPolicy,
+    /// `model_context_window`: the model's context window in tokens, when the built-in table
+    /// does not know the model.
+    pub model_context_window: Option<u64>,
 }
 
 /// The keys [`Config`] reads, as they are in the file.
@@ -132,6 +139,8 @@ struct Raw {
     mcp_servers: BTreeMap<String, mcp::RawServer>,
     #[serde(default)]
     notify: Vec<String>,
+    approval_policy: Option<ApprovalPolicy>,
+    model_context_window: Option<u64>,
 }
 
 /// What to layer over the file.
@@ -145,6 +154,8 @@ pub struct Options {
     pub model: Option<String>,
     /// `--sandbox`.
     pub sandbox_mode: Option<SandboxMode>,
+    /// `--ask-for-approval`.
+    pub approval_policy: Option<ApprovalPolicy>,
 }
 
 /// Providers that need no table in config.toml.
@@ -239,6 +250,11 @@ pub fn resolve(mut table: toml::Table, options: &Options) -> Result<Config, Conf
         profile,
         mcp_servers: mcp::resolve(raw.mcp_servers)?,
         notify: raw.notify,
+        approval_policy: options
+            .approval_policy
+            .or(raw.approval_policy)
+            .unwrap_or_default(),
+        model_context_window: raw.model_context_window,
     })
 }
 

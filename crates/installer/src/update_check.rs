@@ -57,6 +57,28 @@ pub fn write_cache(codex_home: &Path, latest: &semver::Version) -> std::io::Resu
     crate::layout::write_atomic(&cache_path(codex_home), json.as_bytes())
 }
 
+/// The file holding the version whose announcement the user dismissed in the interactive codex.
+pub fn dismissed_path(codex_home: &Path) -> PathBuf {
+    codex_home.join("update-dismissed")
+}
+
+/// The newer version to announce in the interactive codex: the cached latest, when it is newer
+/// than `current` and not the one dismissed. A newer release than the dismissed one is
+/// announced again.
+pub fn banner_version(codex_home: &Path, current: &semver::Version) -> Option<semver::Version> {
+    let latest = semver::Version::parse(&read_cache(codex_home)?.latest).ok()?;
+    let dismissed = std::fs::read_to_string(dismissed_path(codex_home))
+        .ok()
+        .and_then(|t| semver::Version::parse(t.trim()).ok());
+    (latest > *current && dismissed.is_none_or(|d| d < latest)).then_some(latest)
+}
+
+/// Stops announcing `version` (and older ones).
+pub fn dismiss(codex_home: &Path, version: &str) -> std::io::Result<()> {
+    std::fs::create_dir_all(codex_home)?;
+    crate::layout::write_atomic(&dismissed_path(codex_home), version.as_bytes())
+}
+
 /// Whether the cache is missing or older than [`CHECK_INTERVAL`].
 pub fn due(codex_home: &Path) -> bool {
     read_cache(codex_home)
@@ -98,6 +120,19 @@ mod tests {
         )
         .expect("write");
         assert!(due(home.path()));
+    }
+
+    #[test]
+    fn a_dismissed_banner_stays_away_until_a_newer_release() {
+        let home = tempfile::tempdir().expect("tmp");
+        let v = |s: &str| semver::Version::parse(s).expect("semver");
+        write_cache(home.path(), &v("1.1.0")).expect("write");
+        assert_eq!(banner_version(home.path(), &v("1.0.0")), Some(v("1.1.0")));
+        dismiss(home.path(), "1.1.0").expect("dismiss");
+        assert_eq!(banner_version(home.path(), &v("1.0.0")), None);
+        write_cache(home.path(), &v("1.2.0")).expect("write");
+        assert_eq!(banner_version(home.path(), &v("1.0.0")), Some(v("1.2.0")));
+        assert_eq!(banner_version(home.path(), &v("1.2.0")), None);
     }
 
     #[test]

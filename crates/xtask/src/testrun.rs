@@ -18,6 +18,8 @@ const DEBIAN_TEST_TOOLS: &[(&str, &str)] = &[
     ("wget", "wget"),
     ("curl", "curl"),
     ("shellcheck", "shellcheck"),
+    // The real terminal the interactive codex is tested in (crates/codex-cli/tests/tui.rs).
+    ("tmux", "tmux"),
     ("setpriv", "util-linux"),
     // Runs the Windows build of codex (tests/windows_update.rs); Debian's wine64 is not on PATH.
     ("/usr/lib/wine/wine64", "wine64"),

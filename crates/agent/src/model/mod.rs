@@ -100,6 +100,24 @@ pub enum ResponseEvent {
     },
 }
 
+/// The context window of the models codex knows, in tokens (`model_context_window` in
+/// config.toml names it for others).
+pub fn context_window(model: &str) -> Option<u64> {
+    let m = model.to_ascii_lowercase();
+    let known: &[(&str, u64)] = &[
+        ("gpt-5", 272_000),
+        ("gpt-4.1", 1_047_576),
+        ("gpt-4o", 128_000),
+        ("o3", 200_000),
+        ("o4-mini", 200_000),
+        ("codex-mini", 200_000),
+    ];
+    known
+        .iter()
+        .find(|(prefix, _)| m.starts_with(prefix))
+        .map(|(_, w)| *w)
+}
+
 /// Token counts of one response.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
@@ -222,6 +240,11 @@ impl ModelClient {
     /// The model the requests ask for.
     pub fn model(&self) -> &str {
         &self.model
+    }
+
+    /// Asks `model` from the next request on (`/model` in the interactive codex).
+    pub fn set_model(&mut self, model: &str) {
+        self.model = model.to_string();
     }
 
     /// The provider's id in the configuration.

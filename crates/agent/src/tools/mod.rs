@@ -37,6 +37,8 @@ pub struct ToolContext {
     pub max_output_bytes: usize,
     /// The MCP servers' tools (none when no server is configured).
     pub mcp: std::sync::Arc<codex_mcp_client::McpManager>,
+    /// When to ask the user first, and who to ask.
+    pub approvals: crate::approval::Approvals,
 }
 
 /// A finished tool call.
@@ -57,8 +59,31 @@ impl ToolOutcome {
     }
 }
 
-/// The tools' declarations, as the model sees them.
-pub fn specs() -> Vec<ToolSpec> {
+/// The tools' declarations, as the model sees them. Under `on-request` the shell tool also
+/// offers to run a command outside the sandbox, which the user must approve.
+pub fn specs(policy: crate::approval::ApprovalPolicy) -> Vec<ToolSpec> {
+    let mut shell_properties = json!({
+        "command": {"type": "array", "items": {"type": "string"},
+                    "description": "The program and its arguments."},
+        "workdir": {"type": "string",
+                    "description": "Working directory (default: the session's)."},
+        "timeout_ms": {"type": "number",
+                       "description": "Kill the command after this many milliseconds."}
+    });
+    if policy == crate::approval::ApprovalPolicy::OnRequest
+        && let Some(p) = shell_properties.as_object_mut()
+    {
+        p.insert(
+            "with_escalated_permissions".into(),
+            json!({"type": "boolean",
+                   "description": "Run outside the sandbox (e.g. to reach the network or write outside the workspace); the user is asked first."}),
+        );
+        p.insert(
+            "justification".into(),
+            json!({"type": "string",
+                   "description": "With with_escalated_permissions: one sentence telling the user why."}),
+        );
+    }
     vec![
         ToolSpec {
             name: "shell".into(),
@@ -67,14 +92,7 @@ pub fn specs() -> Vec<ToolSpec> {
                 .into(),
             parameters: json!({
                 "type": "object",
-                "properties": {
-                    "command": {"type": "array", "items": {"type": "string"},
-                                "description": "The program and its arguments."},
-                    "workdir": {"type": "string",
-                                "description": "Working directory (default: the session's)."},
-                    "timeout_ms": {"type": "number",
-                                   "description": "Kill the command after this many milliseconds."}
-                },
+                "properties": shell_properties,
                 "required": ["command"],
                 "additionalProperties": false
             }),
@@ -122,7 +140,7 @@ pub fn specs() -> Vec<ToolSpec> {
 impl ToolContext {
     /// Every tool on offer: the built-in ones, then each MCP server's.
     pub fn specs(&self) -> Vec<ToolSpec> {
-        let mut all = specs();
+        let mut all = specs(self.approvals.policy());
         all.extend(self.mcp.tools().iter().map(|t| ToolSpec {
             name: t.qualified_name.clone(),
             description: format!("{} (MCP server {})", t.description, t.server),
@@ -141,7 +159,7 @@ impl ToolContext {
     ) -> ToolOutcome {
         match name {
             "shell" | "container.exec" => shell::call(self, arguments, started).await,
-            "apply_patch" => patch::call_json(self, arguments),
+            "apply_patch" => patch::call_json(self, arguments).await,
             "update_plan" => plan::call(arguments),
             other if self.mcp.has_tool(other) => mcp::call(self, other, arguments, started).await,
             other => ToolOutcome::error(format!(

@@ -5,6 +5,7 @@ use codex_sandbox::SandboxMode;
 use serde::Deserialize;
 
 use super::{ToolContext, ToolOutcome, parse_args};
+use crate::approval::Verdict;
 use crate::events::{FileChange, ItemDetails, Status};
 
 /// The tool's description, which teaches the model the format.
@@ -27,78 +28,100 @@ struct Args {
     input: String,
 }
 
-pub(super) fn call_json(ctx: &ToolContext, arguments: &str) -> ToolOutcome {
+pub(super) async fn call_json(ctx: &ToolContext, arguments: &str) -> ToolOutcome {
     match parse_args::<Args>("apply_patch", arguments) {
-        Ok(a) => call(ctx, &a.input),
+        Ok(a) => call(ctx, &a.input).await,
         Err(e) => ToolOutcome::error(e),
     }
 }
 
-/// Applies `text` in the working directory, if the sandbox allows writing there.
-pub(super) fn call(ctx: &ToolContext, text: &str) -> ToolOutcome {
-    let refused = |why: String, changes: Vec<FileChange>| ToolOutcome {
+/// Applies `text` in the working directory, if the sandbox allows writing there or the user
+/// allows it (see [`crate::approval`]).
+pub(super) async fn call(ctx: &ToolContext, text: &str) -> ToolOutcome {
+    let refused = |why: String, changes: Vec<FileChange>, status: Status| ToolOutcome {
         output: format!("apply_patch failed: {why}; no file was changed"),
         details: Some(ItemDetails::FileChange {
             changes,
-            status: Status::Failed,
+            status,
             error: Some(why),
         }),
     };
     let patch = match codex_apply_patch::parse(text) {
         Ok(p) => p,
-        Err(e) => return refused(e.to_string(), Vec::new()),
+        Err(e) => return refused(e.to_string(), Vec::new(), Status::Failed),
     };
-    let planned = planned_changes(&patch);
-    // Patches are applied here, not through the exec-server, so the policy is checked here:
-    // they only ever touch the working directory, which workspace-write allows.
-    if ctx.sandbox.mode == SandboxMode::ReadOnly {
-        return refused(
-            "the sandbox is read-only; no file may be changed (run with --sandbox workspace-write to allow edits)".into(),
-            planned,
-        );
-    }
-    if ctx.sandbox.mode == SandboxMode::WorkspaceWrite
-        && !ctx
-            .sandbox
-            .writable_roots
-            .iter()
-            .any(|r| ctx.cwd.starts_with(r))
-    {
-        return refused(
-            format!(
-                "{} is not writable under the workspace-write sandbox",
-                ctx.cwd.display()
-            ),
-            planned,
-        );
+    let planned: Vec<FileChange> = match codex_apply_patch::preview(&patch, &ctx.cwd) {
+        Ok(diffs) => diffs.into_iter().map(file_change).collect(),
+        Err(e) => return refused(e.to_string(), planned_changes(&patch), Status::Failed),
+    };
+    match ctx.approvals.patch(&planned, sandbox_refusal(ctx)).await {
+        Verdict::Run { .. } => {}
+        Verdict::Refused(why) => return refused(why, planned, Status::Failed),
+        Verdict::Denied(why) => {
+            return ToolOutcome {
+                output: why.clone(),
+                details: Some(ItemDetails::FileChange {
+                    changes: planned,
+                    status: Status::Declined,
+                    error: Some(why),
+                }),
+            };
+        }
     }
     match codex_apply_patch::apply(&patch, &ctx.cwd) {
         Ok(applied) => {
-            let mut changes = Vec::new();
             let mut summary = String::from("Success. Updated the following files:\n");
-            for (list, kind, mark) in [
-                (&applied.added, "add", 'A'),
-                (&applied.modified, "update", 'M'),
-                (&applied.deleted, "delete", 'D'),
+            for (list, mark) in [
+                (&applied.added, 'A'),
+                (&applied.modified, 'M'),
+                (&applied.deleted, 'D'),
             ] {
                 for p in list {
                     summary.push_str(&format!("{mark} {}\n", p.display()));
-                    changes.push(FileChange {
-                        path: p.display().to_string(),
-                        kind,
-                    });
                 }
             }
             ToolOutcome {
                 output: summary,
                 details: Some(ItemDetails::FileChange {
-                    changes,
+                    changes: applied.diffs.into_iter().map(file_change).collect(),
                     status: Status::Completed,
                     error: None,
                 }),
             }
         }
-        Err(e) => refused(e.to_string(), planned),
+        Err(e) => refused(e.to_string(), planned, Status::Failed),
+    }
+}
+
+/// Why the sandbox refuses a patch here, if it does. Patches are applied here, not through the
+/// exec-server, so the policy is checked here: they only ever touch the working directory,
+/// which workspace-write allows.
+fn sandbox_refusal(ctx: &ToolContext) -> Option<String> {
+    match ctx.sandbox.mode {
+        SandboxMode::ReadOnly => Some(
+            "the sandbox is read-only; no file may be changed (run with --sandbox workspace-write to allow edits)".into(),
+        ),
+        SandboxMode::WorkspaceWrite
+            if !ctx
+                .sandbox
+                .writable_roots
+                .iter()
+                .any(|r| ctx.cwd.starts_with(r)) =>
+        {
+            Some(format!(
+                "{} is not writable under the workspace-write sandbox",
+                ctx.cwd.display()
+            ))
+        }
+        _ => None,
+    }
+}
+
+fn file_change(d: codex_apply_patch::FileDiff) -> FileChange {
+    FileChange {
+        path: d.path.display().to_string(),
+        kind: d.kind.to_string(),
+        unified_diff: d.unified,
     }
 }
 
@@ -111,15 +134,18 @@ fn planned_changes(patch: &codex_apply_patch::Patch) -> Vec<FileChange> {
         .map(|op| match op {
             FileOp::Add { path, .. } => FileChange {
                 path: path.display().to_string(),
-                kind: "add",
+                kind: "add".into(),
+                unified_diff: String::new(),
             },
             FileOp::Delete { path } => FileChange {
                 path: path.display().to_string(),
-                kind: "delete",
+                kind: "delete".into(),
+                unified_diff: String::new(),
             },
             FileOp::Update { path, .. } => FileChange {
                 path: path.display().to_string(),
-                kind: "update",
+                kind: "update".into(),
+                unified_diff: String::new(),
             },
         })
         .collect()

@@ -8,6 +8,7 @@ use codex_exec_server::client::StartOptions;
 use serde::Deserialize;
 
 use super::{ToolContext, ToolOutcome, parse_args, patch};
+use crate::approval::Verdict;
 use crate::events::{ItemDetails, Status};
 use crate::truncate::head_and_tail;
 
@@ -18,6 +19,11 @@ struct Args {
     workdir: Option<String>,
     #[serde(default)]
     timeout_ms: Option<u64>,
+    /// Offered under `on-request` only: run outside the sandbox, once the user approves.
+    #[serde(default)]
+    with_escalated_permissions: bool,
+    #[serde(default)]
+    justification: Option<String>,
 }
 
 pub(super) async fn call(
@@ -38,7 +44,7 @@ pub(super) async fn call(
     if let [program, patch_text] = args.command.as_slice()
         && (program == "apply_patch" || program == "applypatch")
     {
-        return patch::call(ctx, patch_text);
+        return patch::call(ctx, patch_text).await;
     }
     let cwd = match &args.workdir {
         Some(w) => ctx.cwd.join(w),
@@ -46,12 +52,39 @@ pub(super) async fn call(
     };
     let command = display(&args.command);
     let cwd_shown = cwd.display().to_string();
+    let unsandboxed = match ctx
+        .approvals
+        .command(
+            &args.command,
+            &cwd,
+            args.with_escalated_permissions,
+            args.justification.clone(),
+        )
+        .await
+    {
+        Verdict::Run { unsandboxed } => unsandboxed,
+        Verdict::Denied(why) | Verdict::Refused(why) => {
+            return ToolOutcome {
+                output: why.clone(),
+                details: Some(ItemDetails::CommandExecution {
+                    command,
+                    cwd: cwd_shown,
+                    aggregated_output: why,
+                    exit_code: None,
+                    sandbox_denied: false,
+                    duration_ms: None,
+                    status: Status::Declined,
+                }),
+            };
+        }
+    };
     started(ItemDetails::CommandExecution {
         command: command.clone(),
         cwd: cwd_shown.clone(),
         aggregated_output: String::new(),
         exit_code: None,
         sandbox_denied: false,
+        duration_ms: None,
         status: Status::InProgress,
     });
     let timeout = args
@@ -59,7 +92,7 @@ pub(super) async fn call(
         .map(Duration::from_millis)
         .unwrap_or(ctx.default_timeout);
     let began = Instant::now();
-    let run = run(ctx, args.command, cwd, timeout).await;
+    let run = run(ctx, args.command, cwd, timeout, unsandboxed).await;
     let elapsed = began.elapsed();
     let (output, exit_code, denied, status) = match run {
         Ok(r) => {
@@ -104,6 +137,7 @@ pub(super) async fn call(
             aggregated_output: output,
             exit_code,
             sandbox_denied: denied,
+            duration_ms: Some(u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)),
             status,
         }),
     }
@@ -121,11 +155,12 @@ async fn run(
     argv: Vec<String>,
     cwd: PathBuf,
     timeout: Duration,
+    unsandboxed: bool,
 ) -> Result<Ran, String> {
     let client = ctx.executor.client().await?;
     let mut options = StartOptions::new(argv, cwd);
     options.env = ctx.env.clone();
-    if ctx.sandbox.is_sandboxed() {
+    if ctx.sandbox.is_sandboxed() && !unsandboxed {
         options = options.sandbox(ctx.sandbox.clone());
     }
     let process = client.start(options).await.map_err(|e| e.to_string())?;

@@ -1,0 +1,163 @@
+//! The interactive `codex` (and `codex resume`): the full-screen session of `codex-tui`, set up
+//! from the same flags and config as `codex exec`, with approvals answered on screen.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context as _, Result, bail};
+use codex_agent::rollout::{self, Saved};
+
+use crate::exec::{AgentArgs, Setup, config_for, prepare, runtime};
+
+/// `codex resume` arguments.
+#[derive(Debug, clap::Args)]
+pub struct ResumeArgs {
+    /// The session to reopen: its id, or the start of it. Without one (and without --last), the
+    /// recent sessions are listed.
+    #[arg(value_name = "ID", conflicts_with = "last")]
+    pub id: Option<String>,
+    /// Reopen the most recent session.
+    #[arg(long)]
+    pub last: bool,
+    #[command(flatten)]
+    pub agent: AgentArgs,
+}
+
+/// Why the interactive codex cannot start here, if it cannot: it draws on stdout and reads
+/// keys from stdin, so both must be terminals.
+pub fn not_a_terminal() -> Option<&'static str> {
+    if !std::io::stdout().is_terminal() {
+        Some("stdout is not a terminal")
+    } else if !std::io::stdin().is_terminal() {
+        Some("stdin is not a terminal")
+    } else {
+        None
+    }
+}
+
+/// Runs the interactive session, returning the exit code.
+pub fn run(args: &AgentArgs, prompt: Option<String>) -> i32 {
+    report(run_inner(args, prompt, None))
+}
+
+/// Runs `codex resume`.
+pub fn resume(args: &ResumeArgs) -> i32 {
+    report(resume_inner(args))
+}
+
+fn report(result: Result<i32>) -> i32 {
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        1
+    })
+}
+
+fn resume_inner(args: &ResumeArgs) -> Result<i32> {
+    let (home, _) = config_for(&args.agent)?;
+    let path = match (&args.id, args.last) {
+        (Some(id), _) => rollout::find(&home, id).with_context(|| {
+            format!(
+                "no saved session {id} under {}: `codex resume` lists them",
+                home.join("sessions").display()
+            )
+        })?,
+        (None, true) => rollout::list(&home).into_iter().next().with_context(|| {
+            format!("no saved session under {}", home.join("sessions").display())
+        })?,
+        (None, false) => {
+            list_sessions(&home);
+            return Ok(0);
+        }
+    };
+    let saved = rollout::read(&path)?;
+    run_inner(&args.agent, None, Some((path, saved)))
+}
+
+/// `codex resume` with no session named: the recent ones, newest first.
+fn list_sessions(home: &std::path::Path) {
+    let all = rollout::list(home);
+    if all.is_empty() {
+        println!(
+            "no saved sessions under {}",
+            home.join("sessions").display()
+        );
+        return;
+    }
+    for path in all.iter().take(20) {
+        let Ok(saved) = rollout::read(path) else {
+            continue;
+        };
+        let first = saved
+            .items
+            .iter()
+            .find_map(|i| match i {
+                codex_agent::model::Item::Message {
+                    role: codex_agent::model::Role::User,
+                    text,
+                } => Some(text.lines().next().unwrap_or("").to_string()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let when = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.get(8..27))
+            .unwrap_or("");
+        println!(
+            "{}  {when}  {}  {}",
+            saved.meta.id,
+            saved.meta.cwd.display(),
+            first.chars().take(60).collect::<String>()
+        );
+    }
+    println!("\n`codex resume ID` reopens one; `codex resume --last` the newest.");
+}
+
+fn run_inner(
+    args: &AgentArgs,
+    prompt: Option<String>,
+    resume: Option<(PathBuf, Saved)>,
+) -> Result<i32> {
+    if let Some(why) = not_a_terminal() {
+        bail!(
+            "the interactive codex needs a terminal ({why}): run `codex exec PROMPT` from scripts"
+        );
+    }
+    let (home, config) = config_for(args)?;
+    let replay = resume
+        .as_ref()
+        .map(|(_, saved)| saved.lines.clone())
+        .unwrap_or_default();
+    let banner = crate::update::banner().map(|(version, text)| codex_tui::Banner { version, text });
+    let mut first = resume;
+    let agent = args.clone();
+    let open: codex_tui::OpenSession = Box::new(move |asker, fresh| {
+        let resume = if fresh { None } else { first.take() };
+        let agent = agent.clone();
+        Box::pin(async move {
+            let warnings = Arc::new(Mutex::new(Vec::new()));
+            let setup = Setup {
+                asker: Some(asker),
+                resume,
+                warnings: Some(warnings.clone()),
+                ..Setup::default()
+            };
+            let session = prepare(&agent, setup).await?;
+            let warnings = std::mem::take(&mut *warnings.lock().unwrap_or_else(|p| p.into_inner()));
+            Ok((session, warnings))
+        })
+    });
+    let options = codex_tui::Options {
+        prompt,
+        banner,
+        dismiss_banner: Box::new(crate::update::dismiss_banner),
+        replay,
+        history_file: Some(home.join("history.jsonl")),
+        context_window: config.model_context_window,
+    };
+    let runtime = runtime()?;
+    let exit = runtime.block_on(codex_tui::run(options, open))?;
+    eprintln!("To continue this session: codex resume {}", exit.session_id);
+    Ok(exit.code)
+}
