@@ -122,6 +122,36 @@ impl Tmux {
         assert!(ok.success());
     }
 
+    /// The pid of codex, the child of the pane's shell.
+    fn codex_pid(&self) -> String {
+        let out = self
+            .cmd()
+            .args(["display-message", "-p", "-t", "t", "#{pane_pid}"])
+            .output()
+            .expect("display-message");
+        let shell = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let out = Command::new("pgrep")
+            .args(["-P", &shell])
+            .output()
+            .expect("pgrep");
+        let pid = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        assert!(!pid.is_empty(), "no child of the pane's shell {shell}");
+        pid
+    }
+
+    fn resize(&self, cols: u16, rows: u16) {
+        let ok = self
+            .cmd()
+            .args(["resize-window", "-t", "t", "-x", &cols.to_string(), "-y", &rows.to_string()])
+            .status()
+            .expect("resize-window");
+        assert!(ok.success());
+    }
+
     fn screen(&self) -> String {
         let out = self
             .cmd()
@@ -166,6 +196,14 @@ fn shell_call(call_id: &str, argv: &[&str]) -> Reply {
         call_id,
         "shell",
         &json!({ "command": argv }),
+    ))
+}
+
+fn patch_call(call_id: &str, patch: &str) -> Reply {
+    Reply::Sse(script::responses_function_call(
+        call_id,
+        "apply_patch",
+        &json!({ "input": patch }),
     ))
 }
 
@@ -318,4 +356,91 @@ fn the_terminal_is_back_in_cooked_mode_after_a_panic() {
     }
     // And the main screen is back: the shell's output is on it, the UI's status line is not.
     assert!(!screen.contains("approvals on-request"), "{screen}");
+}
+
+#[test]
+fn a_patch_the_read_only_sandbox_refuses_is_shown_as_a_diff_and_applied_once_approved() {
+    let f = Fixture::new(
+        vec![
+            patch_call(
+                "p1",
+                "*** Begin Patch\n*** Update File: hello.txt\n@@\n-hello\n+hello, world\n*** End Patch\n",
+            ),
+            text("Patched."),
+        ],
+        "",
+    );
+    std::fs::write(f.work.path().join("hello.txt"), "hello\n").expect("write");
+    let t = f.tmux("--sandbox read-only", "");
+    t.wait_for("approvals on-request");
+    t.type_text("greet the world");
+    t.press("Enter");
+    let screen = t.wait_for("Apply this patch?");
+    assert!(screen.contains("+hello, world"), "{screen}");
+    assert!(screen.contains("-hello"), "{screen}");
+    assert!(screen.contains("read-only"), "{screen}");
+    assert_eq!(
+        std::fs::read_to_string(f.work.path().join("hello.txt")).expect("read"),
+        "hello\n"
+    );
+    t.type_text("y");
+    t.wait_for("Patched.");
+    assert_eq!(
+        std::fs::read_to_string(f.work.path().join("hello.txt")).expect("read"),
+        "hello, world\n"
+    );
+}
+
+#[test]
+fn the_screen_follows_a_resize_and_sigterm_restores_the_terminal() {
+    let f = Fixture::new(vec![], "");
+    let stty = f.home.path().join("stty.txt");
+    let t = f.tmux("", &format!("stty -a > '{}'", stty.display()));
+    t.wait_for("approvals on-request");
+    t.resize(70, 20);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let screen = t.screen();
+        let widths: Vec<usize> = screen.lines().map(|l| l.chars().count()).collect();
+        // The composer's box is redrawn at the new width: 70 columns, corners included.
+        if screen.lines().any(|l| l.starts_with('╰') && l.chars().count() == 70) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not redrawn at 70 columns: {widths:?}\n{screen}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pid = t.codex_pid();
+    let ok = Command::new("sh")
+        .args(["-c", "kill -TERM \"$0\"", &pid])
+        .status()
+        .expect("kill");
+    assert!(ok.success());
+    t.wait_for("codex exited 143");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !stty.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let modes = std::fs::read_to_string(&stty).expect("stty output");
+    assert!(
+        modes.split_whitespace().any(|w| w == "icanon"),
+        "raw mode left on after SIGTERM:\n{modes}"
+    );
+}
+
+#[test]
+fn without_a_terminal_codex_says_so_and_points_to_codex_exec() {
+    let f = Fixture::new(vec![], "");
+    let out = Command::new(env!("CARGO_BIN_EXE_codex"))
+        .arg("fix the tests")
+        .current_dir(f.work.path())
+        .env("CODEX_HOME", f.home.path())
+        .env(KEY_VAR, "sk-test-secret")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run codex");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    insta::assert_snapshot!(stderr.trim_end(), @"error: the interactive codex needs a terminal (stdout is not a terminal): run `codex exec PROMPT` from scripts");
+    assert!(f.model.requests().is_empty());
 }

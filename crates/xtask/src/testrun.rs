@@ -20,6 +20,7 @@ const DEBIAN_TEST_TOOLS: &[(&str, &str)] = &[
     ("shellcheck", "shellcheck"),
     // The real terminal the interactive codex is tested in (crates/codex-cli/tests/tui.rs).
     ("tmux", "tmux"),
+    ("pgrep", "procps"),
     ("setpriv", "util-linux"),
     // Runs the Windows build of codex (tests/windows_update.rs); Debian's wine64 is not on PATH.
     ("/usr/lib/wine/wine64", "wine64"),
