@@ -259,6 +259,29 @@ fn binaries_carry_no_paths_of_the_machine_that_built_them() {
     }
 }
 
+#[test]
+fn release_binaries_have_no_test_only_code() {
+    // The TUI's `/panic` exists only when codex-cli's tests turn on codex-tui's `test-panic`:
+    // a release build must not carry it.
+    let r = release();
+    let needle = b"test-panic: /panic was typed";
+    for target in TARGETS {
+        let bytes = entry_bytes(&r, Binary::Codex, target);
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle),
+            "the release codex for {} has the test-only /panic",
+            target.triple
+        );
+        // The string the check looks for is real: the interactive UI is in the binary.
+        let ui = b"Ask codex to do anything";
+        assert!(
+            bytes.windows(ui.len()).any(|w| w == ui),
+            "the release codex for {} has no interactive UI",
+            target.triple
+        );
+    }
+}
+
 /// Copies the release folder, its npm/ and homebrew/ folders included.
 fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");

@@ -146,7 +146,15 @@ impl Tmux {
     fn resize(&self, cols: u16, rows: u16) {
         let ok = self
             .cmd()
-            .args(["resize-window", "-t", "t", "-x", &cols.to_string(), "-y", &rows.to_string()])
+            .args([
+                "resize-window",
+                "-t",
+                "t",
+                "-x",
+                &cols.to_string(),
+                "-y",
+                &rows.to_string(),
+            ])
             .status()
             .expect("resize-window");
         assert!(ok.success());
@@ -403,10 +411,16 @@ fn the_screen_follows_a_resize_and_sigterm_restores_the_terminal() {
         let screen = t.screen();
         let widths: Vec<usize> = screen.lines().map(|l| l.chars().count()).collect();
         // The composer's box is redrawn at the new width: 70 columns, corners included.
-        if screen.lines().any(|l| l.starts_with('╰') && l.chars().count() == 70) {
+        if screen
+            .lines()
+            .any(|l| l.starts_with('╰') && l.chars().count() == 70)
+        {
             break;
         }
-        assert!(Instant::now() < deadline, "not redrawn at 70 columns: {widths:?}\n{screen}");
+        assert!(
+            Instant::now() < deadline,
+            "not redrawn at 70 columns: {widths:?}\n{screen}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let pid = t.codex_pid();

@@ -34,9 +34,7 @@ fn screen(app: &App) -> String {
     let now = app
         .running_since
         .map_or_else(Instant::now, |t| t + Duration::from_millis(3100));
-    terminal
-        .draw(|f| draw_at(f, app, now))
-        .expect("draw");
+    terminal.draw(|f| draw_at(f, app, now)).expect("draw");
     terminal.backend().to_string()
 }
 
@@ -148,8 +146,14 @@ fn an_applied_patch_is_a_coloured_unified_diff() {
             })
         })
     };
-    assert_eq!(colour_of("+    println!(\"hello, world\")"), Some(ratatui::style::Color::Green));
-    assert_eq!(colour_of("-    println!(\"hello\")"), Some(ratatui::style::Color::Red));
+    assert_eq!(
+        colour_of("+    println!(\"hello, world\")"),
+        Some(ratatui::style::Color::Green)
+    );
+    assert_eq!(
+        colour_of("-    println!(\"hello\")"),
+        Some(ratatui::style::Color::Red)
+    );
 }
 
 fn pending(request: ApprovalRequest) -> Pending {
