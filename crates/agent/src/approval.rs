@@ -134,24 +134,15 @@ impl Approvals {
             escalated,
             reason,
         };
-        match self.ask(request).await {
-            Decision::Approve => Verdict::Run {
-                unsandboxed: escalated,
-            },
-            Decision::ApproveForSession => {
-                lock(&self.commands).insert(command.to_vec());
-                Verdict::Run {
-                    unsandboxed: escalated,
-                }
-            }
-            Decision::Deny => Verdict::Denied(
-                "the user denied this command: it did not run. Do not run it again; \
-                 do something else or ask the user what they want"
-                    .into(),
-            ),
-            Decision::DenyWithMessage(m) => Verdict::Denied(format!(
-                "the user denied this command: it did not run. The user says: {m}"
-            )),
+        let decision = self.ask(request).await;
+        if let Some(denied) = denial(&decision, "command: it did not run", "run") {
+            return denied;
+        }
+        if decision == Decision::ApproveForSession {
+            lock(&self.commands).insert(command.to_vec());
+        }
+        Verdict::Run {
+            unsandboxed: escalated,
         }
     }
 
@@ -184,21 +175,14 @@ impl Approvals {
             changes: changes.to_vec(),
             reason: outside_sandbox,
         };
-        match self.ask(request).await {
-            Decision::Approve => Verdict::Run { unsandboxed: true },
-            Decision::ApproveForSession => {
-                lock(&self.paths).extend(changes.iter().map(|c| c.path.clone()));
-                Verdict::Run { unsandboxed: true }
-            }
-            Decision::Deny => Verdict::Denied(
-                "the user denied this patch: no file was changed. Do not apply it again; \
-                 do something else or ask the user what they want"
-                    .into(),
-            ),
-            Decision::DenyWithMessage(m) => Verdict::Denied(format!(
-                "the user denied this patch: no file was changed. The user says: {m}"
-            )),
+        let decision = self.ask(request).await;
+        if let Some(denied) = denial(&decision, "patch: no file was changed", "apply") {
+            return denied;
         }
+        if decision == Decision::ApproveForSession {
+            lock(&self.paths).extend(changes.iter().map(|c| c.path.clone()));
+        }
+        Verdict::Run { unsandboxed: true }
     }
 
     async fn ask(&self, request: ApprovalRequest) -> Decision {
@@ -211,6 +195,22 @@ impl Approvals {
         }
         answer.await.unwrap_or(Decision::Deny)
     }
+}
+
+/// What the model is told when the user said no (`None` when they said yes): `what` is the
+/// call and its consequence, `verb` what not to do again.
+fn denial(decision: &Decision, what: &str, verb: &str) -> Option<Verdict> {
+    let text = match decision {
+        Decision::Approve | Decision::ApproveForSession => return None,
+        Decision::Deny => format!(
+            "the user denied this {what}. Do not {verb} it again; \
+             do something else or ask the user what they want"
+        ),
+        Decision::DenyWithMessage(m) => {
+            format!("the user denied this {what}. The user says: {m}")
+        }
+    };
+    Some(Verdict::Denied(text))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -334,18 +334,22 @@ mod tests {
         assert_eq!((t.year, t.month, t.day, t.hour), (2026, 12, 31, 23));
     }
 
-    #[test]
-    fn log_starts_with_session_meta_and_records_items() {
-        let home = tempfile::tempdir().expect("tempdir");
-        let meta = SessionMeta {
-            id: "abc".into(),
+    fn meta(id: &str) -> SessionMeta {
+        SessionMeta {
+            id: id.into(),
             cwd: "/w".into(),
             model: "m".into(),
             model_provider: "p".into(),
             sandbox: "read-only".into(),
             instructions: "i".into(),
             cli_version: "0".into(),
-        };
+        }
+    }
+
+    #[test]
+    fn log_starts_with_session_meta_and_records_items() {
+        let home = tempfile::tempdir().expect("tempdir");
+        let meta = meta("abc");
         let mut r = Rollout::create(home.path(), &meta).expect("create");
         r.item(&Item::FunctionCallOutput {
             call_id: "c".into(),
@@ -368,15 +372,7 @@ mod tests {
     #[test]
     fn a_log_reads_back_and_a_resumed_session_appends_to_it() {
         let home = tempfile::tempdir().expect("tempdir");
-        let meta = SessionMeta {
-            id: "0123abcd-0000".into(),
-            cwd: "/w".into(),
-            model: "m".into(),
-            model_provider: "p".into(),
-            sandbox: "read-only".into(),
-            instructions: "i".into(),
-            cli_version: "0".into(),
-        };
+        let meta = meta("0123abcd-0000");
         let mut r = Rollout::create(home.path(), &meta).expect("create");
         let hello = Item::Message {
             role: crate::model::Role::User,
