@@ -115,12 +115,32 @@ impl Rollout {
 pub struct Saved {
     /// The first line.
     pub meta: SessionMeta,
-    /// The conversation, as the model saw it.
-    pub items: Vec<Item>,
-    /// The steps, as they were reported.
-    pub events: Vec<AgentEvent>,
     /// Items and events interleaved as they happened, for showing the session again.
     pub lines: Vec<SavedLine>,
+}
+
+impl Saved {
+    /// The conversation, as the model saw it.
+    pub fn items(&self) -> Vec<Item> {
+        self.lines
+            .iter()
+            .filter_map(|l| match l {
+                SavedLine::Item(i) => Some(i.clone()),
+                SavedLine::Event(_) => None,
+            })
+            .collect()
+    }
+
+    /// The steps, as they were reported.
+    pub fn events(&self) -> Vec<AgentEvent> {
+        self.lines
+            .iter()
+            .filter_map(|l| match l {
+                SavedLine::Event(e) => Some(e.clone()),
+                SavedLine::Item(_) => None,
+            })
+            .collect()
+    }
 }
 
 /// One line of a log after the first.
@@ -182,8 +202,6 @@ pub fn read(path: &Path) -> Result<Saved, ReadError> {
         serde_json::from_value(first.payload).map_err(|e| invalid(format!("line 1: {e}")))?;
     let mut saved = Saved {
         meta,
-        items: Vec::new(),
-        events: Vec::new(),
         lines: Vec::new(),
     };
     while let Some((n, line)) = lines.next() {
@@ -199,14 +217,7 @@ pub fn read(path: &Path) -> Result<Saved, ReadError> {
             other => Err(format!("unknown line type {other}")),
         });
         match parsed {
-            Ok(SavedLine::Item(i)) => {
-                saved.items.push(i.clone());
-                saved.lines.push(SavedLine::Item(i));
-            }
-            Ok(SavedLine::Event(e)) => {
-                saved.events.push(e.clone());
-                saved.lines.push(SavedLine::Event(e));
-            }
+            Ok(line) => saved.lines.push(line),
             Err(_) if last => {}
             Err(e) => return Err(invalid(format!("line {}: {e}", n + 1))),
         }
@@ -392,8 +403,8 @@ mod tests {
             .expect("torn line");
         let saved = read(&path).expect("read");
         assert_eq!(saved.meta, meta);
-        assert_eq!(saved.items, vec![hello]);
-        assert_eq!(saved.events.len(), 2);
+        assert_eq!(saved.items(), vec![hello]);
+        assert_eq!(saved.events().len(), 2);
         assert_eq!(saved.lines.len(), 3);
         assert_eq!(list(home.path()), vec![path.clone()]);
         assert_eq!(find(home.path(), "0123abcd-0000"), Some(path.clone()));

@@ -361,8 +361,8 @@ pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
             instructions,
             tools,
             rollout,
-            saved.items,
-            &saved.events,
+            saved.items(),
+            &saved.events(),
         ),
         None => Session::new(id, client, instructions, tools, rollout),
     };

@@ -89,7 +89,7 @@ fn list_sessions(home: &std::path::Path) {
             continue;
         };
         let first = saved
-            .items
+            .items()
             .iter()
             .find_map(|i| match i {
                 codex_agent::model::Item::Message {
