@@ -409,8 +409,10 @@ fn two_builds_from_different_checkouts_are_byte_identical() {
     for t in targets {
         cmd.args(["--target", t]);
     }
+    let started = std::time::Instant::now();
     let status = cmd.status().expect("cargo xtask dist in the copy");
     assert!(status.success());
+    codex_e2e::log_build(&e2e_dir(), "reproducibility rebuild", started.elapsed());
     let second = codex_installer::Manifest::from_json(
         &std::fs::read_to_string(out.join("manifest.json")).expect("manifest"),
     )

@@ -61,11 +61,13 @@ pub fn release(version: &str, targets: &[&'static Target]) -> Result<Release> {
         && dir.join("manifest.json").is_file()
         && std::fs::read_to_string(&stamp).ok() == run_id;
     if !fresh {
+        let started = std::time::Instant::now();
         xtask::dist::run(&xtask::dist::DistOptions {
             targets: targets.to_vec(),
             version: Some(version.to_owned()),
             out: dir.clone(),
         })?;
+        log_build(&base, &key, started.elapsed());
         if let Some(id) = &run_id {
             std::fs::write(&stamp, id)?;
         }
@@ -115,6 +117,24 @@ pub fn describe(out: &std::process::Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// Appends how long a fixture build took to `builds.log` beside the releases: the output of a
+/// passing test is not shown, and this is where CI's minutes go.
+pub fn log_build(base: &Path, what: &str, took: std::time::Duration) {
+    use std::io::Write as _;
+    let line = format!(
+        "{} {what} built in {:.0} s\n",
+        std::thread::current().name().unwrap_or("?"),
+        took.as_secs_f64()
+    );
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(base.join("builds.log"))
+    {
+        let _ = f.write_all(line.as_bytes());
+    }
 }
 
 fn short_hash(s: &str) -> String {

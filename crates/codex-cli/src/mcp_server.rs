@@ -184,6 +184,10 @@ impl CodexMcp {
         });
         let result = {
             let mut emit = |e: &AgentEvent| {
+                // A notification per streamed word is noise here: the finished message follows.
+                if matches!(e, AgentEvent::AgentMessageDelta { .. }) {
+                    return;
+                }
                 let line = e
                     .progress_line()
                     .unwrap_or_else(|| serde_json::to_string(e).unwrap_or_default());

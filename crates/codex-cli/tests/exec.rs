@@ -992,13 +992,18 @@ fn mcp_server_is_driven_by_the_official_typescript_sdk_client() {
         .iter()
         .filter_map(Value::as_str)
         .collect();
+    // The SDK runs a progress handler a microtask after reading the notification, but drops
+    // the handler as soon as it reads the result: a last notification that shares a read with
+    // the result can be lost on its side. The order on the wire is pinned by
+    // mcp_server_sends_each_step_as_progress_in_order_before_the_result.
+    assert!(progress[0].starts_with("codex session "), "{progress:?}");
     assert!(
         progress.iter().any(|p| p.starts_with("exec ls in")),
         "{progress:?}"
     );
     assert!(
-        progress.iter().any(|p| p == &"codex: There is one file."),
-        "{progress:?}"
+        !progress.iter().any(|p| p.contains("item.delta")),
+        "streamed words are not progress: {progress:?}"
     );
     // The second turn carried the first one's conversation.
     let input = f.request(2)["input"].to_string();
@@ -1053,6 +1058,75 @@ const { StdioClientTransport } = require(path.join(sdk, "client/stdio.js"));
   await client.close();
 })().catch((e) => { console.error(e); process.exit(1); });
 "#;
+
+#[test]
+fn mcp_server_sends_each_step_as_progress_in_order_before_the_result() {
+    let f = Fixture::new(vec![
+        shell_call("call_ls", &["ls"]),
+        text("There is one file."),
+    ]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_codex"))
+        .arg("mcp-server")
+        .current_dir(f.work())
+        .env("CODEX_HOME", f.home.path())
+        .env(KEY_VAR, "sk-test-secret")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start codex mcp-server");
+    let mut stdin = child.stdin.take().expect("stdin");
+    for msg in [
+        json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "raw", "version": "1"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+            "name": "codex", "arguments": {"prompt": "what is here?"},
+            "_meta": {"progressToken": "p1"}}}),
+    ] {
+        writeln!(stdin, "{msg}").expect("write");
+    }
+    let mut progress = Vec::new();
+    let mut result = None;
+    for line in BufReader::new(child.stdout.take().expect("stdout")).lines() {
+        let v: Value = serde_json::from_str(&line.expect("line")).expect("json");
+        if v["method"] == "notifications/progress" {
+            assert_eq!(v["params"]["progressToken"], "p1", "{v}");
+            assert!(result.is_none(), "progress after the result: {v}");
+            assert_eq!(v["params"]["progress"], (progress.len() + 1) as f64, "{v}");
+            progress.push(v["params"]["message"].as_str().expect("message").to_owned());
+        } else if v["id"] == 1 {
+            result = Some(v);
+            break;
+        }
+    }
+    drop(stdin);
+    let result = result.expect("a result");
+    assert_eq!(
+        result["result"]["content"][0]["text"], "There is one file.",
+        "{result}"
+    );
+    let steps: Vec<&str> = progress
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !p.starts_with('{'))
+        .collect();
+    assert_eq!(steps.len(), 4, "{progress:?}");
+    assert!(steps[0].starts_with("codex session "), "{progress:?}");
+    assert!(steps[1].starts_with("exec ls in "), "{progress:?}");
+    assert_eq!(
+        steps[2..],
+        ["  succeeded: exit 0", "codex: There is one file."]
+    );
+    assert!(
+        !progress.iter().any(|p| p.contains("item.delta")),
+        "{progress:?}"
+    );
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status}");
+}
 
 #[test]
 fn mcp_server_turn_is_interrupted_by_a_cancelled_call_and_a_busy_session_refuses_a_second_turn() {

@@ -16,8 +16,9 @@ use crate::tools;
 pub struct BuildEnv {
     /// Workspace root.
     pub root: PathBuf,
-    /// cargo's target dir for release builds (kept apart from `target/debug` so that tests and
-    /// release builds never wait on each other's lock).
+    /// Where release builds keep their state (apart from `target/debug`, so that tests and
+    /// release builds never wait on each other's lock): one cargo target dir per target under
+    /// it, see [`BuildEnv::cargo_target_dir`], and the archive cache.
     pub target_dir: PathBuf,
     /// The cargo-zigbuild executable.
     pub zigbuild: PathBuf,
@@ -29,6 +30,16 @@ pub struct BuildEnv {
     pub source_date_epoch: u64,
     /// Whether the binaries also trust the development signing key (a development build).
     pub trust_development_key: bool,
+}
+
+impl BuildEnv {
+    /// The cargo target dir of one target. Each target has its own, so that targets can build
+    /// at the same time (cargo locks a target dir), and so that a build of one target never
+    /// depends on which others are built with it (cargo unifies features across the targets
+    /// of one run). The price is compiling the host's proc-macros once per target.
+    pub fn cargo_target_dir(&self, target: &Target) -> PathBuf {
+        self.target_dir.join("targets").join(target.triple)
+    }
 }
 
 /// Cargo profile used for release archives (see the workspace Cargo.toml for its settings).
@@ -48,19 +59,23 @@ pub fn build_target(
     } else {
         0
     };
+    let target_dir = env.cargo_target_dir(target);
     let mut cmd = Command::new(&env.zigbuild);
     cmd.arg("zigbuild")
         .args(["--profile", PROFILE, "--locked", "--target", target.triple])
         .args(["--message-format", "json-render-diagnostics"])
         .current_dir(&env.root)
-        .env("CARGO_TARGET_DIR", &env.target_dir)
+        .env("CARGO_TARGET_DIR", &target_dir)
+        // cargo-zigbuild's wrapper scripts, per target: builds running side by side must not
+        // race to create the shared ones.
+        .env("CARGO_ZIGBUILD_CACHE_DIR", target_dir.join("zigbuild"))
         .env(EnvVar::ReleaseVersion.name(), &env.version)
         .env(EnvVar::GitCommit.name(), &env.commit)
         .env(
             EnvVar::SourceDateEpoch.name(),
             env.source_date_epoch.to_string(),
         )
-        .env("RUSTFLAGS", remap_flags(&env.root)?)
+        .env("RUSTFLAGS", remap_flags(&env.root, &target_dir)?)
         .env(
             EnvVar::TrustDevelopmentKey.name(),
             if env.trust_development_key { "1" } else { "0" },
@@ -132,13 +147,19 @@ pub fn build_target(
 
 /// Maps local source paths to fixed ones so that panic messages and debug strings in the
 /// binaries are the same on every machine (and do not reveal the builder's home directory).
-fn remap_flags(root: &Path) -> Result<String> {
+fn remap_flags(root: &Path, target_dir: &Path) -> Result<String> {
     let cargo_home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
         .context("neither CARGO_HOME nor HOME is set")?;
     let mut flags = Vec::new();
-    for (from, to) in [(root, "/codex"), (cargo_home.as_path(), "/cargo")] {
+    // rustc applies the last prefix that matches: the target dir (generated sources, often
+    // under the workspace) comes after the workspace.
+    for (from, to) in [
+        (root, "/codex"),
+        (cargo_home.as_path(), "/cargo"),
+        (target_dir, "/target"),
+    ] {
         let from = from.to_str().context("paths must be UTF-8")?;
         if from.contains(char::is_whitespace) {
             bail!("the path {from:?} contains a space; build from a path without spaces");

@@ -12,7 +12,7 @@ use codex_installer::manifest::{
 };
 use codex_installer::signature::{self, TrustedKey};
 use codex_installer::target::{Binary, Os, Target};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::compile::{self, BuildEnv};
 use crate::env::EnvVar;
@@ -135,22 +135,7 @@ pub fn run(opts: &DistOptions) -> Result<()> {
     std::fs::create_dir_all(&staging)
         .with_context(|| format!("cannot create {}", staging.display()))?;
 
-    let mut artifacts = Vec::new();
-    for (i, target) in opts.targets.iter().enumerate() {
-        let label = format!("[{}/{}] {}", i + 1, opts.targets.len(), target.triple);
-        let bar = progress_bar(tty, &label);
-        let t0 = Instant::now();
-        let binaries = compile::build_target(&env, target, tty, |done, total, name| {
-            bar.set_length(total);
-            bar.set_position(done);
-            bar.set_message(name.to_owned());
-        })?;
-        bar.finish_and_clear();
-        for (binary, path) in binaries {
-            artifacts.push(package(&env, target, binary, &path, &staging)?);
-        }
-        eprintln!("{label} built in {}", secs(t0.elapsed()));
-    }
+    let artifacts = build_all(&env, &opts.targets, &staging, tty)?;
 
     let manifest = Manifest {
         schema: SCHEMA_VERSION,
@@ -317,12 +302,103 @@ fn package(
     })
 }
 
+/// How many targets build at the same time: each target's last step, the fat-LTO link, runs on
+/// one core, so a second target's compile fills the others. More than that only adds memory.
+fn parallel_targets(targets: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    cores.clamp(1, 4).min(targets).max(1)
+}
+
+/// Builds and packages every target into `staging`, a few at a time; the artifacts come back
+/// in the order of `targets`. The first failure stops the targets not yet started.
+fn build_all(
+    env: &BuildEnv,
+    targets: &[&'static Target],
+    staging: &Path,
+    tty: bool,
+) -> Result<Vec<Artifact>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let bars = MultiProgress::with_draw_target(if tty {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    });
+    let results: Vec<(usize, Result<Vec<Artifact>>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..parallel_targets(targets.len()))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        if i >= targets.len() || failed.load(std::sync::atomic::Ordering::SeqCst) {
+                            return done;
+                        }
+                        let label = format!("[{}/{}] {}", i + 1, targets.len(), targets[i].triple);
+                        let r = build_one(env, targets[i], staging, tty, &bars, &label);
+                        if r.is_err() {
+                            failed.store(true, std::sync::atomic::Ordering::SeqCst);
+                        }
+                        done.push((i, r));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    let mut results = results;
+    results.sort_by_key(|(i, _)| *i);
+    if results.len() < targets.len() && !failed.into_inner() {
+        bail!("a build worker stopped before building every target");
+    }
+    let mut artifacts = Vec::new();
+    for (_, r) in results {
+        artifacts.extend(r?);
+    }
+    Ok(artifacts)
+}
+
+/// Builds one target and packages its binaries.
+fn build_one(
+    env: &BuildEnv,
+    target: &'static Target,
+    staging: &Path,
+    tty: bool,
+    bars: &MultiProgress,
+    label: &str,
+) -> Result<Vec<Artifact>> {
+    let bar = bars.add(progress_bar(tty, label));
+    let t0 = Instant::now();
+    let binaries = compile::build_target(env, target, tty, |done, total, name| {
+        bar.set_length(total);
+        bar.set_position(done);
+        bar.set_message(name.to_owned());
+    });
+    bar.finish_and_clear();
+    bars.remove(&bar);
+    let mut artifacts = Vec::new();
+    for (binary, path) in binaries? {
+        artifacts.push(package(env, target, binary, &path, staging)?);
+    }
+    let line = format!("{label} built in {}", secs(t0.elapsed()));
+    if tty {
+        // Above the bars of the targets still building, rather than through them.
+        let _ = bars.println(line);
+    } else {
+        eprintln!("{line}");
+    }
+    Ok(artifacts)
+}
+
 fn progress_bar(tty: bool, label: &str) -> ProgressBar {
     if !tty {
         eprintln!("{label} building");
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} crates {elapsed} {wide_msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())

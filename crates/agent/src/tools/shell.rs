@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use codex_exec_server::client::StartOptions;
+use codex_exec_server::client::{ExecServerClient, RemoteProcess, StartOptions};
 use serde::Deserialize;
+use tokio::task::JoinHandle;
 
 use super::{ToolContext, ToolOutcome, parse_args, patch};
 use crate::approval::Verdict;
@@ -163,11 +164,21 @@ async fn run(
     if ctx.sandbox.is_sandboxed() && !unsandboxed {
         options = options.sandbox(ctx.sandbox.clone());
     }
-    let process = client.start(options).await.map_err(|e| e.to_string())?;
+    // The start runs as its own task: a turn interrupted while the server is still starting
+    // the process must not leave it running, so the guard waits for the start to finish.
+    let starting = tokio::spawn({
+        let client = client.clone();
+        async move { client.start(options).await }
+    });
+    let mut running = TerminateOnDrop {
+        client: client.clone(),
+        starting: Some(starting),
+        running: None,
+    };
+    let process = running.started().await?;
     let id = process.id().to_string();
-    let mut running = TerminateOnDrop(Some((client.clone(), id.clone())));
     let waited = tokio::time::timeout(timeout, process.wait()).await;
-    running.0 = None;
+    running.running = None;
     match waited {
         Ok(done) => {
             let c = done.map_err(|e| e.to_string())?;
@@ -201,21 +212,53 @@ async fn run(
     }
 }
 
-/// Terminates the process if the turn is dropped (interrupted) while it runs: a command must not
-/// outlive the turn that started it.
-struct TerminateOnDrop(Option<(codex_exec_server::client::ExecServerClient, String)>);
+/// Terminates the process if the turn is dropped (interrupted) while it starts or runs: a
+/// command must not outlive the turn that started it.
+struct TerminateOnDrop {
+    client: ExecServerClient,
+    /// The start request in flight; on drop it is awaited and the process terminated.
+    starting: Option<JoinHandle<codex_exec_server::client::Result<RemoteProcess>>>,
+    /// The id of the running process, until it ends on its own.
+    running: Option<String>,
+}
+
+impl TerminateOnDrop {
+    /// Waits for the start; from then on a drop terminates the running process.
+    async fn started(&mut self) -> Result<RemoteProcess, String> {
+        let Some(task) = self.starting.as_mut() else {
+            return Err("the command was started twice".into());
+        };
+        let joined = task.await;
+        self.starting = None;
+        let process = joined
+            .map_err(|e| format!("starting the command failed: {e}"))?
+            .map_err(|e| e.to_string())?;
+        self.running = Some(process.id().to_string());
+        Ok(process)
+    }
+}
 
 impl Drop for TerminateOnDrop {
     fn drop(&mut self) {
-        if let Some((client, id)) = self.0.take()
-            && let Ok(rt) = tokio::runtime::Handle::try_current()
-        {
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let client = self.client.clone();
+        if let Some(task) = self.starting.take() {
             rt.spawn(async move {
-                if let Err(e) = client.terminate(&id).await {
-                    tracing::warn!("cannot terminate interrupted command {id}: {e}");
+                if let Ok(Ok(process)) = task.await {
+                    terminate(&client, process.id()).await;
                 }
             });
+        } else if let Some(id) = self.running.take() {
+            rt.spawn(async move { terminate(&client, &id).await });
         }
+    }
+}
+
+async fn terminate(client: &ExecServerClient, id: &str) {
+    if let Err(e) = client.terminate(id).await {
+        tracing::warn!("cannot terminate interrupted command {id}: {e}");
     }
 }
 
