@@ -1,7 +1,8 @@
 //! Captures what `--version` prints: the release version, the target triple and the git commit.
 //!
-//! `cargo xtask dist` sets `CODEX_RELEASE_VERSION` and `CODEX_GIT_COMMIT` so that a release build
-//! never depends on the state of a `.git` directory; plain `cargo build` falls back to the
+//! `cargo xtask dist` sets `CODEX_RELEASE_VERSION` and `CODEX_GIT_COMMIT` to the placeholders in
+//! `src/stamp.rs` and writes the real values into the linked binaries, so that a release build
+//! depends on neither the version nor a `.git` directory; plain `cargo build` falls back to the
 //! workspace version and asks git.
 
 use std::path::Path;

@@ -82,7 +82,7 @@ fn report() -> Result<Report> {
         config.as_ref().map(|c| c.as_ref().err()),
     ));
     Ok(Report {
-        version: codex_build_info::VERSION.to_owned(),
+        version: codex_build_info::version().to_owned(),
         target: target.triple.to_owned(),
         checks,
         copies,
@@ -92,7 +92,7 @@ fn report() -> Result<Report> {
 fn this_copy(exe: &Path, m: &InstallMethod) -> Check {
     let summary = format!(
         "codex {} ({}), installed {}",
-        codex_build_info::VERSION,
+        codex_build_info::version(),
         codex_build_info::TARGET,
         match m {
             InstallMethod::Standalone { .. } =>
@@ -206,7 +206,7 @@ fn source(
     })();
     let mut c = match fetched {
         Ok(latest) => {
-            let newer = semver::Version::parse(codex_build_info::VERSION)
+            let newer = semver::Version::parse(codex_build_info::version())
                 .is_ok_and(|current| latest > current);
             let note = if newer { " (newer than this copy)" } else { "" };
             Check::new(
@@ -285,14 +285,14 @@ fn update_state(home: &Path, config: &Config, m: &InstallMethod) -> Check {
     ));
     let newer = semver::Version::parse(&cache.latest)
         .ok()
-        .zip(semver::Version::parse(codex_build_info::VERSION).ok())
+        .zip(semver::Version::parse(codex_build_info::version()).ok())
         .is_some_and(|(latest, current)| latest > current);
     if newer {
         c.status = Status::Warn;
         c.summary = format!(
             "codex {} is available (this is {})",
             cache.latest,
-            codex_build_info::VERSION
+            codex_build_info::version()
         );
         c.fix = Some(match m.update_command() {
             Some(cmd) => cmd,

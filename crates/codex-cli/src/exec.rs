@@ -312,7 +312,7 @@ pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
                     model_provider: config.model_provider_id.clone(),
                     sandbox: policy.mode.to_string(),
                     instructions: instructions.clone(),
-                    cli_version: env!("CARGO_PKG_VERSION").to_string(),
+                    cli_version: codex_build_info::version().to_string(),
                 };
                 Some(Rollout::create(&codex_home, &meta).with_context(|| {
                     format!(

@@ -15,7 +15,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(
     name = "codex",
-    version = codex_build_info::LONG_VERSION,
+    version = codex_build_info::long_version(),
     about = "Codex: a coding agent that runs on your computer.",
     long_about = "Codex: a coding agent that runs on your computer.\n\n\
         With no command, on a terminal, codex opens a full-screen session in the current \

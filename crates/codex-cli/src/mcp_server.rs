@@ -228,7 +228,7 @@ impl CodexMcp {
 impl ServerHandler for CodexMcp {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_server_info(
-            Implementation::new("codex-mcp-server", codex_build_info::VERSION),
+            Implementation::new("codex-mcp-server", codex_build_info::version()),
         )
     }
 

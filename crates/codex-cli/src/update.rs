@@ -94,7 +94,7 @@ fn refresh() -> Option<(PathBuf, semver::Version)> {
     if !update_check::enabled(&config) {
         return None;
     }
-    let current = semver::Version::parse(codex_build_info::VERSION).ok()?;
+    let current = semver::Version::parse(codex_build_info::version()).ok()?;
     if update_check::due(&home) {
         // Record the attempt first, so an offline machine tries once a day, not on every start.
         let latest = update_check::read_cache(&home)
@@ -188,7 +188,7 @@ fn standalone(args: &UpdateArgs, layout: Layout) -> Result<()> {
         .as_ref()
         .and_then(|r| semver::Version::parse(&r.version).ok())
         .unwrap_or_else(|| {
-            semver::Version::parse(codex_build_info::VERSION)
+            semver::Version::parse(codex_build_info::version())
                 .unwrap_or(semver::Version::new(0, 0, 0))
         });
 

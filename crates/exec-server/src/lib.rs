@@ -51,7 +51,7 @@ pub fn command() -> clap::Command {
 #[derive(Debug, Parser)]
 #[command(
     name = "codex-exec-server",
-    version = codex_build_info::LONG_VERSION,
+    version = codex_build_info::long_version(),
     about = "Runs processes for a codex agent and streams their output back."
 )]
 pub struct Cli {

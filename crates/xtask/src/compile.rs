@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
+use codex_build_info::stamp;
 use codex_installer::target::{Binary, Target};
 use serde_json::Value;
 
@@ -22,9 +23,9 @@ pub struct BuildEnv {
     pub target_dir: PathBuf,
     /// The cargo-zigbuild executable.
     pub zigbuild: PathBuf,
-    /// Version baked into the binaries.
+    /// Version stamped into the binaries.
     pub version: String,
-    /// Commit baked into the binaries.
+    /// Commit stamped into the binaries.
     pub commit: String,
     /// Timestamp for anything time-dependent.
     pub source_date_epoch: u64,
@@ -69,8 +70,10 @@ pub fn build_target(
         // cargo-zigbuild's wrapper scripts, per target: builds running side by side must not
         // race to create the shared ones.
         .env("CARGO_ZIGBUILD_CACHE_DIR", target_dir.join("zigbuild"))
-        .env(EnvVar::ReleaseVersion.name(), &env.version)
-        .env(EnvVar::GitCommit.name(), &env.commit)
+        // Placeholders: `dist` stamps the real version and commit into the linked binaries, so
+        // the compiled code is the same for every version.
+        .env(EnvVar::ReleaseVersion.name(), stamp::UNSTAMPED_VERSION)
+        .env(EnvVar::GitCommit.name(), stamp::UNSTAMPED_COMMIT)
         .env(
             EnvVar::SourceDateEpoch.name(),
             env.source_date_epoch.to_string(),

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
+use codex_build_info::stamp;
 use codex_installer::digest::Digest;
 use codex_installer::manifest::{
     Artifact, FileInfo, MANIFEST_FILE, Manifest, SCHEMA_VERSION, SHA256SUMS_FILE, tag_for,
@@ -254,11 +255,8 @@ fn package(
 ) -> Result<Artifact> {
     let mut bytes =
         std::fs::read(built).with_context(|| format!("cannot read {}", built.display()))?;
-    if target.os == Os::MacOs {
-        // zig's linker derives LC_UUID from inputs that vary between builds; pin it.
-        macho::make_uuid_deterministic(&mut bytes)
-            .with_context(|| format!("fixing the Mach-O UUID of {}", built.display()))?;
-    }
+    stamp_version(env, target, &mut bytes)
+        .with_context(|| format!("stamping version {} into {}", env.version, built.display()))?;
     let entry_name = target.entry_name(binary);
     let archive_name = target.archive_name(binary);
     let entry_digest = Digest::of_bytes(&bytes);
@@ -300,6 +298,31 @@ fn package(
             sha256: entry_digest,
         },
     })
+}
+
+/// Writes the release version and commit into the binary's version stamp, which the build
+/// compiled with placeholders (see `codex_build_info::stamp`). On macOS this also pins LC_UUID
+/// (zig's linker derives it from inputs that vary between builds) and re-signs the pages.
+fn stamp_version(env: &BuildEnv, target: &Target, bytes: &mut [u8]) -> Result<()> {
+    let slot = stamp::find(bytes)?;
+    let found = stamp::decode(&bytes[slot.clone()])?;
+    ensure!(
+        found == (stamp::UNSTAMPED_VERSION, stamp::UNSTAMPED_COMMIT),
+        "the binary was compiled with version {} (commit {}), not the placeholders",
+        found.0,
+        found.1
+    );
+    let stamped = stamp::encode(&env.version, &env.commit)?;
+    if target.os == Os::MacOs {
+        let patch = macho::Patch {
+            offset: slot.start,
+            bytes: &stamped,
+        };
+        macho::patch_and_reseal(bytes, Some(patch))?;
+    } else {
+        bytes[slot].copy_from_slice(&stamped);
+    }
+    Ok(())
 }
 
 /// How many targets build at the same time: each target's last step, the fat-LTO link, runs on

@@ -8,7 +8,7 @@ pub enum EnvVar {
     SourceDateEpoch,
     /// Git commit recorded in binaries and the manifest; defaults to `git rev-parse HEAD`.
     GitCommit,
-    /// Release version passed to the binaries' build scripts (set by `dist`, not by users).
+    /// Version the binaries' build scripts compile in; `dist` sets a placeholder and stamps later.
     ReleaseVersion,
     /// Python interpreter used to install and run zig and cargo-zigbuild; defaults to `python3`.
     Python,
@@ -52,7 +52,7 @@ impl EnvVar {
                 "Commit recorded in `--version` and the manifest; default: `git rev-parse HEAD`"
             }
             Self::ReleaseVersion => {
-                "Version baked into the binaries; set by `dist` from --version or Cargo.toml"
+                "Version a plain `cargo build` compiles in (default: Cargo.toml's); `dist` compiles a placeholder and stamps --version into the linked binaries"
             }
             Self::Python => "Python used to pip-install zig and cargo-zigbuild; default: python3",
             Self::SigningKey => {

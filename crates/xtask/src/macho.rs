@@ -86,10 +86,24 @@ pub fn parse(bytes: &[u8]) -> Result<MachO> {
 /// A final self-check re-verifies the result: only a hostile signature whose hash slots overlap
 /// another CodeDirectory can fail it, and then the buffer is left modified and must be discarded.
 pub fn make_uuid_deterministic(bytes: &mut [u8]) -> Result<bool> {
+    patch_and_reseal(bytes, None)
+}
+
+/// Bytes to write at a file offset before [`patch_and_reseal`] rehashes the file.
+#[derive(Debug, Clone, Copy)]
+pub struct Patch<'a> {
+    /// File offset of the first byte.
+    pub offset: usize,
+    /// What to write there.
+    pub bytes: &'a [u8],
+}
+
+/// [`make_uuid_deterministic`] after writing `patch` (the version stamp) into the file: the
+/// existing signature is checked before the write, and the UUID and page hashes are computed
+/// from the patched bytes, so the result is signed exactly as if the linker had written them.
+/// The patch must lie in the signed part of the file and must not touch LC_UUID.
+pub fn patch_and_reseal(bytes: &mut [u8], patch: Option<Patch<'_>>) -> Result<bool> {
     let layout = parse_layout(bytes)?;
-    let (Some(old_uuid), Some(uuid_offset)) = (layout.info.uuid, layout.uuid_offset) else {
-        return Ok(false);
-    };
 
     let directories = match layout.info.code_signature {
         Some(signature) => {
@@ -116,25 +130,49 @@ pub fn make_uuid_deterministic(bytes: &mut [u8]) -> Result<bool> {
         .info
         .code_signature
         .map_or(bytes.len(), |signature| signature.dataoff as usize);
-    let uuid_range = uuid_offset..uuid_offset + UUID_LEN;
-    ensure!(
-        uuid_range.end <= hashed_end,
-        "LC_UUID at {uuid_offset:#x} lies inside the code signature at {hashed_end:#x}"
-    );
-    let mut hasher = Sha256::new();
-    hasher.update(&bytes[..uuid_range.start]);
-    hasher.update([0u8; UUID_LEN]);
-    hasher.update(&bytes[uuid_range.end..hashed_end]);
-    let digest = hasher.finalize();
-    let mut new_uuid = [0u8; UUID_LEN];
-    new_uuid.copy_from_slice(&digest[..UUID_LEN]);
-    // Version 3 with the RFC 4122 variant is what zig (like ld64 and lld) stamps on its
-    // content-hash UUIDs, so ours look like any other linker-made UUID to tools that check.
-    new_uuid[6] = (new_uuid[6] & 0x0f) | 0x30;
-    new_uuid[8] = (new_uuid[8] & 0x3f) | 0x80;
+    let uuid_range = layout.uuid_offset.map(|offset| offset..offset + UUID_LEN);
+    if let Some(uuid_range) = &uuid_range {
+        ensure!(
+            uuid_range.end <= hashed_end,
+            "LC_UUID at {:#x} lies inside the code signature at {hashed_end:#x}",
+            uuid_range.start
+        );
+    }
+    let mut changed = false;
+    if let Some(patch) = patch {
+        let range = patch.offset..patch.offset + patch.bytes.len();
+        ensure!(
+            range.end <= hashed_end,
+            "the patch at {:#x}..{:#x} reaches past the signed part of the file ({hashed_end:#x})",
+            range.start,
+            range.end
+        );
+        if let Some(uuid_range) = &uuid_range {
+            ensure!(
+                range.end <= uuid_range.start || range.start >= uuid_range.end,
+                "the patch at {:#x} overlaps LC_UUID",
+                range.start
+            );
+        }
+        changed = bytes[range.clone()] != *patch.bytes;
+        bytes[range].copy_from_slice(patch.bytes);
+    }
 
-    let mut changed = new_uuid != old_uuid;
-    bytes[uuid_range].copy_from_slice(&new_uuid);
+    if let (Some(old_uuid), Some(uuid_range)) = (layout.info.uuid, uuid_range) {
+        let mut hasher = Sha256::new();
+        hasher.update(&bytes[..uuid_range.start]);
+        hasher.update([0u8; UUID_LEN]);
+        hasher.update(&bytes[uuid_range.end..hashed_end]);
+        let digest = hasher.finalize();
+        let mut new_uuid = [0u8; UUID_LEN];
+        new_uuid.copy_from_slice(&digest[..UUID_LEN]);
+        // Version 3 with the RFC 4122 variant is what zig (like ld64 and lld) stamps on its
+        // content-hash UUIDs, so ours look like any other linker-made UUID to tools that check.
+        new_uuid[6] = (new_uuid[6] & 0x0f) | 0x30;
+        new_uuid[8] = (new_uuid[8] & 0x3f) | 0x80;
+        changed |= new_uuid != old_uuid;
+        bytes[uuid_range].copy_from_slice(&new_uuid);
+    }
 
     for directory in &directories {
         // Hash everything first: the slots live after `code_limit`, so they never cover
@@ -587,6 +625,65 @@ mod tests {
         let once = bytes.clone();
         assert!(!make_uuid_deterministic(&mut bytes).unwrap());
         assert_eq!(bytes, once);
+    }
+
+    #[test]
+    fn a_patched_file_is_resealed_as_if_linked_that_way() {
+        let at = ARM64_1
+            .windows(12)
+            .position(|w| w == b"hello, world")
+            .unwrap();
+        let patch = Patch {
+            offset: at,
+            bytes: b"HELLO, WORLD",
+        };
+        let mut patched = ARM64_1.to_vec();
+        assert!(patch_and_reseal(&mut patched, Some(patch)).unwrap());
+        assert!(verify_code_signature(&patched).unwrap());
+        assert_eq!(&patched[at..at + 12], b"HELLO, WORLD");
+        // Same as patching the other build: the patch goes into the UUID, not the build's noise.
+        let mut other = ARM64_2.to_vec();
+        patch_and_reseal(&mut other, Some(patch)).unwrap();
+        assert!(patched == other);
+        let mut plain = ARM64_1.to_vec();
+        make_uuid_deterministic(&mut plain).unwrap();
+        assert_ne!(parse(&plain).unwrap().uuid, parse(&patched).unwrap().uuid);
+        // Patching again with the same bytes changes nothing.
+        let once = patched.clone();
+        assert!(!patch_and_reseal(&mut patched, Some(patch)).unwrap());
+        assert!(patched == once);
+    }
+
+    #[test]
+    fn patches_into_the_signature_or_the_uuid_are_refused() {
+        let dataoff = parse(ARM64_1).unwrap().code_signature.unwrap().dataoff as usize;
+        let uuid = uuid_range(ARM64_1);
+        for offset in [dataoff, dataoff - 2, uuid.start + 4] {
+            let mut bytes = ARM64_1.to_vec();
+            let patch = Patch {
+                offset,
+                bytes: b"abcd",
+            };
+            assert!(
+                patch_and_reseal(&mut bytes, Some(patch)).is_err(),
+                "{offset:#x}"
+            );
+            assert!(
+                bytes == ARM64_1,
+                "refused patch at {offset:#x} changed the file"
+            );
+        }
+    }
+
+    #[test]
+    fn unsigned_files_are_patched_too() {
+        let mut bytes = X86_64.to_vec();
+        let patch = Patch {
+            offset: bytes.len() - 4,
+            bytes: b"abcd",
+        };
+        patch_and_reseal(&mut bytes, Some(patch)).unwrap();
+        assert!(bytes.ends_with(b"abcd"));
     }
 
     #[test]

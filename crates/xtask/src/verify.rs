@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail, ensure};
+use codex_build_info::stamp;
 use codex_installer::archive::read_single_entry;
 use codex_installer::digest::{Digest, parse_sha256sums};
 use codex_installer::manifest::{MANIFEST_FILE, Manifest, SHA256SUMS_FILE};
@@ -40,7 +41,8 @@ pub fn verify_dir(dir: &Path) -> Result<Manifest> {
 /// follow the convention; each archive holds exactly one regular file with mode 0755 (owner 0/0 in
 /// tar); digests and sizes agree between the files, `manifest.json`, `<archive>.sha256` and
 /// `SHA256SUMS`; each binary is the right executable format and CPU for its target, static on
-/// Linux, code-signed (with valid page hashes) on arm64 macOS; and nothing else is in `dir`.
+/// Linux, code-signed (with valid page hashes) on arm64 macOS, and stamped with the manifest's
+/// version and commit; and nothing else is in `dir`.
 pub fn verify_release(dir: &Path) -> Result<Verified> {
     // First, so that a tampered manifest is reported as such, not as whatever it now says.
     let signer = crate::signing::verify_release(dir)?;
@@ -161,6 +163,14 @@ pub fn verify_release(dir: &Path) -> Result<Verified> {
             "{what}: extracted binary does not match the manifest's entry digest"
         );
         inspect::check_for_target(&entry.contents, target).with_context(|| what.clone())?;
+        let (version, commit) = stamp::read(&entry.contents).with_context(|| what.clone())?;
+        ensure!(
+            version == manifest.version.to_string() && commit == manifest.commit,
+            "{what}: the binary is stamped {version} (commit {commit}), the manifest says {} \
+             (commit {})",
+            manifest.version,
+            manifest.commit
+        );
         if target.os == Os::MacOs {
             macho::verify_code_signature(&entry.contents).with_context(|| what.clone())?;
         }

@@ -149,7 +149,7 @@ impl Connection {
         to_value(InitializeResult {
             session_id: session.id.clone(),
             environment_info: Some(EnvironmentInfo {
-                executor_version: codex_build_info::VERSION.to_string(),
+                executor_version: codex_build_info::version().to_string(),
                 platform_os: std::env::consts::OS.to_string(),
                 cwd: std::env::current_dir().ok().map(|d| path_to_cwd(&d)),
             }),
