@@ -6,7 +6,9 @@
 //! 48 bytes are the only difference, so rewriting the UUID from the file's own contents and
 //! re-hashing the pages makes releases byte-identical without a macOS host or `codesign`.
 //! (Unstripped builds also differ in the object-file mtimes of their N_OSO debug-map symbols,
-//! which this module does not touch: releases must be stripped.)
+//! which this module does not touch: releases must be stripped.) [`patch_and_reseal`] does the
+//! same after writing bytes into the signed part of the file, which is how `dist` stamps the
+//! version into macOS binaries without invalidating their signature.
 //!
 //! Only what release builds need is supported: a thin, little-endian, 64-bit Mach-O whose
 //! signature uses SHA-256 CodeDirectories. Everything else is rejected with an error rather than
