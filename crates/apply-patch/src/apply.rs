@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
+use crate::tree::Tree;
 use crate::{Change, FileOp, Patch, PatchError};
 
 /// What a patch changed, by path relative to the root.
@@ -35,7 +36,7 @@ pub struct FileDiff {
 /// What `patch` would do to the files under `root`, changing nothing: every file it touches,
 /// with its diff. Fails exactly when [`apply`] would.
 pub fn preview(patch: &Patch, root: &Path) -> Result<Vec<FileDiff>, PatchError> {
-    Ok(diffs(&plan(patch, root)?))
+    Ok(diffs(&plan(patch, &Tree::open(root)?)?))
 }
 
 fn diffs(plan: &BTreeMap<PathBuf, Final>) -> Vec<FileDiff> {
@@ -66,8 +67,9 @@ fn diffs(plan: &BTreeMap<PathBuf, Final>) -> Vec<FileDiff> {
 
 /// Applies `patch` to the files under `root`. On error nothing under `root` has changed.
 pub fn apply(patch: &Patch, root: &Path) -> Result<Applied, PatchError> {
-    let plan = plan(patch, root)?;
-    commit(&plan, root)?;
+    let tree = Tree::open(root)?;
+    let plan = plan(patch, &tree)?;
+    commit(&plan, &tree)?;
     let mut applied = Applied::default();
     for (path, f) in &plan {
         match (&f.original, &f.contents) {
@@ -85,33 +87,29 @@ pub fn apply(patch: &Patch, root: &Path) -> Result<Applied, PatchError> {
 struct Final {
     original: Option<String>,
     contents: Option<String>,
+    /// The original's permission bits, which the new version keeps (an executable script stays
+    /// executable).
+    mode: Option<u32>,
 }
 
-fn plan(patch: &Patch, root: &Path) -> Result<BTreeMap<PathBuf, Final>, PatchError> {
+fn plan(patch: &Patch, root: &Tree) -> Result<BTreeMap<PathBuf, Final>, PatchError> {
     let mut files: BTreeMap<PathBuf, Final> = BTreeMap::new();
     fn current<'a>(
         files: &'a mut BTreeMap<PathBuf, Final>,
-        root: &Path,
+        root: &Tree,
         path: &Path,
     ) -> Result<&'a mut Final, PatchError> {
-        checked(root, path)?;
+        checked(path)?;
         if !files.contains_key(path) {
-            let full = root.join(path);
-            let contents = match std::fs::read_to_string(&full) {
-                Ok(s) => Some(s),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(source) => {
-                    return Err(PatchError::Io {
-                        path: path.to_path_buf(),
-                        source,
-                    });
-                }
-            };
+            let original = root.read(path)?;
+            let mode = original.as_ref().and_then(|o| o.mode);
+            let contents = original.map(|o| o.text);
             files.insert(
                 path.to_path_buf(),
                 Final {
                     original: contents.clone(),
                     contents,
+                    mode,
                 },
             );
         }
@@ -159,9 +157,9 @@ fn plan(patch: &Patch, root: &Path) -> Result<BTreeMap<PathBuf, Final>, PatchErr
     Ok(files)
 }
 
-/// `path` is relative, stays inside `root`, and no existing part of it is a symlink (which
-/// could lead out of `root`).
-fn checked(root: &Path, path: &Path) -> Result<(), PatchError> {
+/// `path` is relative and cannot climb out of the root. (Links are refused where the path is
+/// resolved, by [`Tree`].)
+fn checked(path: &Path) -> Result<(), PatchError> {
     let outside = || PatchError::OutsideRoot(path.to_path_buf());
     if path.as_os_str().is_empty()
         || path
@@ -169,15 +167,6 @@ fn checked(root: &Path, path: &Path) -> Result<(), PatchError> {
             .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
     {
         return Err(outside());
-    }
-    let mut at = root.to_path_buf();
-    for c in path.components() {
-        at.push(c);
-        match std::fs::symlink_metadata(&at) {
-            Ok(m) if m.file_type().is_symlink() => return Err(outside()),
-            Ok(_) => {}
-            Err(_) => break,
-        }
     }
     Ok(())
 }
@@ -249,15 +238,10 @@ fn find(lines: &[String], want: &[String], from: usize, at_end: bool) -> Option<
 }
 
 /// Stages every new file, then swaps them in; on any failure undoes what was done.
-fn commit(plan: &BTreeMap<PathBuf, Final>, root: &Path) -> Result<(), PatchError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| PatchError::Io { path, source }
-    };
-    let tag = format!(".codex-patch-{}", std::process::id());
-    let mut staged = Vec::new();
+fn commit(plan: &BTreeMap<PathBuf, Final>, tree: &Tree) -> Result<(), PatchError> {
+    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new(); // (scratch file, target)
     let mut made_dirs = Vec::new();
-    let stage = |staged: &mut Vec<(PathBuf, PathBuf)>, made: &mut Vec<PathBuf>| {
+    let mut stage = || {
         for (path, f) in plan {
             let Some(contents) = &f.contents else {
                 continue;
@@ -266,39 +250,22 @@ fn commit(plan: &BTreeMap<PathBuf, Final>, root: &Path) -> Result<(), PatchError
             if f.original.as_ref() == Some(contents) {
                 continue;
             }
-            let target = root.join(path);
-            if let Some(parent) = target.parent() {
-                let mut missing = Vec::new();
-                let mut p = parent.to_path_buf();
-                while !p.exists() {
-                    missing.push(p.clone());
-                    if !p.pop() {
-                        break;
-                    }
-                }
-                std::fs::create_dir_all(parent).map_err(io(path))?;
-                made.extend(missing.into_iter().rev());
-            }
-            let tmp = sibling(&target, &format!("{tag}.new"));
-            std::fs::write(&tmp, contents).map_err(io(path))?;
-            if let Ok(meta) = std::fs::metadata(&target) {
-                // Keep the file's mode (an executable script stays executable).
-                let _ = std::fs::set_permissions(&tmp, meta.permissions());
-            }
-            staged.push((tmp, target));
+            let tmp = tree.stage(path, contents, f.mode, &mut made_dirs)?;
+            staged.push((tmp, path.clone()));
         }
         Ok::<(), PatchError>(())
     };
+    let staging = stage();
     // Removes the staged files and the folders made for them.
     let unstage = |staged: &[(PathBuf, PathBuf)], made_dirs: &[PathBuf]| {
         for (tmp, _) in staged {
-            let _ = std::fs::remove_file(tmp);
+            let _ = tree.remove(tmp, false);
         }
         for d in made_dirs.iter().rev() {
-            let _ = std::fs::remove_dir(d);
+            let _ = tree.remove(d, true);
         }
     };
-    if let Err(e) = stage(&mut staged, &mut made_dirs) {
+    if let Err(e) = staging {
         unstage(&staged, &made_dirs);
         return Err(e);
     }
@@ -306,22 +273,18 @@ fn commit(plan: &BTreeMap<PathBuf, Final>, root: &Path) -> Result<(), PatchError
     let mut done: Vec<(PathBuf, Option<PathBuf>)> = Vec::new(); // (target, its backup)
     let mut swap = || {
         for (tmp, target) in &staged {
-            let backup = if target.exists() {
-                let b = sibling(target, &format!("{tag}.old"));
-                std::fs::rename(target, &b).map_err(io(target))?;
-                Some(b)
+            let backup = if tree.exists(target)? {
+                Some(tree.set_aside(target)?)
             } else {
                 None
             };
             done.push((target.clone(), backup));
-            std::fs::rename(tmp, target).map_err(io(target))?;
+            tree.rename(tmp, target)?;
         }
         for (path, f) in plan {
             if f.original.is_some() && f.contents.is_none() {
-                let target = root.join(path);
-                let b = sibling(&target, &format!("{tag}.old"));
-                std::fs::rename(&target, &b).map_err(io(path))?;
-                done.push((target, Some(b)));
+                let backup = tree.set_aside(path)?;
+                done.push((path.clone(), Some(backup)));
             }
         }
         Ok::<(), PatchError>(())
@@ -329,31 +292,127 @@ fn commit(plan: &BTreeMap<PathBuf, Final>, root: &Path) -> Result<(), PatchError
     let result = swap();
     if result.is_err() {
         for (target, backup) in done.iter().rev() {
-            match backup {
-                Some(b) => {
-                    let _ = std::fs::rename(b, target);
-                }
-                None => {
-                    let _ = std::fs::remove_file(target);
-                }
-            }
+            let _ = match backup {
+                Some(b) => tree.rename(b, target),
+                None => tree.remove(target, false),
+            };
         }
         unstage(&staged, &made_dirs);
         return result;
     }
     for (_, backup) in &done {
         if let Some(b) = backup {
-            let _ = std::fs::remove_file(b);
+            let _ = tree.remove(b, false);
         }
     }
     Ok(())
 }
 
-/// `dir/.name<suffix>` beside `path`.
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}{suffix}"))
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    const TWO_FILES: &str = "*** Begin Patch
+*** Update File: a/one.txt
+-1
++one
+*** Update File: b/two.txt
+-2
++two
+*** End Patch";
+
+    /// Every file and folder under `root`, with file contents.
+    fn snapshot(root: &Path) -> BTreeMap<PathBuf, Option<String>> {
+        let mut out = BTreeMap::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).expect("read_dir") {
+                let p = e.expect("entry").path();
+                let rel = p.strip_prefix(root).expect("under root").to_path_buf();
+                if p.is_dir() {
+                    stack.push(p);
+                    out.insert(rel, None);
+                } else {
+                    out.insert(rel, Some(std::fs::read_to_string(&p).expect("read")));
+                }
+            }
+        }
+        out
+    }
+
+    /// Applies TWO_FILES (plus a new file in a new folder) with `op` failing for `path`.
+    fn apply_failing(op: &'static str, path: &str) -> (tempfile::TempDir, PatchError) {
+        let w = tempfile::tempdir().expect("workspace");
+        for (p, text) in [("a/one.txt", "1\n"), ("b/two.txt", "2\n")] {
+            let p = w.path().join(p);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        }
+        let before = snapshot(w.path());
+        let text = TWO_FILES.replace(
+            "*** End Patch",
+            "*** Add File: new/dir/three.txt\n+3\n*** End Patch",
+        );
+        let patch = crate::parse(&text).expect("parses");
+        let mut tree = Tree::open(w.path()).expect("root");
+        tree.fault = Some((op, PathBuf::from(path)));
+        let e = plan(&patch, &tree)
+            .and_then(|plan| commit(&plan, &tree))
+            .expect_err("the injected failure");
+        assert_eq!(
+            snapshot(w.path()),
+            before,
+            "{op} {path}: everything put back"
+        );
+        (w, e)
+    }
+
+    #[test]
+    fn a_failure_while_staging_changes_nothing() {
+        let (_w, e) = apply_failing("stage", "new/dir/three.txt");
+        assert!(matches!(e, PatchError::Io { .. }), "{e}");
+        let (_w, e) = apply_failing("stage", "b/two.txt");
+        assert!(matches!(e, PatchError::Io { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_failure_while_swapping_files_in_puts_everything_back() {
+        // a/one.txt is swapped in first; setting b/two.txt aside then fails.
+        let (_w, e) = apply_failing("set_aside", "b/two.txt");
+        assert!(matches!(e, PatchError::Io { .. }), "{e}");
+    }
+
+    /// The race a sandboxed command can run: between the agent reading the files (planning, and
+    /// showing the diff for approval) and writing them, a folder of the patch is swapped for a
+    /// link to a folder outside. The writes must not follow it.
+    #[test]
+    fn a_folder_swapped_for_a_link_after_planning_is_not_followed() {
+        let w = tempfile::tempdir().expect("workspace");
+        std::fs::create_dir(w.path().join("sub")).expect("sub");
+        std::fs::write(w.path().join("sub/f.txt"), "old\n").expect("f");
+        let outside = tempfile::tempdir().expect("outside");
+        std::fs::write(outside.path().join("f.txt"), "old\n").expect("victim");
+        let patch =
+            crate::parse("*** Begin Patch\n*** Update File: sub/f.txt\n-old\n+new\n*** End Patch")
+                .expect("parses");
+        let tree = Tree::open(w.path()).expect("root");
+        let plan = plan(&patch, &tree).expect("plans");
+        std::fs::rename(w.path().join("sub"), w.path().join("sub.real")).expect("move");
+        std::os::unix::fs::symlink(outside.path(), w.path().join("sub")).expect("swap in a link");
+        let e = commit(&plan, &tree).expect_err("the link is refused");
+        assert!(matches!(e, PatchError::OutsideRoot(_)), "{e}");
+        assert_eq!(
+            std::fs::read_to_string(outside.path().join("f.txt")).expect("victim"),
+            "old\n"
+        );
+        let left: Vec<_> = std::fs::read_dir(outside.path())
+            .expect("ls")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(
+            left,
+            vec![std::ffi::OsString::from("f.txt")],
+            "nothing staged outside"
+        );
+    }
 }

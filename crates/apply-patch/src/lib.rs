@@ -8,6 +8,7 @@
 
 mod apply;
 mod parse;
+mod tree;
 
 use std::path::PathBuf;
 
@@ -74,6 +75,9 @@ pub enum PatchError {
     /// A path is absolute or climbs out of the root.
     #[error("{0}: a patch may only name paths inside the workspace")]
     OutsideRoot(PathBuf),
+    /// The path names something other than a regular file (a folder, a FIFO, a device).
+    #[error("{0}: not a regular file; a patch only changes regular files")]
+    NotAFile(PathBuf),
     /// An added file exists already.
     #[error("{0}: cannot add a file that exists")]
     Exists(PathBuf),

@@ -173,54 +173,6 @@ fn adding_an_existing_file_or_changing_a_missing_one_is_an_error() {
     assert_eq!(tree(w.path())["a.txt"], "a\n");
 }
 
-const TWO_FILES: &str = "*** Begin Patch
-*** Update File: a/one.txt
--1
-+one
-*** Update File: b/two.txt
--2
-+two
-*** End Patch";
-
-/// A directory where the patch wants to put a file of its own makes that step fail, as a full
-/// disk or a permission problem would (and unlike permissions, also when running as root).
-fn block(w: &tempfile::TempDir, name: &str) {
-    let path = w.path().join(format!(
-        "b/.two.txt.codex-patch-{}.{name}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(path).expect("mkdir");
-}
-
-#[test]
-fn a_failure_while_staging_changes_nothing() {
-    let w = workspace(&[("a/one.txt", "1\n"), ("b/two.txt", "2\n")]);
-    block(&w, "new");
-    let before = tree(w.path());
-    let e = run(w.path(), TWO_FILES).expect_err("staging b fails");
-    assert!(matches!(e, PatchError::Io { .. }), "{e}");
-    assert_eq!(
-        tree(w.path()),
-        before,
-        "a/one.txt untouched, no staged file left"
-    );
-}
-
-#[test]
-fn a_failure_while_swapping_files_in_puts_everything_back() {
-    let w = workspace(&[("a/one.txt", "1\n"), ("b/two.txt", "2\n")]);
-    // a/one.txt is swapped in first; setting b/two.txt aside then fails.
-    block(&w, "old");
-    let before = tree(w.path());
-    let e = run(w.path(), TWO_FILES).expect_err("swapping b fails");
-    assert!(matches!(e, PatchError::Io { .. }), "{e}");
-    assert_eq!(
-        tree(w.path()),
-        before,
-        "a/one.txt restored, nothing left behind"
-    );
-}
-
 #[test]
 fn malformed_patches_name_the_line() {
     for (patch, want) in [
@@ -245,4 +197,121 @@ fn malformed_patches_name_the_line() {
         let e = parse(patch).expect_err(patch);
         assert!(e.to_string().contains(want), "{patch:?}: {e}");
     }
+}
+
+/// A victim outside every workspace, as the sandbox tests keep theirs (`/dev/shm` where it
+/// exists, which no writable root covers).
+#[cfg(unix)]
+fn victim_dir() -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        tempfile::tempdir_in(shm).expect("tempdir in /dev/shm")
+    } else {
+        tempfile::tempdir().expect("tempdir")
+    }
+}
+
+#[cfg(unix)]
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::symlink_metadata(p)
+        .expect("stat")
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+/// The attack of a sandboxed command that shares the workspace: it reads the agent's pid
+/// (`/proc/$PPID/status`) and plants links at the names the agent used to stage and back up
+/// files, so that the next ordinary patch writes (and chmods) a file outside.
+#[cfg(unix)]
+#[test]
+fn links_planted_at_staging_names_cannot_redirect_a_patch() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let w = workspace(&[("a.txt", "one\n"), ("sub/b.txt", "two\n")]);
+    std::fs::set_permissions(
+        w.path().join("a.txt"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .expect("chmod");
+    let outside = victim_dir();
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, "precious\n").expect("victim");
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let pid = std::process::id();
+    for dir in ["", "sub/"] {
+        for (file, kind) in [
+            ("a.txt", "new"),
+            ("a.txt", "old"),
+            ("b.txt", "new"),
+            ("b.txt", "old"),
+        ] {
+            let link = w
+                .path()
+                .join(format!("{dir}.{file}.codex-patch-{pid}.{kind}"));
+            std::os::unix::fs::symlink(&victim, link).expect("plant");
+        }
+    }
+    run(
+        w.path(),
+        "*** Begin Patch\n*** Update File: a.txt\n-one\n+ONE\n*** Update File: sub/b.txt\n-two\n+TWO\n*** End Patch",
+    )
+    .expect("applies");
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "precious\n"
+    );
+    assert_eq!(mode(&victim), 0o600, "the victim's mode must not change");
+    let a = w.path().join("a.txt");
+    assert!(
+        !std::fs::symlink_metadata(&a)
+            .expect("a")
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read_to_string(&a).expect("a"), "ONE\n");
+    assert_eq!(mode(&a), 0o755, "the file keeps its own mode");
+    assert_eq!(
+        std::fs::read_to_string(w.path().join("sub/b.txt")).expect("b"),
+        "TWO\n"
+    );
+}
+
+/// A patch never writes through a link, whatever the link names: a file that is a link, and a
+/// FIFO (which would hang a blocking read), are refused and left as they are.
+#[cfg(unix)]
+#[test]
+fn a_file_that_is_a_link_or_a_fifo_is_refused() {
+    let w = workspace(&[]);
+    let outside = victim_dir();
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, "precious\n").expect("victim");
+    std::os::unix::fs::symlink(&victim, w.path().join("link.txt")).expect("link");
+    for op in [
+        "Update File: link.txt\n-precious\n+owned",
+        "Delete File: link.txt",
+        "Add File: link.txt\n+owned",
+    ] {
+        let e = run(
+            w.path(),
+            &format!("*** Begin Patch\n*** {op}\n*** End Patch"),
+        )
+        .expect_err("a link is refused");
+        assert!(matches!(e, PatchError::OutsideRoot(_)), "{op}: {e}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "precious\n"
+    );
+    let status = std::process::Command::new("mkfifo")
+        .arg(w.path().join("fifo"))
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    let e = run(
+        w.path(),
+        "*** Begin Patch\n*** Update File: fifo\n-x\n+y\n*** End Patch",
+    )
+    .expect_err("a fifo is refused");
+    assert!(matches!(e, PatchError::NotAFile(_)), "{e}");
 }
