@@ -1,12 +1,14 @@
-//! Enforcement on Linux: Landlock for the filesystem (and TCP, as a second network layer where
-//! the kernel has Landlock ABI 4), a seccomp filter for sockets.
+//! Enforcement on Linux: Landlock for the filesystem, signals and abstract sockets (and TCP, as a
+//! second network layer where the kernel has Landlock ABI 4), a seccomp filter for what Landlock
+//! has no right for (sockets, terminal injection, metadata changes), and a new session so the
+//! command has no controlling terminal. docs/sandbox.md explains each choice.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use landlock::{
     ABI, Access, AccessFs, AccessNet, CompatLevel, Compatible, LandlockStatus, RestrictSelf,
-    Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus, path_beneath_rules,
+    Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope, path_beneath_rules,
 };
 use seccompiler::{
     BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
@@ -75,17 +77,15 @@ pub(crate) fn landlock_abi() -> Option<u32> {
 
 pub(crate) fn check_available(policy: &SandboxPolicy) -> Result<(), SandboxError> {
     require_landlock()?;
-    if !policy.allows_network() {
-        // Compiling the filter checks the architecture; /proc says whether the kernel has
-        // seccomp at all (the line is absent without CONFIG_SECCOMP).
-        network_filter()?;
-        if let Ok(status) = std::fs::read_to_string("/proc/self/status")
-            && !status.lines().any(|l| l.starts_with("Seccomp:"))
-        {
-            return Err(SandboxError::NoSeccomp(
-                "this kernel has no seccomp (CONFIG_SECCOMP_FILTER), which the sandbox needs to cut off the network".into(),
-            ));
-        }
+    // Compiling the filter checks the architecture; /proc says whether the kernel has seccomp
+    // at all (the line is absent without CONFIG_SECCOMP).
+    filter(policy)?;
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status")
+        && !status.lines().any(|l| l.starts_with("Seccomp:"))
+    {
+        return Err(SandboxError::NoSeccomp(
+            "this kernel has no seccomp (CONFIG_SECCOMP_FILTER), which the sandbox needs to stop sockets and terminal injection".into(),
+        ));
     }
     Ok(())
 }
@@ -94,15 +94,16 @@ pub(crate) fn check_available(policy: &SandboxPolicy) -> Result<(), SandboxError
 pub(crate) fn restrict_self(policy: &SandboxPolicy) -> Result<(), SandboxError> {
     // A clear message for a kernel without Landlock, before anything is changed.
     require_landlock()?;
-    let filter = (!policy.allows_network())
-        .then(network_filter)
-        .transpose()?;
+    let filter = filter(policy)?;
+    // A new session drops the controlling terminal, so nothing can be typed into the user's
+    // shell through it. It fails only for a process that already leads a process group (as a
+    // command given its own pseudo-terminal does), whose terminal is then not the user's; the
+    // seccomp filter refuses TIOCSTI either way.
+    let _ = rustix::process::setsid();
     landlock(policy)?;
-    if let Some(filter) = filter {
-        // Landlock already set no_new_privs, which an unprivileged seccomp filter requires.
-        seccompiler::apply_filter(&filter)
-            .map_err(|e| SandboxError::Setup(format!("installing the seccomp filter: {e}")))?;
-    }
+    // Landlock already set no_new_privs, which an unprivileged seccomp filter requires.
+    seccompiler::apply_filter(&filter)
+        .map_err(|e| SandboxError::Setup(format!("installing the seccomp filter: {e}")))?;
     Ok(())
 }
 
@@ -116,6 +117,10 @@ fn landlock(policy: &SandboxPolicy) -> Result<(), SandboxError> {
     let mut ruleset = Ruleset::default()
         .set_compatibility(CompatLevel::BestEffort)
         .handle_access(AccessFs::from_all(abi))
+        .map_err(setup)?
+        // No signals to processes outside the sandbox, no connecting to abstract Unix sockets
+        // made outside it (ABI 6).
+        .scope(Scope::Signal | Scope::AbstractUnixSocket)
         .map_err(setup)?;
     if !policy.allows_network() {
         // Handled with no rule: no TCP bind or connect at all. The seccomp filter already
@@ -171,41 +176,111 @@ fn target_arch() -> Result<TargetArch, SandboxError> {
     }
 }
 
-/// The seccomp filter of a policy without network: `socket` and `socketpair` of any domain but
-/// `AF_UNIX` fail with EPERM, and so does `io_uring_setup` (io_uring can create sockets without
-/// the `socket` syscall). Everything else is allowed. A syscall of another architecture (e.g. a
-/// 32-bit program) kills the process, since its numbers would not match these rules.
-fn network_filter() -> Result<BpfProgram, SandboxError> {
+/// The ioctls that push input into a terminal (asm-generic numbers, as x86_64 and aarch64 use;
+/// libc types them differently per libc).
+const TIOCSTI: u64 = 0x5412;
+const TIOCLINUX: u64 = 0x541C;
+
+/// Syscalls that change a file's mode, owner, times or extended attributes. Landlock has no
+/// right for them, so a read-only command could otherwise change any file of the user's.
+fn metadata_syscalls() -> Vec<i64> {
+    let mut nrs = vec![
+        libc::SYS_fchmod,
+        libc::SYS_fchmodat,
+        452, // fchmodat2 (Linux 6.6), the same number on every architecture
+        libc::SYS_fchown,
+        libc::SYS_fchownat,
+        libc::SYS_utimensat,
+        libc::SYS_setxattr,
+        libc::SYS_lsetxattr,
+        libc::SYS_fsetxattr,
+        libc::SYS_removexattr,
+        libc::SYS_lremovexattr,
+        libc::SYS_fremovexattr,
+        463, // setxattrat (Linux 6.13)
+        466, // removexattrat (Linux 6.13)
+    ];
+    #[cfg(target_arch = "x86_64")]
+    nrs.extend([
+        libc::SYS_chmod,
+        libc::SYS_chown,
+        libc::SYS_lchown,
+        libc::SYS_utime,
+        libc::SYS_utimes,
+        libc::SYS_futimesat,
+    ]);
+    nrs
+}
+
+/// The seccomp filter of a sandboxed policy. Refused with EPERM:
+/// - always: the TIOCSTI and TIOCLINUX ioctls (typing into a terminal), `socket(AF_UNIX)` (a
+///   named or abstract socket outside, such as tmux's, D-Bus or docker.sock, would let the
+///   command act outside) and `socketpair(AF_UNIX, SOCK_DGRAM)` (whose `sendto` reaches named
+///   sockets); stream socket pairs, which only talk to each other, stay;
+/// - without network: `socket` and `socketpair` of any other domain, and `io_uring_setup`
+///   (io_uring can create sockets without the `socket` syscall);
+/// - read-only: changing modes, owners, times and extended attributes.
+///
+/// Everything else is allowed. A syscall of another architecture (e.g. a 32-bit program) kills
+/// the process, since its numbers would not match these rules.
+fn filter(policy: &SandboxPolicy) -> Result<BpfProgram, SandboxError> {
     let bad = |e: seccompiler::BackendError| SandboxError::Setup(format!("seccomp filter: {e}"));
-    let not_unix = || -> Result<Vec<SeccompRule>, SandboxError> {
-        let domain_not_unix = SeccompCondition::new(
-            0,
-            SeccompCmpArgLen::Dword,
-            SeccompCmpOp::Ne,
-            libc::AF_UNIX as u64,
-        )
-        .map_err(bad)?;
-        Ok(vec![SeccompRule::new(vec![domain_not_unix]).map_err(bad)?])
+    let arg = |n: u8, op: SeccompCmpOp, v: u64| {
+        SeccompCondition::new(n, SeccompCmpArgLen::Dword, op, v).map_err(bad)
+    };
+    let rule = |conds: Vec<SeccompCondition>| SeccompRule::new(conds).map_err(bad);
+    let unix = libc::AF_UNIX as u64;
+    let network = policy.allows_network();
+    // Socket types carry SOCK_CLOEXEC and SOCK_NONBLOCK in their high bits.
+    let dgram = || arg(1, SeccompCmpOp::MaskedEq(0xf), libc::SOCK_DGRAM as u64);
+    let socket_rules = || -> Result<Vec<SeccompRule>, SandboxError> {
+        Ok(if network {
+            vec![rule(vec![arg(0, SeccompCmpOp::Eq, unix)?])?]
+        } else {
+            // Every domain: AF_UNIX as above, the others because there is no network.
+            Vec::new()
+        })
+    };
+    let socketpair_rules = || -> Result<Vec<SeccompRule>, SandboxError> {
+        let mut rules = vec![rule(vec![arg(0, SeccompCmpOp::Eq, unix)?, dgram()?])?];
+        if !network {
+            rules.push(rule(vec![arg(0, SeccompCmpOp::Ne, unix)?])?);
+        }
+        Ok(rules)
     };
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
-    let mut deny = |nr: i64| -> Result<(), SandboxError> {
-        rules.insert(nr, not_unix()?);
-        Ok(())
-    };
-    deny(libc::SYS_socket)?;
-    deny(libc::SYS_socketpair)?;
     // x32 programs share x86_64's audit arch but number syscalls from 0x40000000; a kernel that
     // runs them must not offer a way around the rules.
+    let bases: &[i64] = if cfg!(target_arch = "x86_64") {
+        &[0, 0x4000_0000]
+    } else {
+        &[0]
+    };
+    let tty_rules = || -> Result<Vec<SeccompRule>, SandboxError> {
+        Ok(vec![
+            rule(vec![arg(1, SeccompCmpOp::Eq, TIOCSTI)?])?,
+            rule(vec![arg(1, SeccompCmpOp::Eq, TIOCLINUX)?])?,
+        ])
+    };
+    // x32's ioctl has a number of its own.
     #[cfg(target_arch = "x86_64")]
-    {
-        const X32: i64 = 0x4000_0000;
-        deny(X32 + libc::SYS_socket)?;
-        deny(X32 + libc::SYS_socketpair)?;
+    rules.insert(0x4000_0000 + 514, tty_rules()?);
+    for &base in bases {
+        rules.insert(base + libc::SYS_socket, socket_rules()?);
+        rules.insert(base + libc::SYS_socketpair, socketpair_rules()?);
+        if base == 0 {
+            rules.insert(libc::SYS_ioctl, tty_rules()?);
+        }
+        if !network {
+            // An empty rule list matches unconditionally.
+            rules.insert(base + libc::SYS_io_uring_setup, Vec::new());
+        }
+        if policy.mode == SandboxMode::ReadOnly {
+            for nr in metadata_syscalls() {
+                rules.insert(base + nr, Vec::new());
+            }
+        }
     }
-    // An empty rule list matches unconditionally.
-    rules.insert(libc::SYS_io_uring_setup, Vec::new());
-    #[cfg(target_arch = "x86_64")]
-    rules.insert(0x4000_0000 + libc::SYS_io_uring_setup, Vec::new());
     let filter = SeccompFilter::new(
         rules,
         SeccompAction::Allow,
@@ -228,7 +303,13 @@ mod tests {
             landlock_abi()
         );
         check_available(&SandboxPolicy::read_only()).expect("available here");
-        assert!(!network_filter().expect("compiles").is_empty());
+        for policy in [
+            SandboxPolicy::read_only(),
+            SandboxPolicy::workspace_write(vec![], true),
+            SandboxPolicy::workspace_write(vec![], false),
+        ] {
+            assert!(!filter(&policy).expect("compiles").is_empty());
+        }
     }
 
     #[test]

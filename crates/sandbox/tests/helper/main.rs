@@ -8,6 +8,9 @@ use std::process::{Command, Output};
 
 use codex_sandbox::{SandboxPolicy, helper_argv, run_helper_if_requested};
 
+#[cfg(target_os = "linux")]
+mod attacks;
+
 fn main() {
     let args: Vec<OsString> = std::env::args_os().collect();
     if let Some(code) = run_helper_if_requested(&args) {
@@ -44,6 +47,31 @@ fn main() {
         (
             "danger_full_access_is_not_restricted",
             danger_full_access_is_not_restricted,
+        ),
+        #[cfg(target_os = "linux")]
+        (
+            "no_keystrokes_can_be_pushed_into_the_terminal",
+            attacks::no_keystrokes_can_be_pushed_into_the_terminal,
+        ),
+        #[cfg(target_os = "linux")]
+        (
+            "unix_sockets_outside_cannot_be_reached",
+            attacks::unix_sockets_outside_cannot_be_reached,
+        ),
+        #[cfg(target_os = "linux")]
+        (
+            "read_only_cannot_change_metadata_outside",
+            attacks::read_only_cannot_change_metadata_outside,
+        ),
+        #[cfg(target_os = "linux")]
+        (
+            "no_signal_reaches_a_process_outside",
+            attacks::no_signal_reaches_a_process_outside,
+        ),
+        #[cfg(target_os = "linux")]
+        (
+            "everyday_tools_still_work_in_workspace_write",
+            attacks::everyday_tools_still_work_in_workspace_write,
         ),
     ];
     // The libtest listing protocol, which cargo nextest uses to find the cases (none ignored).
@@ -92,7 +120,7 @@ fn sh(policy: &SandboxPolicy, script: &str) -> Output {
     run(policy, &["sh", "-c", script])
 }
 
-fn text(o: &Output) -> String {
+pub(crate) fn text(o: &Output) -> String {
     format!(
         "status {:?}\nstdout: {}\nstderr: {}",
         o.status.code(),

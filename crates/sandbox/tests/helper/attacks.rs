@@ -1,0 +1,281 @@
+//! The attacks of issue 20, each performed for real by a sandboxed command run as an
+//! unprivileged user (uid 65534 when the tests run as root, else the tests' own user), against
+//! victims that user owns outside every writable root (in `/dev/shm`). Each case checks the
+//! victim afterwards, not only the command's exit status.
+
+use std::io::Read as _;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use codex_sandbox::{SandboxPolicy, helper_argv};
+
+use crate::text;
+
+const NOBODY: u32 = 65534;
+
+fn as_root() -> bool {
+    std::fs::metadata("/proc/self").is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+}
+
+/// The argv that runs `argv` sandboxed by `policy`, as the unprivileged user.
+fn attacker_argv(policy: &SandboxPolicy, argv: &[&str]) -> Vec<String> {
+    let exe = std::env::current_exe().expect("current exe");
+    let argv: Vec<String> = argv.iter().map(|a| a.to_string()).collect();
+    let mut full = Vec::new();
+    if as_root() {
+        full.extend(
+            [
+                "setpriv",
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--",
+            ]
+            .map(String::from),
+        );
+    }
+    full.extend(helper_argv(&exe, policy, &argv));
+    full
+}
+
+fn attack(policy: &SandboxPolicy, argv: &[&str]) -> Output {
+    let full = attacker_argv(policy, argv);
+    Command::new(&full[0])
+        .args(&full[1..])
+        .env("HOME", "/nonexistent")
+        .output()
+        .expect("run the attacker")
+}
+
+fn python() -> &'static str {
+    let p = "/usr/bin/python3";
+    assert!(Path::new(p).exists(), "{p} is needed for the attack tests");
+    p
+}
+
+/// A folder in /dev/shm that the attacker's user owns, so that without the sandbox every
+/// attack on it would succeed.
+struct Victims(tempfile::TempDir);
+
+impl Victims {
+    fn new() -> Victims {
+        let dir = tempfile::tempdir_in("/dev/shm").expect("tempdir in /dev/shm");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
+            .expect("chmod");
+        Victims(dir)
+    }
+
+    /// A file of the attacker's user, mode 0600.
+    fn file(&self, name: &str, contents: &str) -> PathBuf {
+        let p = self.0.path().join(name);
+        std::fs::write(&p, contents).expect("victim");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        chown(&p);
+        p
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+fn chown(p: &Path) {
+    if as_root() {
+        std::os::unix::fs::chown(p, Some(NOBODY), Some(NOBODY)).expect("chown");
+    }
+}
+
+fn sandboxes() -> Vec<(&'static str, SandboxPolicy)> {
+    vec![
+        ("read-only", SandboxPolicy::read_only()),
+        (
+            "workspace-write",
+            SandboxPolicy::workspace_write(vec![], false),
+        ),
+        (
+            "workspace-write + network",
+            SandboxPolicy::workspace_write(vec![], true),
+        ),
+    ]
+}
+
+/// Item 2: TIOCSTI into the controlling terminal. The command runs in a real pseudo-terminal
+/// (util-linux `script`) that is its controlling terminal, as codex's is when started from a
+/// shell; the pushed keys would be read by whatever reads that terminal next.
+pub fn no_keystrokes_can_be_pushed_into_the_terminal() {
+    let probe = "import fcntl, os, sys, termios\n\
+        hits = 0\n\
+        for path in ('/dev/tty', '/proc/self/fd/0'):\n\
+        \x20   try:\n\
+        \x20       fd = os.open(path, os.O_RDWR)\n\
+        \x20       fcntl.ioctl(fd, termios.TIOCSTI, b'#')\n\
+        \x20       hits += 1\n\
+        \x20   except OSError as e:\n\
+        \x20       pass\n\
+        print('INJECTED' if hits else 'REFUSED')\n";
+    for (name, policy) in sandboxes() {
+        let argv = attacker_argv(&policy, &[python(), "-c", probe]);
+        let line = argv
+            .iter()
+            .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let o = Command::new("script")
+            .args(["-qec", &line, "/dev/null"])
+            .stdin(Stdio::piped())
+            .output()
+            .expect("script");
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains("REFUSED"), "{name}: {}", text(&o));
+        assert!(!out.contains("INJECTED"), "{name}: {}", text(&o));
+    }
+}
+
+/// Item 3: named and abstract Unix sockets outside (tmux's, D-Bus, docker.sock, ssh-agent are
+/// all one of the two). Listeners outside count every connection they get.
+pub fn unix_sockets_outside_cannot_be_reached() {
+    use std::os::linux::net::SocketAddrExt as _;
+    use std::os::unix::net::{SocketAddr, UnixListener};
+    let victims = Victims::new();
+    let named = victims.path().join("agent.sock");
+    let named_listener = UnixListener::bind(&named).expect("bind named");
+    std::fs::set_permissions(&named, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let abstract_name = format!("codex-attack-{}", std::process::id());
+    let addr = SocketAddr::from_abstract_name(abstract_name.as_bytes()).expect("abstract");
+    let abstract_listener = UnixListener::bind_addr(&addr).expect("bind abstract");
+    for l in [&named_listener, &abstract_listener] {
+        l.set_nonblocking(true).expect("nonblocking");
+    }
+    let probe = format!(
+        "import socket\n\
+         for addr in ({named:?}, '\\0{abstract_name}'):\n\
+         \x20   try:\n\
+         \x20       s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n\
+         \x20       s.connect(addr)\n\
+         \x20       s.send(b'send-keys')\n\
+         \x20       print('CONNECTED', repr(addr))\n\
+         \x20   except OSError as e:\n\
+         \x20       print('refused', e.errno)\n\
+         try:\n\
+         \x20   a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)\n\
+         \x20   a.sendto(b'x', {named:?})\n\
+         \x20   print('CONNECTED dgram')\n\
+         except OSError as e:\n\
+         \x20   print('refused', e.errno)\n",
+        named = named.display().to_string(),
+    );
+    for (name, policy) in sandboxes() {
+        let o = attack(&policy, &[python(), "-c", &probe]);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(!out.contains("CONNECTED"), "{name}: {}", text(&o));
+        assert_eq!(out.matches("refused").count(), 3, "{name}: {}", text(&o));
+    }
+    for (what, l) in [("named", &named_listener), ("abstract", &abstract_listener)] {
+        assert!(
+            l.accept().is_err(),
+            "the {what} listener outside got a connection"
+        );
+    }
+}
+
+/// Item 4: mode, times and extended attributes of a file outside, in read-only.
+pub fn read_only_cannot_change_metadata_outside() {
+    let victims = Victims::new();
+    let victim = victims.file("victim", "precious\n");
+    let before = std::fs::metadata(&victim).expect("stat");
+    let probe = format!(
+        "import os\n\
+         v = {v:?}\n\
+         for name, f in (('chmod', lambda: os.chmod(v, 0o777)),\n\
+         \x20               ('utime', lambda: os.utime(v, (0, 0))),\n\
+         \x20               ('setxattr', lambda: os.setxattr(v, 'user.codex', b'1')),\n\
+         \x20               ('fchmod', lambda: os.fchmod(os.open(v, os.O_RDONLY), 0o777))):\n\
+         \x20   try:\n\
+         \x20       f(); print('CHANGED', name)\n\
+         \x20   except OSError as e:\n\
+         \x20       print('refused', name, e.errno)\n",
+        v = victim.display().to_string()
+    );
+    let o = attack(&SandboxPolicy::read_only(), &[python(), "-c", &probe]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!out.contains("CHANGED"), "{}", text(&o));
+    assert_eq!(out.matches("refused").count(), 4, "{}", text(&o));
+    let after = std::fs::metadata(&victim).expect("stat");
+    assert_eq!(after.permissions().mode() & 0o7777, 0o600);
+    assert_eq!(after.modified().ok(), before.modified().ok());
+    let xattrs = Command::new(python())
+        .args([
+            "-c",
+            &format!(
+                "import os; print(os.listxattr({:?}))",
+                victim.display().to_string()
+            ),
+        ])
+        .output()
+        .expect("listxattr");
+    assert_eq!(String::from_utf8_lossy(&xattrs.stdout), "[]\n");
+}
+
+/// Item 4: `kill -9` of the user's processes outside, in every mode.
+pub fn no_signal_reaches_a_process_outside() {
+    for (name, policy) in sandboxes() {
+        let mut outside = Command::new("setpriv");
+        if as_root() {
+            outside.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+        } else {
+            outside = Command::new("env");
+        }
+        let mut victim = outside
+            .args(["sleep", "60"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("victim process");
+        let pid = victim.id().to_string();
+        let o = attack(
+            &policy,
+            &["sh", "-c", &format!("kill -9 {pid} && echo KILLED")],
+        );
+        let alive = victim.try_wait().expect("try_wait").is_none();
+        let _ = victim.kill();
+        let _ = victim.wait();
+        let mut out = String::new();
+        let _ = victim.stdout.take().map(|mut s| s.read_to_string(&mut out));
+        assert!(
+            alive,
+            "{name}: the process outside was killed: {}",
+            text(&o)
+        );
+        assert!(
+            !String::from_utf8_lossy(&o.stdout).contains("KILLED"),
+            "{name}: {}",
+            text(&o)
+        );
+    }
+}
+
+/// What the attacks must not break: ordinary work in a workspace-write sandbox, as the
+/// unprivileged user (git with a commit, python, chmod and touch inside the workspace).
+pub fn everyday_tools_still_work_in_workspace_write() {
+    let w = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("workspace");
+    std::fs::set_permissions(w.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    chown(w.path());
+    let policy = SandboxPolicy::workspace_write(vec![w.path().to_path_buf()], false);
+    let script = format!(
+        "set -e; cd '{}'; export HOME=\"$PWD\"\n\
+         git init -q . && git config user.email t@example.com && git config user.name t\n\
+         echo 'print(6*7)' > a.py && chmod +x a.py && touch -d 2001-01-01 a.py\n\
+         git add a.py && git commit -qm one && git log --oneline | wc -l\n\
+         {py} a.py\n",
+        w.path().display(),
+        py = python()
+    );
+    let o = attack(&policy, &["sh", "-c", &script]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "1\n42\n",
+        "{}",
+        text(&o)
+    );
+}
