@@ -71,6 +71,11 @@ pub const KEYS: &[Key] = &[
         doc: "More directories writable under `workspace-write`, besides the workspace, the temp dir and `$CODEX_HOME/memories`.",
     },
     Key {
+        name: "sandbox_allow_weaker",
+        kind: "bool, default false",
+        doc: "Run sandboxed commands even where the kernel's Landlock is too old for a protection of the mode (signals need Linux 6.12), saying on each run what is missing; without it such commands are refused. Not in Codex 0.169 (docs/sandbox.md).",
+    },
+    Key {
         name: "approval_policy",
         kind: "`untrusted`, `on-request` (default) or `never`",
         doc: "When the interactive `codex` asks before running the model's command or patch: before anything not known to only read (`untrusted`), when the model asks to leave the sandbox or a patch needs more than it allows (`on-request`), or never. `--ask-for-approval` overrides it; `codex exec` always uses `never`.",
@@ -155,6 +160,7 @@ mod tests {
             profile = "p"
             notify = ["notify-send", "codex"]
             sandbox_mode = "workspace-write"
+            sandbox_allow_weaker = true
             approval_policy = "untrusted"
             model_context_window = 32000
             [model_providers.local]
@@ -188,6 +194,11 @@ mod tests {
         assert_eq!(c.model, "from-profile");
         assert_eq!(c.model_provider.wire_api, crate::WireApi::Chat);
         assert!(c.sandbox_workspace_write.network_access);
+        assert!(c.sandbox_allow_weaker);
+        assert!(
+            c.sandbox_policy(std::path::Path::new("/w"), std::path::Path::new("/h"))
+                .allow_weaker
+        );
         assert_eq!(c.notify, ["notify-send", "codex"]);
         assert_eq!(c.approval_policy, crate::ApprovalPolicy::Untrusted);
         assert_eq!(c.model_context_window, Some(32_000));

@@ -112,6 +112,9 @@ pub struct Config {
     pub sandbox_mode: SandboxMode,
     /// `[sandbox_workspace_write]`, used when `sandbox_mode` is `workspace-write`.
     pub sandbox_workspace_write: WorkspaceWrite,
+    /// `sandbox_allow_weaker`: run sandboxed commands on a kernel too old for every protection
+    /// of the mode (saying what is missing) instead of refusing them.
+    pub sandbox_allow_weaker: bool,
     /// The profile applied, if any.
     pub profile: Option<String>,
     /// `[mcp_servers.NAME]`, by name.
@@ -135,6 +138,8 @@ struct Raw {
     sandbox_mode: Option<SandboxMode>,
     #[serde(default)]
     sandbox_workspace_write: WorkspaceWrite,
+    #[serde(default)]
+    sandbox_allow_weaker: bool,
     #[serde(default)]
     mcp_servers: BTreeMap<String, mcp::RawServer>,
     #[serde(default)]
@@ -247,6 +252,7 @@ pub fn resolve(mut table: toml::Table, options: &Options) -> Result<Config, Conf
             .or(raw.sandbox_mode)
             .unwrap_or_default(),
         sandbox_workspace_write: raw.sandbox_workspace_write,
+        sandbox_allow_weaker: raw.sandbox_allow_weaker,
         profile,
         mcp_servers: mcp::resolve(raw.mcp_servers)?,
         notify: raw.notify,
@@ -264,6 +270,12 @@ impl Config {
     /// `/tmp`), `codex_home/memories` and the configured `writable_roots`, and reach the network
     /// only with `network_access = true`.
     pub fn sandbox_policy(&self, cwd: &Path, codex_home: &Path) -> SandboxPolicy {
+        let mut policy = self.sandbox_policy_strict(cwd, codex_home);
+        policy.allow_weaker = self.sandbox_allow_weaker && policy.is_sandboxed();
+        policy
+    }
+
+    fn sandbox_policy_strict(&self, cwd: &Path, codex_home: &Path) -> SandboxPolicy {
         match self.sandbox_mode {
             SandboxMode::ReadOnly => SandboxPolicy::read_only(),
             SandboxMode::DangerFullAccess => SandboxPolicy::danger_full_access(),

@@ -113,7 +113,16 @@ pub struct SandboxPolicy {
     /// Whether the command may open network sockets.
     #[serde(default)]
     pub network_access: bool,
+    /// Run even where the kernel cannot give every protection of the mode (an old Landlock
+    /// ABI), saying what is missing on each run; without it such a kernel refuses to run the
+    /// command. `sandbox_allow_weaker` in config.toml.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_weaker: bool,
 }
+
+/// Caps the Landlock ABI the sandbox uses at this number (never raises it), so that what an older
+/// kernel gets can be tried, and tested, on a newer one.
+pub const MAX_LANDLOCK_ABI_ENV: &str = "CODEX_SANDBOX_MAX_LANDLOCK_ABI";
 
 impl SandboxPolicy {
     /// Reads everything, writes nothing, no network.
@@ -122,6 +131,7 @@ impl SandboxPolicy {
             mode: SandboxMode::ReadOnly,
             writable_roots: Vec::new(),
             network_access: false,
+            allow_weaker: false,
         }
     }
 
@@ -131,6 +141,7 @@ impl SandboxPolicy {
             mode: SandboxMode::WorkspaceWrite,
             writable_roots,
             network_access,
+            allow_weaker: false,
         }
     }
 
@@ -140,6 +151,7 @@ impl SandboxPolicy {
             mode: SandboxMode::DangerFullAccess,
             writable_roots: Vec::new(),
             network_access: true,
+            allow_weaker: false,
         }
     }
 
@@ -191,6 +203,17 @@ pub enum SandboxError {
         "{0}; the command was not run: allow network access (--network, or sandbox_workspace_write.network_access = true), or use --sandbox danger-full-access"
     )]
     NoSeccomp(String),
+    /// The kernel's Landlock is too old for a protection the mode promises, and the user did not
+    /// accept running with less.
+    #[error(
+        "this kernel's Landlock (ABI {abi}) cannot enforce {missing}; the command was not run: use Linux 6.12 or later, or set sandbox_allow_weaker = true in config.toml to run without that protection"
+    )]
+    Weaker {
+        /// The ABI the sandbox has.
+        abi: i32,
+        /// What it cannot enforce, e.g. `signals to processes outside the sandbox (ABI 6)`.
+        missing: String,
+    },
     /// Landlock or seccomp refused the rules.
     #[error("cannot set up the sandbox: {0}; the command was not run")]
     Setup(String),

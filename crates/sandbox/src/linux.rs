@@ -61,6 +61,52 @@ fn require_landlock() -> Result<(), SandboxError> {
     }
 }
 
+/// The ABI the sandbox uses: the kernel's, as far as this build knows it, lowered by
+/// [`crate::MAX_LANDLOCK_ABI_ENV`].
+fn effective_abi() -> Result<i32, SandboxError> {
+    let abi = match landlock_status()? {
+        LandlockStatus::Available { effective_abi, .. } => effective_abi as i32,
+        LandlockStatus::NotEnabled | LandlockStatus::NotImplemented => 0,
+    };
+    let cap = std::env::var(crate::MAX_LANDLOCK_ABI_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<i32>().ok());
+    Ok(cap.map_or(abi, |c| abi.min(c)))
+}
+
+/// The protections of every sandboxed mode that Landlock ABI `abi` cannot give. (Abstract
+/// sockets need ABI 6 too, but the seccomp filter refuses every AF_UNIX socket anyway.)
+fn missing(abi: i32) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if abi < 3 {
+        out.push("truncation of files outside the writable roots (ABI 3, Linux 6.2)");
+    }
+    if abi < 6 {
+        out.push("signals to processes outside the sandbox (ABI 6, Linux 6.12)");
+    }
+    out
+}
+
+/// Refuses (or, with `allow_weaker`, warns about) a kernel too old for the mode; returns the
+/// ABI to build the ruleset for.
+fn require_protections(policy: &SandboxPolicy, warn: bool) -> Result<i32, SandboxError> {
+    let abi = effective_abi()?;
+    let missing = missing(abi).join(" or ");
+    if missing.is_empty() {
+        return Ok(abi);
+    }
+    if !policy.allow_weaker {
+        return Err(SandboxError::Weaker { abi, missing });
+    }
+    if warn {
+        eprintln!(
+            "codex sandbox: weaker than {}: Landlock ABI {abi} cannot stop {missing} (sandbox_allow_weaker is set)",
+            policy.mode
+        );
+    }
+    Ok(abi)
+}
+
 pub(crate) fn landlock_abi() -> Option<u32> {
     match landlock_status().ok()? {
         LandlockStatus::Available {
@@ -77,6 +123,7 @@ pub(crate) fn landlock_abi() -> Option<u32> {
 
 pub(crate) fn check_available(policy: &SandboxPolicy) -> Result<(), SandboxError> {
     require_landlock()?;
+    require_protections(policy, false)?;
     // Compiling the filter checks the architecture; /proc says whether the kernel has seccomp
     // at all (the line is absent without CONFIG_SECCOMP).
     filter(policy)?;
@@ -94,34 +141,44 @@ pub(crate) fn check_available(policy: &SandboxPolicy) -> Result<(), SandboxError
 pub(crate) fn restrict_self(policy: &SandboxPolicy) -> Result<(), SandboxError> {
     // A clear message for a kernel without Landlock, before anything is changed.
     require_landlock()?;
+    let abi = require_protections(policy, true)?;
     let filter = filter(policy)?;
     // A new session drops the controlling terminal, so nothing can be typed into the user's
     // shell through it. It fails only for a process that already leads a process group (as a
     // command given its own pseudo-terminal does), whose terminal is then not the user's; the
     // seccomp filter refuses TIOCSTI either way.
     let _ = rustix::process::setsid();
-    landlock(policy)?;
+    landlock(policy, abi)?;
     // Landlock already set no_new_privs, which an unprivileged seccomp filter requires.
     seccompiler::apply_filter(&filter)
         .map_err(|e| SandboxError::Setup(format!("installing the seccomp filter: {e}")))?;
     Ok(())
 }
 
-fn landlock(policy: &SandboxPolicy) -> Result<(), SandboxError> {
+fn landlock(policy: &SandboxPolicy, abi: i32) -> Result<(), SandboxError> {
     let setup = |e: landlock::RulesetError| SandboxError::Setup(format!("Landlock: {e}"));
-    let abi = BEST_ABI;
-    // AF_UNIX stays usable by design, so connecting to a named socket (a right of ABI 9) is
-    // granted everywhere like reading.
-    let read = AccessFs::from_read(abi) | AccessFs::ResolveUnix;
+    let scoped = abi >= 6;
+    // BestEffort drops what the kernel lacks; a lower cap drops more.
+    let abi = if abi >= BEST_ABI as i32 {
+        BEST_ABI
+    } else {
+        ABI::from(abi)
+    };
+    // Connecting to named Unix sockets (ABI 9) is handled and never granted; the seccomp filter
+    // refuses AF_UNIX sockets on every kernel anyway.
+    let read = AccessFs::from_read(abi);
     let device = read | AccessFs::WriteFile | AccessFs::Truncate | AccessFs::IoctlDev;
     let mut ruleset = Ruleset::default()
         .set_compatibility(CompatLevel::BestEffort)
         .handle_access(AccessFs::from_all(abi))
-        .map_err(setup)?
+        .map_err(setup)?;
+    if scoped {
         // No signals to processes outside the sandbox, no connecting to abstract Unix sockets
         // made outside it (ABI 6).
-        .scope(Scope::Signal | Scope::AbstractUnixSocket)
-        .map_err(setup)?;
+        ruleset = ruleset
+            .scope(Scope::Signal | Scope::AbstractUnixSocket)
+            .map_err(setup)?;
+    }
     if !policy.allows_network() {
         // Handled with no rule: no TCP bind or connect at all. The seccomp filter already
         // refuses the sockets; this covers kernels where it could be bypassed.

@@ -236,7 +236,7 @@ pub fn no_signal_reaches_a_process_outside() {
             &policy,
             &["sh", "-c", &format!("kill -9 {pid} && echo KILLED")],
         );
-        let alive = victim.try_wait().expect("try_wait").is_none();
+        let alive = survives(&mut victim);
         let _ = victim.kill();
         let _ = victim.wait();
         let mut out = String::new();
@@ -252,6 +252,12 @@ pub fn no_signal_reaches_a_process_outside() {
             text(&o)
         );
     }
+}
+
+/// Whether `child` is still running. Checked right after an attack whose `kill` failed: a
+/// refused signal was never sent, so there is nothing to wait for.
+fn survives(child: &mut std::process::Child) -> bool {
+    child.try_wait().expect("try_wait").is_none()
 }
 
 /// What the attacks must not break: ordinary work in a workspace-write sandbox, as the
@@ -278,4 +284,58 @@ pub fn everyday_tools_still_work_in_workspace_write() {
         "{}",
         text(&o)
     );
+}
+
+/// Item 6: a kernel whose Landlock cannot stop signals (ABI 5, as Linux 6.10 has) refuses to run
+/// the command, naming what is missing, unless the user accepts less; then the command runs,
+/// is told so, and really has less (the kill goes through).
+pub fn an_old_landlock_refuses_unless_the_user_accepts_less() {
+    let run = |allow_weaker: bool| {
+        let mut victim = Command::new("sleep").arg("60").spawn().expect("victim");
+        let mut policy = SandboxPolicy::read_only();
+        policy.allow_weaker = allow_weaker;
+        let exe = std::env::current_exe().expect("exe");
+        let pid = victim.id().to_string();
+        let argv: Vec<String> = [
+            "sh",
+            "-c",
+            &format!("kill -9 {pid} && echo KILLED; echo ran"),
+        ]
+        .map(String::from)
+        .to_vec();
+        let full = helper_argv(&exe, &policy, &argv);
+        let o = Command::new(&full[0])
+            .args(&full[1..])
+            .env(codex_sandbox::MAX_LANDLOCK_ABI_ENV, "5")
+            .output()
+            .expect("helper");
+        let killed = String::from_utf8_lossy(&o.stdout).contains("KILLED");
+        // A kill that went through is waited for; one refused leaves nothing to wait for.
+        let alive = if killed {
+            use std::os::unix::process::ExitStatusExt as _;
+            victim.wait().expect("wait").signal() != Some(9)
+        } else {
+            survives(&mut victim)
+        };
+        let _ = victim.kill();
+        let _ = victim.wait();
+        (o, alive)
+    };
+    let (o, alive) = run(false);
+    assert_eq!(o.status.code(), Some(126), "{}", text(&o));
+    assert!(alive);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "codex sandbox: this kernel's Landlock (ABI 5) cannot enforce signals to processes outside the sandbox (ABI 6, Linux 6.12); the command was not run: use Linux 6.12 or later, or set sandbox_allow_weaker = true in config.toml to run without that protection\n"
+    );
+    let (o, alive) = run(true);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "KILLED\nran\n");
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("weaker than read-only: Landlock ABI 5 cannot stop signals"),
+        "{}",
+        text(&o)
+    );
+    assert!(!alive, "with the weaker sandbox the signal is not stopped");
 }

@@ -70,6 +70,11 @@ fn main() {
         ),
         #[cfg(target_os = "linux")]
         (
+            "an_old_landlock_refuses_unless_the_user_accepts_less",
+            attacks::an_old_landlock_refuses_unless_the_user_accepts_less,
+        ),
+        #[cfg(target_os = "linux")]
+        (
             "everyday_tools_still_work_in_workspace_write",
             attacks::everyday_tools_still_work_in_workspace_write,
         ),
