@@ -986,12 +986,19 @@ prune() {
 # bin links that lead into it, the root, the PATH block this script added, and CODEX_HOME unless
 # --keep-config. Nothing is downloaded.
 uninstall() {
-    case "${HOME%/}/" in
-        "${codex_home%/}"/*)
-            [ "$keep_config" = 1 ] ||
-                die "CODEX_HOME ($codex_home) holds your home folder, so it is not removed; run with --keep-config"
-            ;;
-    esac
+    # Compared and removed as real paths: `$HOME//` or `$HOME/../me` must not pass for
+    # something else than the home folder.
+    home_real=$(real_dir "$HOME") || home_real=$HOME
+    if codex_home_real=$(real_dir "$codex_home"); then
+        case "${home_real%/}/" in
+            "${codex_home_real%/}"/*)
+                [ "$keep_config" = 1 ] ||
+                    die "CODEX_HOME ($codex_home) is or holds your home folder, so it is not removed; set CODEX_HOME to the codex folder itself, or run with --keep-config"
+                ;;
+        esac
+        codex_home=$codex_home_real
+        root=$codex_home/packages/standalone
+    fi
     if [ -f "$root/.lock/pid" ]; then
         pid=""
         read -r pid <"$root/.lock/pid" || true
@@ -1043,6 +1050,12 @@ uninstall() {
     else
         say "no codex install found in $codex_home"
     fi
+}
+
+# real_dir DIR: the absolute path of DIR with every link and `..` resolved; fails when DIR is
+# not a folder.
+real_dir() {
+    (cd -P -- "$1" 2>/dev/null && pwd -P)
 }
 
 # remove_path_block FILE: deletes the block path_advice appended (its marker lines, what is

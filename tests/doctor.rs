@@ -296,6 +296,46 @@ fn uninstall_removes_the_install_and_its_path_block_and_keeps_the_users_lines() 
     assert!(tree(&w.bin).is_empty(), "{:?}", tree(&w.bin));
 }
 
+/// Issue 20 item 7: `codex uninstall --yes` with a CODEX_HOME that is the home folder spelled
+/// another way refuses, and the home folder keeps every file.
+#[test]
+fn uninstall_refuses_a_codex_home_that_is_the_home_folder_however_it_is_spelled() {
+    let w = World::new(false);
+    let precious = w.home.join("notes/precious.txt");
+    std::fs::create_dir_all(precious.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&precious, "mine\n").expect("precious");
+    let home = w.home.display().to_string();
+    let name = w
+        .home
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    for spelled in [
+        format!("{home}//"),
+        format!("{home}/../{name}"),
+        format!("{home}/./"),
+    ] {
+        let out = w
+            .cmd(Binary::Codex)
+            .env("CODEX_HOME", &spelled)
+            .args(["uninstall", "--yes"])
+            .output()
+            .expect("codex uninstall");
+        let err = one_error_line(&out);
+        assert!(
+            err.contains("is or holds your home folder, so it is not removed"),
+            "{spelled}: {err}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&precious).ok().as_deref(),
+            Some("mine\n"),
+            "{spelled}: the home folder must survive"
+        );
+        assert!(w.bin.join("codex").exists(), "{spelled}");
+    }
+}
+
 #[test]
 fn uninstall_keep_config_keeps_config_toml_and_removes_the_programs() {
     let w = World::new(false);

@@ -1182,6 +1182,54 @@ fn uninstall_keep_config_keeps_config_toml_and_a_foreign_codex() {
     }
 }
 
+/// The attack of issue 20 item 7: a CODEX_HOME spelled so that a string comparison misses that
+/// it is the home folder (`$HOME//`, `$HOME/../<name>`). The uninstall refuses, and every file
+/// of the home stays.
+#[test]
+fn uninstall_refuses_a_codex_home_that_is_the_home_folder_however_it_is_spelled() {
+    for shell in SHELLS {
+        let w = World::new(shell);
+        let run = |codex_home: &str, args: &[&str]| {
+            w.shell_cmd()
+                .env("CODEX_HOME", codex_home)
+                .args(args)
+                .output()
+                .expect("run install.sh")
+        };
+        let home = w.home.display().to_string();
+        ok(shell, &run(&home, &["--no-modify-path"]));
+        let precious = w.home.join("notes/precious.txt");
+        std::fs::create_dir_all(precious.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&precious, "mine\n").expect("precious");
+        let name = w
+            .home
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        for spelled in [
+            format!("{home}//"),
+            format!("{home}/../{name}"),
+            format!("{home}/./"),
+        ] {
+            let err = one_error(shell, &run(&spelled, &["--uninstall"]));
+            assert!(
+                err.contains("is or holds your home folder, so it is not removed"),
+                "{shell:?} {spelled}: {err}"
+            );
+            assert_eq!(
+                std::fs::read_to_string(&precious).ok().as_deref(),
+                Some("mine\n"),
+                "{shell:?} {spelled}: the home folder must survive"
+            );
+            assert!(
+                w.bin.join("codex").exists(),
+                "{shell:?} {spelled}: nothing removed"
+            );
+        }
+    }
+}
+
 #[test]
 fn uninstall_refuses_while_an_update_holds_the_lock() {
     for shell in SHELLS {

@@ -86,6 +86,12 @@ fn standalone(args: &UninstallArgs, layout: &Layout) -> Result<()> {
         None => Target::from_triple(codex_build_info::TARGET)
             .or_else(|_| codex_installer::platform::detect())?,
     };
+    if !args.keep_config && uninstall::codex_home_holds_home(&codex_home, &home) {
+        bail!(
+            "CODEX_HOME ({}) is or holds your home folder, so it is not removed; set CODEX_HOME to the codex folder itself, or run with --keep-config",
+            codex_home.display()
+        );
+    }
     // An update in progress would recreate what is being removed.
     let lock = InstallLock::acquire(layout)?;
     let plan = uninstall::plan(layout, target, &codex_home, &home, args.keep_config);

@@ -171,12 +171,14 @@ pub fn plan(
             plan.foreign.push(path);
         }
     }
-    let inside_home = layout.root.starts_with(codex_home);
+    // Compared as real paths: `$HOME/../me` or `$HOME//` must not pass for another folder.
+    let codex_home = &real(codex_home);
+    let inside_home = real(&layout.root).starts_with(codex_home);
     if (keep_config || !inside_home) && layout.root.exists() {
         plan.dirs.push(layout.root.clone());
     }
-    // A CODEX_HOME that holds the home folder itself (`CODEX_HOME=$HOME`) is never removed.
-    if !keep_config && codex_home.exists() && !home.starts_with(codex_home) {
+    // A CODEX_HOME that is or holds the home folder (`CODEX_HOME=$HOME`) is never removed.
+    if !keep_config && codex_home.exists() && !codex_home_holds_home(codex_home, home) {
         plan.dirs.push(codex_home.to_path_buf());
     } else if !keep_config && layout.root.exists() && !plan.dirs.contains(&layout.root) {
         plan.dirs.push(layout.root.clone());
@@ -191,6 +193,17 @@ pub fn plan(
         }
     }
     plan
+}
+
+/// `path` with every link and `..` resolved when it exists, else as given.
+fn real(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Whether `codex_home` is the home folder or one of its parents, however either is spelled
+/// (`$HOME//`, `$HOME/../me`, through a link): such a CODEX_HOME is never removed.
+pub fn codex_home_holds_home(codex_home: &Path, home: &Path) -> bool {
+    real(home).starts_with(real(codex_home))
 }
 
 /// The startup files install.sh may have written its PATH block to.
@@ -249,6 +262,30 @@ mod tests {
     use super::*;
 
     const BLOCK: &str = "\n# >>> codex installer >>>\nexport PATH=\"/h/.local/bin:$PATH\"\n# <<< codex installer <<<\n";
+
+    #[test]
+    fn a_codex_home_that_is_the_home_folder_is_recognised_however_it_is_spelled() {
+        let base = tempfile::tempdir().expect("tempdir");
+        let home = base.path().join("me");
+        std::fs::create_dir_all(home.join(".codex")).expect("home");
+        let spelled = |s: &str| PathBuf::from(format!("{}{s}", home.display()));
+        for h in [
+            spelled(""),
+            spelled("//"),
+            spelled("/../me"),
+            spelled("/."),
+            base.path().into(),
+        ] {
+            assert!(codex_home_holds_home(&h, &home), "{}", h.display());
+        }
+        for h in [
+            spelled("/.codex"),
+            spelled("/../me/.codex"),
+            spelled("/missing"),
+        ] {
+            assert!(!codex_home_holds_home(&h, &home), "{}", h.display());
+        }
+    }
 
     #[test]
     fn the_block_install_sh_appends_comes_out_leaving_every_other_byte() {
