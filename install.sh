@@ -83,6 +83,9 @@ need() {
 }
 
 main() {
+    # Nothing made here is writable by group or others, even under `umask 000` (a stricter umask
+    # is kept): a world-writable bin dir or release would let any local user replace codex.
+    umask go-w
     version=${CODEX_VERSION:-$DEFAULT_VERSION}
     install_dir=${CODEX_INSTALL_DIR:-}
     base_url=${CODEX_RELEASE_BASE_URL:-}
@@ -128,6 +131,13 @@ main() {
     bin_dir=${install_dir:-$HOME/.local/bin}
     case $bin_dir in /*) ;; *) bin_dir=$(pwd)/$bin_dir ;; esac
     case $codex_home in /*) ;; *) codex_home=$(pwd)/$codex_home; root=$codex_home/packages/standalone ;; esac
+    # Control characters (a tab, a newline) cannot be written into the receipt or a startup
+    # file faithfully, and never name a folder on purpose.
+    for p in "$bin_dir" "$codex_home"; do
+        case $p in
+            *[[:cntrl:]]*) die "the folder '$p' has a control character (a tab or newline) in its name; choose another --install-dir / CODEX_HOME" ;;
+        esac
+    done
     if [ "$uninstall" = 1 ]; then
         uninstall
         exit 0
@@ -1091,11 +1101,22 @@ remove_path_block() {
     say "removed the codex PATH block from $1"
 }
 
+# sh_quote S: S in single quotes for sh, bash and zsh ('\'' for each quote inside).
+sh_quote() {
+    printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
+}
+
+# fish_quote S: S in single quotes for fish, which escapes \ and ' inside them with a backslash.
+fish_quote() {
+    printf "'%s'" "$(printf '%s' "$1" | sed "s/[\\\\']/\\\\&/g")"
+}
+
 path_advice() {
     case ":${PATH:-}:" in
         *":$bin_dir:"*) return 0 ;;
     esac
-    line="export PATH=\"$bin_dir:\$PATH\""
+    # Quoted for the shell that reads it: nothing in the path ($, `, quotes) is ever run.
+    line="export PATH=$(sh_quote "$bin_dir")\":\$PATH\""
     if [ "$modify_path" != 1 ]; then
         say "$bin_dir is not on PATH; add this line to your shell's startup file:"
         say "  $line"
@@ -1110,7 +1131,7 @@ path_advice() {
             ;;
         fish)
             rc=$HOME/.config/fish/conf.d/codex.fish
-            line="fish_add_path \"$bin_dir\""
+            line="fish_add_path $(fish_quote "$bin_dir")"
             ;;
         *) rc=$HOME/.profile ;;
     esac

@@ -617,7 +617,7 @@ fn path_block_is_added_once_and_only_when_needed() {
             "{shell:?}"
         );
         assert!(
-            text.contains(&format!("export PATH=\"{}:$PATH\"", w.bin.display())),
+            text.contains(&format!("export PATH='{}'\":$PATH\"", w.bin.display())),
             "{shell:?}: {text}"
         );
         // Only the shell's own file is touched.
@@ -643,6 +643,120 @@ fn path_block_is_added_once_and_only_when_needed() {
             &w.shell_cmd().env("PATH", path).output().expect("run"),
         );
         assert!(!w.rc_file().exists(), "{shell:?}");
+    }
+}
+
+/// Issue 20 item 10: an install dir with shell syntax in its name is written into the startup
+/// file as data. The test's own shell then reads that file, as every new shell would: nothing in
+/// the name runs, and PATH gets the folder exactly. A tab in the name is refused before anything
+/// is written (it would make an invalid receipt).
+#[test]
+fn an_install_dir_with_shell_syntax_is_quoted_in_the_startup_file_and_never_runs() {
+    for shell in SHELLS {
+        let w = World::new(shell);
+        let pwned = w.home.join("pwned");
+        let dir = format!(
+            "{}/bin $(touch {p}) `touch {p}` it's \"q\" \\ $HOME",
+            w.home.display(),
+            p = pwned.display()
+        );
+        ok(shell, &w.install(&["--install-dir", &dir]));
+        assert!(
+            !pwned.exists(),
+            "{shell:?}: the install itself ran the name"
+        );
+        let rc = w.rc_file();
+        let sh = match shell {
+            Shell::BashWget => "bash",
+            Shell::ZshCurl => "zsh",
+            _ => "sh",
+        };
+        let out = std::process::Command::new(which(sh))
+            .arg("-c")
+            .arg(format!(". '{}' && printf '%s' \"$PATH\"", rc.display()))
+            .env_clear()
+            .env("HOME", &w.home)
+            .env("PATH", "/usr/bin:/bin")
+            .output()
+            .expect("source the startup file");
+        assert!(
+            out.status.success(),
+            "{shell:?}: {}",
+            codex_e2e::describe(&out)
+        );
+        assert!(
+            !pwned.exists(),
+            "{shell:?}: sourcing the startup file ran the name"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("{dir}:/usr/bin:/bin"),
+            "{shell:?}"
+        );
+        assert!(
+            std::path::Path::new(&dir).join("codex").exists(),
+            "{shell:?}: installed into the folder as named"
+        );
+
+        let w = World::new(shell);
+        let tabbed = format!("{}/a\tb", w.home.display());
+        let err = one_error(shell, &w.install(&["--install-dir", &tabbed]));
+        assert!(
+            err.contains("has a control character (a tab or newline) in its name"),
+            "{shell:?}: {err}"
+        );
+        assert!(!w.root().exists(), "{shell:?}: nothing installed");
+        assert!(!w.rc_file().exists(), "{shell:?}: nothing written");
+    }
+}
+
+/// Issue 20 item 14: under `umask 000` nothing the install makes is writable by group or
+/// others (the folders, the releases and their programs, the bin dir and its links' targets,
+/// the receipt).
+#[test]
+fn under_umask_000_nothing_installed_is_writable_by_others() {
+    use std::os::unix::fs::PermissionsExt as _;
+    for shell in SHELLS {
+        let w = World::new(shell);
+        let inner = w.shell_cmd();
+        let mut c = Command::new(which("dash"));
+        c.arg("-c")
+            .arg("umask 000 && exec \"$@\"")
+            .arg("sh")
+            .arg(inner.get_program())
+            .args(inner.get_args())
+            .args(["--no-modify-path"])
+            .env_clear();
+        for (k, v) in inner.get_envs() {
+            if let Some(v) = v {
+                c.env(k, v);
+            }
+        }
+        ok(shell, &c.output().expect("run install.sh"));
+        let mut paths = vec![
+            w.home.join(".codex"),
+            w.home.join(".codex/packages"),
+            w.root(),
+            w.root().join("releases"),
+            w.root().join("receipt.json"),
+            w.bin.clone(),
+        ];
+        for release in std::fs::read_dir(w.root().join("releases")).expect("releases") {
+            let release = release.expect("entry").path();
+            for f in std::fs::read_dir(&release).expect("release") {
+                paths.push(f.expect("entry").path());
+            }
+            paths.push(release);
+        }
+        for p in paths {
+            let mode = std::fs::metadata(&p).expect("stat").permissions().mode();
+            assert_eq!(
+                mode & 0o022,
+                0,
+                "{shell:?}: {} is mode {mode:o}",
+                p.display()
+            );
+        }
     }
 }
 

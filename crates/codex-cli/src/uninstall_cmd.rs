@@ -79,6 +79,7 @@ fn shell_word(w: &str) -> String {
 }
 
 fn standalone(args: &UninstallArgs, layout: &Layout) -> Result<()> {
+    codex_installer::layout::no_group_or_world_writes();
     let codex_home = settings::codex_home().context("HOME is not set")?;
     let home = settings::home_dir().context("HOME is not set")?;
     let target = match layout.receipt() {

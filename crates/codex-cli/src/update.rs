@@ -162,6 +162,7 @@ pub(crate) fn shown(path: &std::path::Path) -> String {
 }
 
 fn standalone(args: &UpdateArgs, layout: Layout) -> Result<()> {
+    codex_installer::layout::no_group_or_world_writes();
     let receipt = layout.receipt();
     let target: &'static Target = match &receipt {
         Some(r) => Target::from_triple(&r.target)?,

@@ -251,6 +251,19 @@ fn read_receipt(path: &Path) -> io::Result<Receipt> {
     serde_json::from_str(&text).map_err(io::Error::other)
 }
 
+/// Makes what this process creates from now on never writable by group or others, whatever
+/// the user's umask: under `umask 000` the install folders, the bin dir's links and the
+/// receipt would otherwise be world-writable, and any local user could replace the programs.
+/// A stricter umask (077) is kept. Call it before an install, update or uninstall writes.
+pub fn no_group_or_world_writes() {
+    #[cfg(unix)]
+    {
+        use rustix::fs::Mode;
+        let old = rustix::process::umask(Mode::from_raw_mode(0o022));
+        rustix::process::umask(old | Mode::from_raw_mode(0o022));
+    }
+}
+
 /// Writes `path` via a temporary file and a rename, so it is never half-written.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
@@ -414,6 +427,27 @@ pub(crate) fn process_alive(pid: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn under_umask_000_new_folders_and_files_are_not_writable_by_others() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let before = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0));
+        no_group_or_world_writes();
+        let sub = dir.path().join("releases");
+        std::fs::create_dir(&sub).expect("mkdir");
+        write_atomic(&sub.join("receipt.json"), b"{}").expect("write");
+        let strict = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+        no_group_or_world_writes();
+        let kept = rustix::process::umask(before);
+        assert_eq!(strict.bits(), 0o022);
+        assert_eq!(kept.bits(), 0o077, "a stricter umask is kept");
+        for p in [sub.clone(), sub.join("receipt.json")] {
+            let mode = std::fs::metadata(&p).expect("stat").permissions().mode();
+            assert_eq!(mode & 0o022, 0, "{} is {mode:o}", p.display());
+        }
+    }
 
     #[test]
     fn lock_is_exclusive_and_a_dead_owners_lock_is_recovered() {
