@@ -336,7 +336,7 @@ cleanup() {
     fi
     set --
     [ -n "${staging:-}" ] && set -- "$staging"
-    [ "${lock_taken:-0}" = 1 ] && set -- "$@" "$root/.lock"
+    [ "${lock_taken:-0}" = 1 ] && release_lock
     [ $# -gt 0 ] && rm -rf "$@"
     return 0
 }
@@ -863,6 +863,10 @@ check_writable() {
 
 # The lock is the file .lock/pid (the folder comes from main's mkdir -p), created only if it
 # does not exist: noclobber opens it with O_EXCL, as `codex update` and install.ps1 create it.
+# A lock whose owner is gone is taken over under a second lock, the folder .lock.takeover (mkdir
+# is atomic), shared with `codex update`: holding it, the pid is read again and the file removed
+# only if it still names the dead owner. So two installers that both found a stale lock cannot
+# both take it: the second reads the first one's fresh pid.
 take_lock() {
     tries=0
     set -C
@@ -874,16 +878,38 @@ take_lock() {
             die "another codex install or update is running (pid $pid); wait for it to finish and try again"
         fi
         tries=$((tries + 1))
-        [ "$tries" -le 3 ] || die "cannot take the install lock $root/.lock; remove it if no install is running"
-        # No pid yet: its owner may be between creating the file and writing it.
-        [ -z "$pid" ] && [ -f "$root/.lock/pid" ] && [ "$tries" = 1 ] && sleep 1 && { set -C; continue; }
-        # The owner is gone: take the lock over.
-        rm -rf "$root/.lock"
+        [ "$tries" -le 10 ] || die "cannot take the install lock $root/.lock; remove it if no install is running"
+        if [ -z "$pid" ]; then
+            # No pid yet: its owner may be between creating the file and writing it.
+            [ -f "$root/.lock/pid" ] && sleep 1
+        elif mkdir "$root/.lock.takeover" 2>/dev/null; then
+            now=""
+            [ -f "$root/.lock/pid" ] && read -r now <"$root/.lock/pid"
+            if [ "$now" = "$pid" ] && ! kill -0 "$now" 2>/dev/null; then
+                rm -f "$root/.lock/pid"
+            fi
+            rmdir "$root/.lock.takeover"
+        else
+            # Another process is taking the stale lock over right now.
+            sleep 1
+        fi
         mkdir -p "$root/.lock" 2>/dev/null
         set -C
     done
     set +C
     lock_taken=1
+}
+
+# release_lock: removes the lock, but only while it is still this process's.
+release_lock() {
+    owner=""
+    [ -f "$root/.lock/pid" ] && read -r owner <"$root/.lock/pid"
+    if [ "$owner" = "$$" ]; then
+        rm -f "$root/.lock/pid"
+        # Fails harmlessly when the next installer is already creating its pid file inside.
+        rmdir "$root/.lock" 2>/dev/null
+    fi
+    lock_taken=0
 }
 
 current_release() {

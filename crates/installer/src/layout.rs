@@ -328,13 +328,18 @@ pub struct LockBusy {
 impl InstallLock {
     /// Takes the lock: the file `.lock/pid`, created only if it does not exist (`O_EXCL`), holding
     /// the owner's pid. install.sh creates it the same way (noclobber) and install.ps1 with
-    /// `CreateNew`, so the three exclude each other. A lock whose owner no longer runs is taken
-    /// over.
+    /// `CreateNew`, so the three exclude each other.
+    ///
+    /// A lock whose owner no longer runs is taken over under a second lock, the folder
+    /// `.lock.takeover` (made with `mkdir`, atomic in the shell too): holding it, the pid file is
+    /// read again and removed only if it still names the dead owner, then the lock is created
+    /// as usual. Two processes that both saw a stale lock therefore cannot both end up holding
+    /// it: the second reads the first one's fresh pid. install.sh does the same.
     pub fn acquire(layout: &Layout) -> Result<InstallLock, LockError> {
         let dir = layout.lock_dir();
         let pid_file = dir.join("pid");
         std::fs::create_dir_all(&layout.root)?;
-        for _ in 0..4 {
+        for _ in 0..20 {
             match std::fs::create_dir(&dir) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
@@ -350,22 +355,14 @@ impl InstallLock {
                     writeln!(f, "{}", std::process::id())?;
                     return Ok(InstallLock { dir });
                 }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    let pid = std::fs::read_to_string(&pid_file)
-                        .ok()
-                        .and_then(|p| p.trim().parse::<u32>().ok());
-                    match pid {
-                        Some(pid) if process_alive(pid) => return Err(LockBusy { pid }.into()),
-                        None if age(&pid_file) < std::time::Duration::from_secs(5) => {
-                            // Its owner may be between creating the file and writing its pid.
-                            std::thread::sleep(std::time::Duration::from_millis(200));
-                        }
-                        _ => {
-                            tracing::warn!("recovering the install lock left by a dead process");
-                            std::fs::remove_dir_all(&dir)?;
-                        }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => match read_pid(&pid_file) {
+                    Some(pid) if process_alive(pid) => return Err(LockBusy { pid }.into()),
+                    // Its owner may be between creating the file and writing its pid.
+                    None if age(&pid_file) < STALE_EMPTY => {
+                        std::thread::sleep(std::time::Duration::from_millis(200));
                     }
-                }
+                    seen => take_over(layout, &pid_file, seen)?,
+                },
                 // The folder went away (its owner finished) between the two steps: try again.
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e.into()),
@@ -376,6 +373,45 @@ impl InstallLock {
             dir.display()
         ))))
     }
+}
+
+/// How old an empty pid file must be to count as left by a dead process.
+const STALE_EMPTY: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn read_pid(pid_file: &Path) -> Option<u32> {
+    std::fs::read_to_string(pid_file)
+        .ok()
+        .and_then(|p| p.trim().parse::<u32>().ok())
+}
+
+/// Removes a dead owner's pid file (`seen` is what it held), under the takeover lock, so that
+/// the caller can try to create its own.
+fn take_over(layout: &Layout, pid_file: &Path, seen: Option<u32>) -> io::Result<()> {
+    let guard = layout.root.join(".lock.takeover");
+    match std::fs::create_dir(&guard) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            // Held for a moment only; one this old was left by a process that died holding it.
+            if age(&guard) > std::time::Duration::from_secs(30) {
+                let _ = std::fs::remove_dir(&guard);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    }
+    let now = read_pid(pid_file);
+    let still_stale = now == seen
+        && match now {
+            Some(pid) => !process_alive(pid),
+            None => age(pid_file) >= STALE_EMPTY,
+        };
+    if still_stale {
+        tracing::warn!("recovering the install lock left by a dead process");
+        let _ = std::fs::remove_file(pid_file);
+    }
+    let _ = std::fs::remove_dir(&guard);
+    Ok(())
 }
 
 fn age(path: &Path) -> std::time::Duration {
@@ -398,8 +434,15 @@ pub enum LockError {
 }
 
 impl Drop for InstallLock {
+    /// Removes the lock only while it is still this process's: one taken over meanwhile (this
+    /// process was thought dead) belongs to its new owner.
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        let pid_file = self.dir.join("pid");
+        if read_pid(&pid_file) == Some(std::process::id()) {
+            let _ = std::fs::remove_file(&pid_file);
+            // Not recursive: the next owner's pid file may already be inside, and stays.
+            let _ = std::fs::remove_dir(&self.dir);
+        }
     }
 }
 
