@@ -415,6 +415,7 @@ pick_downloader() {
 fetch() {
     if [ "${3:-}" = auth ] && [ -n "${GITHUB_TOKEN:-}" ]; then
         fetch_auth=1
+        write_auth_files
     else
         fetch_auth=""
     fi
@@ -422,6 +423,21 @@ fetch() {
     fetch_status=$?
     fetch_auth=""
     return "$fetch_status"
+}
+
+# write_auth_files: puts GITHUB_TOKEN into files only this user can read (a curl header file
+# and a wgetrc), written by the printf builtin: on a command line any local user would read it
+# from /proc/*/cmdline.
+write_auth_files() {
+    auth_header=$staging/auth.header
+    auth_wgetrc=$staging/auth.wgetrc
+    (
+        umask 077
+        printf 'Authorization: Bearer %s\n' "$GITHUB_TOKEN" >"$auth_header" || exit 1
+        # The user's own wgetrc (proxies, CA files) still applies.
+        { [ -f "${WGETRC:-$HOME/.wgetrc}" ] && cat "${WGETRC:-$HOME/.wgetrc}"; } >"$auth_wgetrc"
+        printf 'header = Authorization: Bearer %s\n' "$GITHUB_TOKEN" >>"$auth_wgetrc" || exit 1
+    ) || die "cannot write $staging; check that it is writable"
 }
 
 # fetch_files URL FILE [URL FILE]...: downloads each URL to its FILE, with one curl process for
@@ -460,7 +476,7 @@ fetch_once() {
                 fetch_pairs=$((fetch_pairs - 1))
             done
             if [ "$fetch_secure" = 1 ]; then set -- --proto '=https' --tlsv1.2 "$@"; fi
-            if [ -n "${fetch_auth:-}" ]; then set -- -H "Authorization: Bearer $GITHUB_TOKEN" "$@"; fi
+            if [ -n "${fetch_auth:-}" ]; then set -- -H "@$auth_header" "$@"; fi
             fetch_errlog=/dev/null
             [ "$VERBOSE" = 1 ] && fetch_errlog=$staging/curl.err
             # curl's own messages go to the verbose log; the caller prints one clear line.
@@ -510,9 +526,16 @@ wget_one() {
         set -- "$@" --tries=1
         case $w_url in https://*) set -- "$@" --https-only --secure-protocol=TLSv1_2 ;; esac
     fi
-    if [ -n "${fetch_auth:-}" ]; then set -- "$@" --header "Authorization: Bearer $GITHUB_TOKEN"; fi
-    wget "$@" "$w_url" 2>"$w_file.err"
-    w_status=$?
+    if [ -n "${fetch_auth:-}" ] && [ "$downloader" = wget ]; then
+        WGETRC=$auth_wgetrc wget "$@" "$w_url" 2>"$w_file.err"
+        w_status=$?
+    else
+        # busybox wget reads no config file, and a --header would show the token to every
+        # local user: it goes without (GitHub's anonymous limit still allows an install).
+        [ -n "${fetch_auth:-}" ] && detail "busybox wget cannot send GITHUB_TOKEN privately; asking without it"
+        wget "$@" "$w_url" 2>"$w_file.err"
+        w_status=$?
+    fi
     if [ "$w_status" != 0 ]; then
         if grep -q ' 404' "$w_file.err"; then
             w_status=22

@@ -760,6 +760,71 @@ fn under_umask_000_nothing_installed_is_writable_by_others() {
     }
 }
 
+/// Issue 20 item 11: GITHUB_TOKEN reaches the API as a header, but never a command line, where
+/// any local user reads it in /proc/*/cmdline. Each downloader is replaced by a wrapper that
+/// logs its arguments and then runs the real one.
+#[test]
+fn github_token_is_sent_to_the_api_but_never_put_on_a_command_line() {
+    use std::os::unix::fs::PermissionsExt as _;
+    const TOKEN: &str = "secret-token-e2e-4711";
+    for shell in SHELLS {
+        let w = World::new(shell);
+        let fetcher = match shell {
+            Shell::BashWget | Shell::Busybox => "wget",
+            _ => "curl",
+        };
+        let real = std::fs::canonicalize(w.tools.join(fetcher)).expect("real downloader");
+        let log = w.home.join("argv.log");
+        std::fs::remove_file(w.tools.join(fetcher)).expect("rm");
+        let wrapper = w.tools.join(fetcher);
+        let exec = if shell == Shell::Busybox {
+            format!("exec '{}' wget \"$@\"", real.display())
+        } else {
+            format!("exec '{}' \"$@\"", real.display())
+        };
+        std::fs::write(
+            &wrapper,
+            format!(
+                "#!/bin/sh\nprintf '%s\\n' \"$*\" >>'{}'\n{exec}\n",
+                log.display()
+            ),
+        )
+        .expect("wrapper");
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        w.mirror.set_latest(&format!("v{A}"));
+        w.mirror.clear_requests();
+        let out = w
+            .shell_cmd()
+            .env("GITHUB_TOKEN", TOKEN)
+            .env("CODEX_GITHUB_API_URL", w.mirror.api_url())
+            .arg("--no-modify-path")
+            .output()
+            .expect("run install.sh");
+        ok(shell, &out);
+        assert_eq!(w.version(), A, "{shell:?}");
+        let argv = std::fs::read_to_string(&log).expect("argv log");
+        assert!(argv.contains("http"), "{shell:?}: the wrapper ran: {argv}");
+        assert!(
+            !argv.contains(TOKEN),
+            "{shell:?}: the token was on a command line: {argv}"
+        );
+        let requests = w.mirror.requests();
+        let api: Vec<_> = requests
+            .iter()
+            .filter(|r| r.path.starts_with("/api/"))
+            .collect();
+        assert_eq!(api.len(), 1, "{shell:?}: {requests:?}");
+        let want = (shell != Shell::Busybox).then(|| format!("Bearer {TOKEN}"));
+        assert_eq!(api[0].authorization, want, "{shell:?}");
+        assert!(
+            requests
+                .iter()
+                .all(|r| r.path.starts_with("/api/") || r.authorization.is_none()),
+            "{shell:?}: the token went outside the API: {requests:?}"
+        );
+    }
+}
+
 /// The line install.sh prints once a signature checked out.
 fn verified_line(version: &str) -> String {
     format!(
