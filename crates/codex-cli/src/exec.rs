@@ -52,9 +52,42 @@ pub struct AgentArgs {
     /// Run commands on this exec-server instead of a local one.
     #[arg(long, value_name = "ws://HOST:PORT")]
     pub exec_server: Option<String>,
-    /// The remote exec-server's token.
-    #[arg(long, value_name = "TOKEN", env = EXEC_SERVER_TOKEN_ENV, hide_env_values = true)]
+    /// Refused: a token on the command line is readable by every local user in /proc. Kept so
+    /// that using it gets a message saying what to do instead.
+    #[arg(long, value_name = "TOKEN", hide = true)]
     pub exec_server_token: Option<String>,
+    /// A file whose first line is the remote exec-server's token (else it is read from
+    /// CODEX_EXEC_SERVER_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    pub exec_server_token_file: Option<PathBuf>,
+}
+
+impl AgentArgs {
+    /// The remote exec-server's token: from `--exec-server-token-file`, else from the
+    /// environment. A token given on the command line is refused.
+    pub fn resolve_exec_server_token(&self) -> Result<Option<String>> {
+        if self.exec_server_token.is_some() {
+            bail!(
+                "--exec-server-token puts the token where every local user can read it (/proc/*/cmdline); set {EXEC_SERVER_TOKEN_ENV} or use --exec-server-token-file FILE"
+            );
+        }
+        if let Some(file) = &self.exec_server_token_file {
+            let text = std::fs::read_to_string(file).with_context(|| {
+                format!("cannot read --exec-server-token-file {}", file.display())
+            })?;
+            let token = text.lines().next().unwrap_or("").trim().to_owned();
+            if token.is_empty() {
+                bail!(
+                    "--exec-server-token-file {}: the file is empty; put the token on its first line",
+                    file.display()
+                );
+            }
+            return Ok(Some(token));
+        }
+        Ok(std::env::var(EXEC_SERVER_TOKEN_ENV)
+            .ok()
+            .filter(|t| !t.is_empty()))
+    }
 }
 
 /// `codex exec` arguments.
@@ -265,7 +298,7 @@ pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
             }
             Backend::Remote {
                 url: url.clone(),
-                token: args.exec_server_token.clone(),
+                token: args.resolve_exec_server_token()?,
             }
         }
         None => Backend::Local {
@@ -332,7 +365,7 @@ pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
     if let Backend::Remote { url, .. } = executor.backend() {
         // A remote server that cannot be reached fails every command; say so before starting.
         executor.client().await.map_err(|e| {
-            anyhow::anyhow!("{e} (check --exec-server {url} and its token, --exec-server-token or {EXEC_SERVER_TOKEN_ENV})")
+            anyhow::anyhow!("{e} (check --exec-server {url} and its token, --exec-server-token-file or {EXEC_SERVER_TOKEN_ENV})")
         })?;
     }
     // Started together, each within its own start-up timeout; one that fails is left out.

@@ -136,6 +136,7 @@ impl CodexMcp {
             cd: p.cwd,
             exec_server: None,
             exec_server_token: None,
+            exec_server_token_file: None,
             ask_for_approval: None,
         };
         let session = crate::exec::prepare(&args, crate::exec::Setup::default())

@@ -249,20 +249,60 @@ fn full_loop_runs_commands_on_a_remote_websocket_exec_server() {
 fn a_wrong_exec_server_token_fails_before_the_model_is_asked() {
     let server = RemoteServer::start();
     let f = Fixture::new(vec![shell_call("c1", &["true"]), text("ok")]);
+    let token_file = f.work().join("token");
+    std::fs::write(&token_file, "wrong\n").expect("token file");
     let out = run(f.exec(&[
         "--exec-server",
         &server.url,
-        "--exec-server-token",
-        "wrong",
+        "--exec-server-token-file",
+        token_file.to_str().expect("utf-8"),
         "go",
     ]));
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("401"), "{err}");
-    assert!(err.contains("--exec-server-token"), "{err}");
+    assert!(err.contains("--exec-server-token-file"), "{err}");
     assert!(!err.contains("wrong"), "the token is not echoed: {err}");
     assert!(f.model.requests().is_empty());
+}
+
+/// Issue 20 item 11: a token on the command line is readable by every local user in
+/// /proc/*/cmdline, so the flag is refused with what to do instead; the file and the
+/// environment both work.
+#[test]
+fn the_exec_server_token_comes_from_a_file_or_the_environment_never_the_command_line() {
+    let server = RemoteServer::start();
+    let f = Fixture::new(vec![shell_call("c1", &["true"]), text("ok")]);
+    let out = run(f.exec(&[
+        "--exec-server",
+        &server.url,
+        "--exec-server-token",
+        &server.token,
+        "go",
+    ]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(
+        err.trim_end(),
+        "error: --exec-server-token puts the token where every local user can read it (/proc/*/cmdline); set CODEX_EXEC_SERVER_TOKEN or use --exec-server-token-file FILE"
+    );
+    assert!(f.model.requests().is_empty(), "nothing was sent");
+
+    let token_file = f.work().join("token");
+    std::fs::write(&token_file, format!("{}\n", server.token)).expect("token file");
+    let f = Fixture::new(full_loop_replies());
+    std::fs::write(f.work().join("hello.txt"), "hello\n").expect("write");
+    let out = run(f.exec(&[
+        "-s",
+        "workspace-write",
+        "--exec-server",
+        &server.url,
+        "--exec-server-token-file",
+        token_file.to_str().expect("utf-8"),
+        "go",
+    ]));
+    assert_full_loop(&f, &out);
 }
 
 #[test]
