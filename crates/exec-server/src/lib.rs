@@ -159,13 +159,13 @@ fn serve(cli: Cli) -> Result<()> {
                 Listen::Ws(addr) => serve_ws(&server, addr, cli.insecure_no_auth).await,
             }
         };
-        tokio::select! {
+        let result = tokio::select! {
             r = work => r,
-            _ = shutdown.wait() => {
-                server.kill_all();
-                Ok(())
-            }
-        }
+            _ = shutdown.wait() => Ok(()),
+        };
+        // On every way out, an error included: nothing a client started outlives the server.
+        server.kill_all();
+        result
     })
 }
 

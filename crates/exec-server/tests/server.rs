@@ -340,6 +340,101 @@ async fn a_session_nobody_resumes_has_its_processes_killed_after_the_ttl() {
     );
 }
 
+/// CPU seconds (user + system) the process has used so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let ticks: f64 =
+        fields[11].parse::<f64>().expect("utime") + fields[12].parse::<f64>().expect("stime");
+    ticks / 100.0
+}
+
+fn ppid(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split(' ').nth(1)?.parse().ok()
+}
+
+/// Issue 20 item 16: a flood of connections without a token, idle ones and ones that send a
+/// single byte, against a server that can open only 64 descriptors. It must not end (before,
+/// the failed `accept` ended `serve` and orphaned the clients' processes), must not burn CPU on
+/// the one-byte connections, and must serve a client with the token once the flood is over,
+/// while the process a client started before the flood keeps running under it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_unauthenticated_connections_cannot_take_the_server_down() {
+    use std::io::Write as _;
+    let s = OurServer::start_with_nofile(64, &["--listen", "ws://127.0.0.1:0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pidfile = dir.path().join("pid");
+    let mut p = Peer::new(&s).await;
+    p.call("initialize", json!({"clientName": "t"})).await;
+    let script = format!("echo $$ > {}; exec sleep 1000", pidfile.display());
+    p.call("process/start", start("sleeper", &script)).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let sleeper = loop {
+        if let Ok(t) = std::fs::read_to_string(&pidfile)
+            && let Ok(pid) = t.trim().parse::<u32>()
+        {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "no pid file");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+
+    let addr = s.url.strip_prefix("ws://").expect("ws url").to_string();
+    let addr: std::net::SocketAddr = addr.parse().expect("addr");
+    let mut flood = Vec::new();
+    for i in 0..150 {
+        // Once the backlog is full, connects wait for the kernel's SYN retries: skip those.
+        if let Ok(mut c) = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(20)) {
+            if i % 2 == 0 {
+                let _ = c.write_all(b"G");
+            }
+            flood.push(c);
+        }
+    }
+    let before = cpu_seconds(s.pid());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let used = cpu_seconds(s.pid()) - before;
+    assert!(
+        used < 0.3,
+        "the flood cost the server {used:.2} CPU-s in 2 s"
+    );
+    assert_eq!(
+        ppid(sleeper),
+        Some(s.pid()),
+        "the client's process is still the server's"
+    );
+    drop(flood);
+
+    // Once the flood is gone, a client with the token gets in and runs a command.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let ws = loop {
+        match connect(&s.url, Some(&s.token), None).await {
+            Ok(ws) => break ws,
+            Err(e) => {
+                assert!(
+                    Instant::now() < deadline,
+                    "no connection after the flood: {e}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let mut q = Peer {
+        ws,
+        next_id: 1,
+        notes: Vec::new(),
+    };
+    q.call("initialize", json!({"clientName": "t2"})).await;
+    q.call("process/start", start("after", "echo served")).await;
+    q.until_closed("after").await;
+    assert_eq!(ppid(sleeper), Some(s.pid()), "never orphaned");
+    let _ = Command::new("kill").arg(sleeper.to_string()).status();
+}
+
 /// A client that stops reading while its child writes 200 MB: the child runs to the end at
 /// full speed, the server's memory stays bounded, and the client, reading again, gets the exit,
 /// sees the gap and recovers the retained tail without duplicates.

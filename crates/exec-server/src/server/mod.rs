@@ -22,6 +22,9 @@ pub use ws::{Auth, Listening};
 use connection::Connection;
 use session::Sessions;
 
+/// Connections that may be between connecting and authenticating at once.
+pub const MAX_PENDING: usize = 64;
+
 /// How a server behaves.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -75,15 +78,38 @@ impl Server {
         Ok(())
     }
 
-    /// Serves WebSocket clients on `listening` forever.
+    /// Serves WebSocket clients on `listening` forever. A failed `accept` (out of file
+    /// descriptors, say) is waited out, never the end; at most [`MAX_PENDING`] connections may
+    /// be unauthenticated at once (more are closed at once), each for at most
+    /// [`ws::PRE_AUTH_TIME`], so idle or slow clients cannot starve the ones with the token.
     pub async fn serve_ws(self: &Arc<Self>, listening: Listening) -> Result<()> {
         let auth = Arc::new(listening.auth);
+        let pending = Arc::new(tokio::sync::Semaphore::new(MAX_PENDING));
+        let mut warned: Option<tokio::time::Instant> = None;
         loop {
-            let (stream, peer) = listening.listener.accept().await.context("accepting")?;
+            let (stream, peer) = match listening.listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Once a minute at most: a flood would otherwise fill the log.
+                    if warned.is_none_or(|t| t.elapsed() > Duration::from_secs(60)) {
+                        tracing::warn!(error = %e, "accepting a connection failed; trying again");
+                        warned = Some(tokio::time::Instant::now());
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            let Ok(permit) = pending.clone().try_acquire_owned() else {
+                tracing::debug!(%peer, "too many unauthenticated connections; closing");
+                drop(stream);
+                continue;
+            };
             let server = self.clone();
             let auth = auth.clone();
             tokio::spawn(async move {
-                let Some(socket) = ws::accept(stream, &auth).await else {
+                let socket = ws::accept(stream, &auth).await;
+                drop(permit);
+                let Some(socket) = socket else {
                     return;
                 };
                 tracing::debug!(%peer, "client connected");

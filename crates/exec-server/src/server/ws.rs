@@ -53,9 +53,24 @@ impl Listening {
 }
 
 /// Answers `/readyz`, or completes a WebSocket handshake that passes `auth`.
+/// How long a connection may take from connecting to a finished, authenticated handshake.
+pub const PRE_AUTH_TIME: Duration = Duration::from_secs(10);
+
 pub async fn accept(stream: TcpStream, auth: &Arc<Auth>) -> Option<Socket> {
+    let deadline = tokio::time::Instant::now() + PRE_AUTH_TIME;
+    tokio::time::timeout_at(deadline, accept_by(stream, auth, deadline))
+        .await
+        .ok()
+        .flatten()
+}
+
+async fn accept_by(
+    stream: TcpStream,
+    auth: &Arc<Auth>,
+    deadline: tokio::time::Instant,
+) -> Option<Socket> {
     let _ = stream.set_nodelay(true);
-    if is_readyz(&stream).await {
+    if is_readyz(&stream, deadline).await {
         let mut stream = stream;
         let body = "ok\n";
         let reply = format!(
@@ -114,10 +129,12 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Whether the request waiting on `stream` is `GET /readyz` (peeked: a handshake stays unread).
-async fn is_readyz(stream: &TcpStream) -> bool {
+async fn is_readyz(stream: &TcpStream, deadline: tokio::time::Instant) -> bool {
     let want = b"GET /readyz ";
     let mut buf = [0u8; 12];
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    // Peeking leaves the bytes readable, so a client that sends part of the prefix and stops
+    // would wake this loop at once, forever: back off instead (1 ms, doubling to 100 ms).
+    let mut pause = Duration::from_millis(1);
     loop {
         let n = match tokio::time::timeout_at(deadline, stream.peek(&mut buf)).await {
             Ok(Ok(n)) => n,
@@ -130,10 +147,8 @@ async fn is_readyz(stream: &TcpStream) -> bool {
             return true;
         }
         // Part of the prefix has arrived; wait for the rest.
-        if stream.readable().await.is_err() {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(100));
     }
 }
 

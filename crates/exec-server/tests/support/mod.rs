@@ -40,7 +40,21 @@ impl OurServer {
 
     /// With these arguments (a `--listen ws://…` among them, or the default).
     pub fn start_with(args: &[&str]) -> OurServer {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_codex-exec-server"))
+        Self::start_cmd(Command::new(env!("CARGO_BIN_EXE_codex-exec-server")), args)
+    }
+
+    /// The same with at most `nofile` open file descriptors (util-linux `prlimit`, which execs
+    /// the server, so [`OurServer::pid`] is still the server's).
+    pub fn start_with_nofile(nofile: u32, args: &[&str]) -> OurServer {
+        let mut cmd = Command::new("prlimit");
+        cmd.arg(format!("--nofile={nofile}:{nofile}"))
+            .arg("--")
+            .arg(env!("CARGO_BIN_EXE_codex-exec-server"));
+        Self::start_cmd(cmd, args)
+    }
+
+    fn start_cmd(mut cmd: Command, args: &[&str]) -> OurServer {
+        let mut child = cmd
             .args(args)
             .env_remove("CODEX_EXEC_SERVER_TOKEN")
             .stdout(Stdio::piped())
