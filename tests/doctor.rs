@@ -301,21 +301,8 @@ fn uninstall_removes_the_install_and_its_path_block_and_keeps_the_users_lines() 
 #[test]
 fn uninstall_refuses_a_codex_home_that_is_the_home_folder_however_it_is_spelled() {
     let w = World::new(false);
-    let precious = w.home.join("notes/precious.txt");
-    std::fs::create_dir_all(precious.parent().expect("parent")).expect("mkdir");
-    std::fs::write(&precious, "mine\n").expect("precious");
-    let home = w.home.display().to_string();
-    let name = w
-        .home
-        .file_name()
-        .expect("name")
-        .to_string_lossy()
-        .into_owned();
-    for spelled in [
-        format!("{home}//"),
-        format!("{home}/../{name}"),
-        format!("{home}/./"),
-    ] {
+    let precious = codex_e2e::plant_precious(&w.home);
+    for spelled in codex_e2e::other_spellings(&w.home) {
         let out = w
             .cmd(Binary::Codex)
             .env("CODEX_HOME", &spelled)

@@ -1377,20 +1377,8 @@ fn uninstall_refuses_a_codex_home_that_is_the_home_folder_however_it_is_spelled(
         };
         let home = w.home.display().to_string();
         ok(shell, &run(&home, &["--no-modify-path"]));
-        let precious = w.home.join("notes/precious.txt");
-        std::fs::create_dir_all(precious.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&precious, "mine\n").expect("precious");
-        let name = w
-            .home
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
-        for spelled in [
-            format!("{home}//"),
-            format!("{home}/../{name}"),
-            format!("{home}/./"),
-        ] {
+        let precious = codex_e2e::plant_precious(&w.home);
+        for spelled in codex_e2e::other_spellings(&w.home) {
             let err = one_error(shell, &run(&spelled, &["--uninstall"]));
             assert!(
                 err.contains("is or holds your home folder, so it is not removed"),

@@ -170,3 +170,28 @@ pub fn copy_sources(dest: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+/// Ways to spell the folder `home` that a string comparison does not see as `home`
+/// (`home//`, `home/../<name>`, `home/./`), for the tests that CODEX_HOME set to one of them
+/// never removes the home folder.
+pub fn other_spellings(home: &Path) -> [String; 3] {
+    let shown = home.display().to_string();
+    let name = home
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    [
+        format!("{shown}//"),
+        format!("{shown}/../{name}"),
+        format!("{shown}/./"),
+    ]
+}
+
+/// A file of the user's in `home` (`notes/precious.txt`, holding `mine\n`) that no uninstall may
+/// touch.
+pub fn plant_precious(home: &Path) -> PathBuf {
+    let precious = home.join("notes/precious.txt");
+    std::fs::create_dir_all(home.join("notes")).expect("mkdir notes");
+    std::fs::write(&precious, "mine\n").expect("precious");
+    precious
+}

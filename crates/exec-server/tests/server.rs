@@ -120,6 +120,20 @@ impl Peer {
     }
 }
 
+/// The pid a started script wrote to `pidfile` (`echo $$ > pidfile`), once it is there.
+async fn pid_from(pidfile: &std::path::Path) -> u32 {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Ok(t) = std::fs::read_to_string(pidfile)
+            && let Ok(pid) = t.trim().parse::<u32>()
+        {
+            return pid;
+        }
+        assert!(Instant::now() < deadline, "no pid file");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 fn start(pid: &str, script: &str) -> Value {
     json!({"processId": pid, "argv": ["sh", "-c", script], "cwd": "/",
            "env": {"PATH": std::env::var("PATH").unwrap_or_default()}, "tty": false, "pipeStdin": false})
@@ -299,16 +313,7 @@ async fn a_session_nobody_resumes_has_its_processes_killed_after_the_ttl() {
     let session = p.call("initialize", json!({"clientName": "t"})).await["sessionId"].clone();
     let script = format!("echo $$ > {}; exec sleep 1000", pidfile.display());
     p.call("process/start", start("sleeper", &script)).await;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let pid = loop {
-        if let Ok(t) = std::fs::read_to_string(&pidfile)
-            && let Ok(pid) = t.trim().parse::<u32>()
-        {
-            break pid;
-        }
-        assert!(Instant::now() < deadline, "no pid file");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let pid = pid_from(&pidfile).await;
     drop(p);
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert!(
@@ -372,16 +377,7 @@ async fn a_flood_of_unauthenticated_connections_cannot_take_the_server_down() {
     p.call("initialize", json!({"clientName": "t"})).await;
     let script = format!("echo $$ > {}; exec sleep 1000", pidfile.display());
     p.call("process/start", start("sleeper", &script)).await;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let sleeper = loop {
-        if let Ok(t) = std::fs::read_to_string(&pidfile)
-            && let Ok(pid) = t.trim().parse::<u32>()
-        {
-            break pid;
-        }
-        assert!(Instant::now() < deadline, "no pid file");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let sleeper = pid_from(&pidfile).await;
 
     let addr = s.url.strip_prefix("ws://").expect("ws url").to_string();
     let addr: std::net::SocketAddr = addr.parse().expect("addr");
