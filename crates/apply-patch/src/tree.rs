@@ -10,7 +10,7 @@
 //! Windows has no sandbox to defend against (only danger-full-access runs there), so it uses
 //! plain paths with the same lexical checks.
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
 
 use crate::PatchError;
@@ -68,6 +68,7 @@ pub(crate) use plain::Tree;
 #[cfg(unix)]
 mod unix {
     use super::*;
+    use std::io::Read as _;
     use rustix::fs::{AtFlags, FileType, Mode, OFlags};
     use rustix::io::Errno;
     use std::os::fd::OwnedFd;
@@ -170,7 +171,9 @@ mod unix {
                 .map_err(io_err(path))?;
             Ok(Some(Original {
                 text,
-                mode: Some(stat.st_mode & 0o777),
+                // mode_t is u16 on macOS and u32 on Linux.
+                #[allow(clippy::useless_conversion)]
+                mode: Some(u32::from(stat.st_mode) & 0o777),
             }))
         }
 
@@ -196,8 +199,10 @@ mod unix {
             let fd = rustix::fs::openat(&dir, tmp_name, flags, Mode::from_raw_mode(0o666))
                 .map_err(|e| refusal(path, e))?;
             if let Some(mode) = mode {
-                rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode))
-                    .map_err(|e| io_err(path)(e.into()))?;
+                // Permission bits fit mode_t everywhere; anything else leaves the file 0600.
+                let mode = rustix::fs::RawMode::try_from(mode & 0o777)
+                    .map_or(Mode::RUSR | Mode::WUSR, Mode::from_raw_mode);
+                rustix::fs::fchmod(&fd, mode).map_err(|e| io_err(path)(e.into()))?;
             }
             let mut file = std::fs::File::from(fd);
             file.write_all(contents.as_bytes())

@@ -241,6 +241,8 @@ const TIOCLINUX: u64 = 0x541C;
 /// Syscalls that change a file's mode, owner, times or extended attributes. Landlock has no
 /// right for them, so a read-only command could otherwise change any file of the user's.
 fn metadata_syscalls() -> Vec<i64> {
+    // Only x86_64 adds the legacy calls below.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut))]
     let mut nrs = vec![
         libc::SYS_fchmod,
         libc::SYS_fchmodat,
