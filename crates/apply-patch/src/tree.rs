@@ -68,9 +68,9 @@ pub(crate) use plain::Tree;
 #[cfg(unix)]
 mod unix {
     use super::*;
-    use std::io::Read as _;
     use rustix::fs::{AtFlags, FileType, Mode, OFlags};
     use rustix::io::Errno;
+    use std::io::Read as _;
     use std::os::fd::OwnedFd;
 
     /// The root, held open.
