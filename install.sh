@@ -124,7 +124,7 @@ main() {
     done
 
     [ "$keep_config" = 0 ] || [ "$uninstall" = 1 ] || die "--keep-config goes with --uninstall"
-    for cmd in uname mkdir rm mv ln tar chmod sed grep cat sleep readlink; do need "$cmd"; done
+    for cmd in uname mkdir rmdir rm mv ln tar chmod sed grep cat sleep readlink; do need "$cmd"; done
     [ -n "${HOME:-}" ] || die "HOME is not set"
     codex_home=${CODEX_HOME:-$HOME/.codex}
     root=$codex_home/packages/standalone

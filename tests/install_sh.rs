@@ -44,7 +44,7 @@ const SHELLS: [Shell; 4] = [
 /// Everything install.sh calls, besides the shell and the downloader.
 const TOOLS: &[&str] = &[
     "uname", "mkdir", "rm", "mv", "ln", "tar", "gzip", "chmod", "sed", "grep", "cat", "readlink",
-    "date", "dirname", "tr", "head", "sleep",
+    "date", "dirname", "tr", "head", "sleep", "rmdir",
 ];
 
 fn which(tool: &str) -> PathBuf {
@@ -791,7 +791,11 @@ fn github_token_is_sent_to_the_api_but_never_put_on_a_command_line() {
         )
         .expect("wrapper");
         std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        // Without a manifest at latest/download, install.sh asks the API for the newest tag:
+        // the one request that carries the token.
         w.mirror.set_latest(&format!("v{A}"));
+        w.mirror
+            .inject("latest/download/manifest.json", Fault::Status(404), None);
         w.mirror.clear_requests();
         let out = w
             .shell_cmd()
