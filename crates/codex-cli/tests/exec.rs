@@ -365,6 +365,60 @@ fn workspace_write_allows_writes_inside_and_blocks_them_outside() {
     assert!(denied.contains("sandbox likely blocked"), "{denied}");
 }
 
+#[test]
+fn workspace_write_keeps_git_hooks_read_only_for_patches_and_commands() {
+    let f = Fixture::new(vec![
+        patch_call(
+            "p",
+            "*** Begin Patch\n*** Add File: .git/hooks/pre-commit\n+#!/bin/sh\n+touch /dev/shm/pwned\n*** End Patch\n",
+        ),
+        shell_call(
+            "s",
+            &[
+                "sh",
+                "-c",
+                "echo x > .git/hooks/post-checkout || git config core.fsmonitor x",
+            ],
+        ),
+        shell_call(
+            "g",
+            &[
+                "sh",
+                "-c",
+                "echo work > notes.txt && git status --porcelain",
+            ],
+        ),
+        text("done"),
+    ]);
+    let git = |args: &[&str]| {
+        let o = Command::new("git")
+            .args(args)
+            .current_dir(f.work())
+            .output()
+            .expect("git");
+        assert!(o.status.success(), "git {args:?}");
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    git(&["init", "-q", "."]);
+    let config = std::fs::read_to_string(f.work().join(".git/config")).expect("config");
+    let out = run(f.exec(&["-s", "workspace-write", "plant a hook"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let patch = f.tool_output(1, "p");
+    assert!(
+        patch.contains(".git/hooks/pre-commit is in ") && patch.contains("stays read-only"),
+        "{patch}"
+    );
+    assert!(f.tool_output(2, "s").contains("sandbox likely blocked"));
+    assert!(f.tool_output(3, "g").contains("?? notes.txt"));
+    for hook in ["pre-commit", "post-checkout"] {
+        assert!(!f.work().join(".git/hooks").join(hook).exists(), "{hook}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(f.work().join(".git/config")).expect("config"),
+        config
+    );
+}
+
 /// `bash -c 'exec 3<>/dev/tcp/127.0.0.1/PORT'`: a plain TCP connect.
 fn connect_call(call_id: &str, port: u16) -> Reply {
     let script = format!("exec 3<>/dev/tcp/127.0.0.1/{port} && echo connected");

@@ -73,7 +73,7 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "sandbox_allow_weaker",
         kind: "bool, default false",
-        doc: "Run sandboxed commands even where the kernel's Landlock is too old for a protection of the mode (signals need Linux 6.12), saying on each run what is missing; without it such commands are refused. Not in Codex 0.169 (docs/sandbox.md).",
+        doc: "Run sandboxed commands even where the system cannot give a protection of the mode (Landlock too old: signals need Linux 6.12; no unprivileged user namespaces: `.git` in the workspace stays writable), saying on each run what is missing; without it such commands are refused. Not in Codex 0.169 (docs/sandbox.md).",
     },
     Key {
         name: "approval_policy",

@@ -22,6 +22,8 @@
 
 #[cfg(target_os = "linux")]
 mod linux;
+#[cfg(target_os = "linux")]
+mod mounts;
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
@@ -113,8 +115,8 @@ pub struct SandboxPolicy {
     /// Whether the command may open network sockets.
     #[serde(default)]
     pub network_access: bool,
-    /// Run even where the kernel cannot give every protection of the mode (an old Landlock
-    /// ABI), saying what is missing on each run; without it such a kernel refuses to run the
+    /// Run even where the system cannot give every protection of the mode (an old Landlock
+    /// ABI, no user namespaces to keep `.git` read-only), saying what is missing on each run; without it such a kernel refuses to run the
     /// command. `sandbox_allow_weaker` in config.toml.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_weaker: bool,
@@ -123,6 +125,12 @@ pub struct SandboxPolicy {
 /// Caps the Landlock ABI the sandbox uses at this number (never raises it), so that what an older
 /// kernel gets can be tried, and tested, on a newer one.
 pub const MAX_LANDLOCK_ABI_ENV: &str = "CODEX_SANDBOX_MAX_LANDLOCK_ABI";
+
+/// The folders directly under each writable root that stay read-only in
+/// [`SandboxMode::WorkspaceWrite`], as in Codex 0.169: what they hold runs later outside any
+/// sandbox (git runs `.git/hooks/*` and obeys `.git/config`; `.codex` and `.agents` configure the
+/// agent).
+pub const READ_ONLY_NAMES: &[&str] = &[".git", ".codex", ".agents"];
 
 impl SandboxPolicy {
     /// Reads everything, writes nothing, no network.
@@ -171,6 +179,26 @@ impl SandboxPolicy {
 
     /// What enforces this policy here, as the exec-server reports it in `sandboxType`:
     /// `none`, `linux-landlock` (network allowed, so no seccomp filter) or
+    /// The read-only folder ([`READ_ONLY_NAMES`] under a writable root) that holds `path`, if
+    /// one does: a write there would leave code that runs outside the sandbox. `path` is
+    /// absolute; `..` is resolved lexically and names compare without case, as some file
+    /// systems do. Always `None` outside workspace-write.
+    pub fn read_only_folder_of(&self, path: &Path) -> Option<PathBuf> {
+        if self.mode != SandboxMode::WorkspaceWrite {
+            return None;
+        }
+        let path = lexical(path);
+        self.writable_roots.iter().find_map(|root| {
+            let root = lexical(root);
+            let rest = path.strip_prefix(&root).ok()?;
+            let first = rest.components().next()?.as_os_str().to_str()?;
+            READ_ONLY_NAMES
+                .iter()
+                .find(|n| n.eq_ignore_ascii_case(first))
+                .map(|_| root.join(first))
+        })
+    }
+
     /// `linux-landlock-seccomp`.
     pub fn sandbox_type(&self) -> &'static str {
         match (self.is_sandboxed(), self.allows_network()) {
@@ -213,6 +241,17 @@ pub enum SandboxError {
         abi: i32,
         /// What it cannot enforce, e.g. `signals to processes outside the sandbox (ABI 6)`.
         missing: String,
+    },
+    /// Folders of the workspace whose contents run later outside the sandbox (`.git`) could not
+    /// be kept read-only, and the user did not accept running with less.
+    #[error(
+        "cannot keep {paths} read-only: {reason}; the command was not run: allow unprivileged user namespaces (sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone or kernel.apparmor_restrict_unprivileged_userns), or set sandbox_allow_weaker = true in config.toml to run without that protection"
+    )]
+    Unprotected {
+        /// The folders, comma-separated.
+        paths: String,
+        /// What failed.
+        reason: String,
     },
     /// Landlock or seccomp refused the rules.
     #[error("cannot set up the sandbox: {0}; the command was not run")]
@@ -430,9 +469,42 @@ pub fn likely_denial(exit_code: i32, output: &[u8]) -> bool {
         .any(|m| lower.windows(m.len()).any(|w| w == m.as_bytes()))
 }
 
+/// `path` with `.` and `..` resolved without the file system.
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn git_and_agent_folders_under_a_writable_root_are_read_only_however_spelled() {
+        let p = SandboxPolicy::workspace_write(vec!["/w".into(), "/tmp".into()], false);
+        let of = |s: &str| p.read_only_folder_of(Path::new(s));
+        assert_eq!(of("/w/.git/hooks/pre-commit"), Some("/w/.git".into()));
+        assert_eq!(of("/w/sub/../.git/config"), Some("/w/.git".into()));
+        assert_eq!(of("/w/./.GIT/config"), Some("/w/.GIT".into()));
+        assert_eq!(of("/w/.codex/config.toml"), Some("/w/.codex".into()));
+        assert_eq!(of("/tmp/.agents/x"), Some("/tmp/.agents".into()));
+        assert_eq!(of("/w/src/.git-notes"), None);
+        assert_eq!(of("/w/sub/.git/config"), None, "only directly under a root");
+        assert_eq!(of("/elsewhere/.git/config"), None);
+        assert_eq!(
+            SandboxPolicy::danger_full_access().read_only_folder_of(Path::new("/w/.git")),
+            None
+        );
+    }
 
     #[test]
     fn modes_parse_and_print_in_kebab_case() {

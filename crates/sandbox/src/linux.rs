@@ -15,7 +15,7 @@ use seccompiler::{
     SeccompRule, TargetArch,
 };
 
-use crate::{SandboxError, SandboxMode, SandboxPolicy};
+use crate::{SandboxError, SandboxMode, SandboxPolicy, mounts};
 
 /// The newest Landlock ABI this build knows. Every right it defines is handled (denied unless a
 /// rule grants it); best-effort compatibility drops the rights an older kernel lacks, so the
@@ -49,9 +49,10 @@ fn landlock_status() -> Result<LandlockStatus, SandboxError> {
         .map_err(|e| SandboxError::Setup(format!("probing Landlock: {e}")))
 }
 
-fn require_landlock() -> Result<(), SandboxError> {
+/// Ok with the kernel's Landlock ABI, or a clear error for a kernel without Landlock.
+fn require_landlock() -> Result<i32, SandboxError> {
     match landlock_status()? {
-        LandlockStatus::Available { .. } => Ok(()),
+        LandlockStatus::Available { effective_abi, .. } => Ok(effective_abi as i32),
         LandlockStatus::NotEnabled => Err(SandboxError::NoLandlock {
             detail: NOT_ENABLED,
         }),
@@ -61,17 +62,13 @@ fn require_landlock() -> Result<(), SandboxError> {
     }
 }
 
-/// The ABI the sandbox uses: the kernel's, as far as this build knows it, lowered by
+/// The ABI the sandbox uses: the kernel's `abi`, as far as this build knows it, lowered by
 /// [`crate::MAX_LANDLOCK_ABI_ENV`].
-fn effective_abi() -> Result<i32, SandboxError> {
-    let abi = match landlock_status()? {
-        LandlockStatus::Available { effective_abi, .. } => effective_abi as i32,
-        LandlockStatus::NotEnabled | LandlockStatus::NotImplemented => 0,
-    };
+fn effective_abi(abi: i32) -> i32 {
     let cap = std::env::var(crate::MAX_LANDLOCK_ABI_ENV)
         .ok()
         .and_then(|v| v.trim().parse::<i32>().ok());
-    Ok(cap.map_or(abi, |c| abi.min(c)))
+    cap.map_or(abi, |c| abi.min(c))
 }
 
 /// The protections of every sandboxed mode that Landlock ABI `abi` cannot give. (Abstract
@@ -89,8 +86,12 @@ fn missing(abi: i32) -> Vec<&'static str> {
 
 /// Refuses (or, with `allow_weaker`, warns about) a kernel too old for the mode; returns the
 /// ABI to build the ruleset for.
-fn require_protections(policy: &SandboxPolicy, warn: bool) -> Result<i32, SandboxError> {
-    let abi = effective_abi()?;
+fn require_protections(
+    policy: &SandboxPolicy,
+    kernel_abi: i32,
+    warn: bool,
+) -> Result<i32, SandboxError> {
+    let abi = effective_abi(kernel_abi);
     let missing = missing(abi).join(" or ");
     if missing.is_empty() {
         return Ok(abi);
@@ -122,8 +123,8 @@ pub(crate) fn landlock_abi() -> Option<u32> {
 }
 
 pub(crate) fn check_available(policy: &SandboxPolicy) -> Result<(), SandboxError> {
-    require_landlock()?;
-    require_protections(policy, false)?;
+    let abi = require_landlock()?;
+    require_protections(policy, abi, false)?;
     // Compiling the filter checks the architecture; /proc says whether the kernel has seccomp
     // at all (the line is absent without CONFIG_SECCOMP).
     filter(policy)?;
@@ -140,18 +141,49 @@ pub(crate) fn check_available(policy: &SandboxPolicy) -> Result<(), SandboxError
 /// Restricts the calling thread (and what it execs) to `policy`, which must be sandboxed.
 pub(crate) fn restrict_self(policy: &SandboxPolicy) -> Result<(), SandboxError> {
     // A clear message for a kernel without Landlock, before anything is changed.
-    require_landlock()?;
-    let abi = require_protections(policy, true)?;
+    let abi = require_protections(policy, require_landlock()?, true)?;
     let filter = filter(policy)?;
     // A new session drops the controlling terminal, so nothing can be typed into the user's
     // shell through it. It fails only for a process that already leads a process group (as a
     // command given its own pseudo-terminal does), whose terminal is then not the user's; the
     // seccomp filter refuses TIOCSTI either way.
     let _ = rustix::process::setsid();
+    if policy.mode == SandboxMode::WorkspaceWrite {
+        protect_folders(policy)?;
+    }
     landlock(policy, abi)?;
     // Landlock already set no_new_privs, which an unprivileged seccomp filter requires.
     seccompiler::apply_filter(&filter)
         .map_err(|e| SandboxError::Setup(format!("installing the seccomp filter: {e}")))?;
+    Ok(())
+}
+
+/// Keeps `.git`, `.codex` and `.agents` in the writable roots read-only (see [`crate::mounts`]);
+/// where the system allows no user namespace, refuses, or with `allow_weaker` says so and goes
+/// on.
+fn protect_folders(policy: &SandboxPolicy) -> Result<(), SandboxError> {
+    let paths = mounts::protected_paths(&existing(&policy.writable_roots));
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let Err(mounts::Refused(reason)) = mounts::make_read_only(&paths) else {
+        return Ok(());
+    };
+    let shown = paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !policy.allow_weaker {
+        return Err(SandboxError::Unprotected {
+            paths: shown,
+            reason,
+        });
+    }
+    eprintln!(
+        "codex sandbox: weaker than {}: {shown} stay writable: {reason} (sandbox_allow_weaker is set)",
+        policy.mode
+    );
     Ok(())
 }
 

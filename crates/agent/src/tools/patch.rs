@@ -54,7 +54,11 @@ pub(super) async fn call(ctx: &ToolContext, text: &str) -> ToolOutcome {
         Ok(diffs) => diffs.into_iter().map(file_change).collect(),
         Err(e) => return refused(e.to_string(), planned_changes(&patch), Status::Failed),
     };
-    match ctx.approvals.patch(&planned, sandbox_refusal(ctx)).await {
+    match ctx
+        .approvals
+        .patch(&planned, sandbox_refusal(ctx, &patch))
+        .await
+    {
         Verdict::Run { .. } => {}
         Verdict::Refused(why) => return refused(why, planned, Status::Failed),
         Verdict::Denied(why) => {
@@ -94,9 +98,10 @@ pub(super) async fn call(ctx: &ToolContext, text: &str) -> ToolOutcome {
 }
 
 /// Why the sandbox refuses a patch here, if it does. Patches are applied here, not through the
-/// exec-server, so the policy is checked here: they only ever touch the working directory,
-/// which workspace-write allows.
-fn sandbox_refusal(ctx: &ToolContext) -> Option<String> {
+/// exec-server, so the policy is checked here: workspace-write allows the working directory,
+/// except the folders that stay read-only there (`.git`, whose hooks run outside the sandbox).
+fn sandbox_refusal(ctx: &ToolContext, patch: &codex_apply_patch::Patch) -> Option<String> {
+    use codex_apply_patch::FileOp;
     match ctx.sandbox.mode {
         SandboxMode::ReadOnly => Some(
             "the sandbox is read-only; no file may be changed (run with --sandbox workspace-write to allow edits)".into(),
@@ -113,7 +118,24 @@ fn sandbox_refusal(ctx: &ToolContext) -> Option<String> {
                 ctx.cwd.display()
             ))
         }
-        _ => None,
+        SandboxMode::WorkspaceWrite => patch
+            .ops
+            .iter()
+            .flat_map(|op| match op {
+                FileOp::Add { path, .. } | FileOp::Delete { path } => vec![path],
+                FileOp::Update { path, move_to, .. } => {
+                    std::iter::once(path).chain(move_to).collect()
+                }
+            })
+            .find_map(|path| {
+                let folder = ctx.sandbox.read_only_folder_of(&ctx.cwd.join(path))?;
+                Some(format!(
+                    "{} is in {}, which stays read-only under the workspace-write sandbox (what it holds runs outside the sandbox)",
+                    path.display(),
+                    folder.display()
+                ))
+            }),
+        SandboxMode::DangerFullAccess => None,
     }
 }
 

@@ -339,3 +339,159 @@ pub fn an_old_landlock_refuses_unless_the_user_accepts_less() {
     );
     assert!(!alive, "with the weaker sandbox the signal is not stopped");
 }
+
+/// Every file under `dir` with its mode and contents (a link's target), to compare before and
+/// after an attack.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, u32, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&p).expect("stat");
+        let data = if meta.is_dir() {
+            let mut names: Vec<PathBuf> = std::fs::read_dir(&p)
+                .expect("read_dir")
+                .map(|e| e.expect("entry").path())
+                .collect();
+            names.sort();
+            stack.extend(names);
+            Vec::new()
+        } else if meta.file_type().is_symlink() {
+            std::fs::read_link(&p)
+                .expect("readlink")
+                .into_os_string()
+                .into_encoded_bytes()
+        } else {
+            std::fs::read(&p).expect("read")
+        };
+        out.push((p, meta.permissions().mode(), data));
+    }
+    out.sort();
+    out
+}
+
+/// A git repository with `.codex` and `.agents` folders, in a workspace the attacker's user
+/// owns, so that without the sandbox every write below would succeed.
+fn workspace_with_a_repo() -> tempfile::TempDir {
+    let w = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("workspace");
+    let run = |args: &[&str]| {
+        let o = Command::new(args[0])
+            .args(&args[1..])
+            .current_dir(w.path())
+            .output()
+            .expect("setup");
+        assert!(o.status.success(), "{args:?}: {}", text(&o));
+    };
+    run(&["git", "init", "-q", "."]);
+    run(&["mkdir", "-p", ".codex", ".agents"]);
+    std::fs::write(w.path().join(".codex/config.toml"), "model = \"m\"\n").expect("config");
+    std::fs::set_permissions(w.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    if as_root() {
+        run(&["chown", "-R", "65534:65534", "."]);
+    }
+    w
+}
+
+/// The writes a command would make to leave code that runs later, outside the sandbox: a hook,
+/// git config (fsmonitor runs on every `git status`), the agent's own config, and the ways
+/// around a read-only bind (replace the folder, unmount it, unmount it from a namespace of its
+/// own). Prints one line per write that went through.
+const PLANT_HOOKS: &str = "cd \"$1\"\n\
+    w() { if sh -c \"$2\" 2>/dev/null; then echo \"PLANTED $1\"; fi; }\n\
+    w hook 'printf \"#!/bin/sh\\ntouch /dev/shm/pwned\\n\" > .git/hooks/pre-commit && chmod +x .git/hooks/pre-commit'\n\
+    w fsmonitor 'git config core.fsmonitor \"touch /dev/shm/pwned\"'\n\
+    w config-append 'printf \"[core]\\n\\thooksPath = /dev/shm\\n\" >> .git/config'\n\
+    w codex-config 'echo approval_policy = never >> .codex/config.toml'\n\
+    w agents 'echo x > .agents/AGENTS.md'\n\
+    w rename 'mv .git .git-old && mkdir .git'\n\
+    w remove 'rm -rf .git/hooks'\n\
+    w umount 'umount -l .git && echo x > .git/hooks/post-checkout'\n\
+    w unshare 'unshare -rm sh -c \"umount -l .git; echo x > .git/hooks/post-checkout\"'\n\
+    echo work > notes.txt && git status --porcelain && echo DONE\n";
+
+/// Item 5: in workspace-write, `.git` (and `.codex`, `.agents`) under a writable root stay
+/// read-only, by every route; the rest of the workspace stays writable and git still reads the
+/// repository.
+pub fn git_hooks_and_config_in_the_workspace_stay_read_only() {
+    let w = workspace_with_a_repo();
+    let before = snapshot(w.path());
+    let policy = SandboxPolicy::workspace_write(vec![w.path().to_path_buf()], false);
+    let root = w.path().to_str().expect("utf-8");
+    let o = attack(&policy, &["sh", "-c", PLANT_HOOKS, "sh", root]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!out.contains("PLANTED"), "{}", text(&o));
+    assert!(out.ends_with("?? notes.txt\nDONE\n"), "{}", text(&o));
+    let after: Vec<_> = snapshot(w.path())
+        .into_iter()
+        .filter(|(p, _, _)| !p.ends_with("notes.txt"))
+        .collect();
+    assert_eq!(before, after, "the repository changed: {}", text(&o));
+}
+
+/// Item 5, where the system allows no user namespace (here: a namespace whose
+/// `user.max_user_namespaces` is 0): the command is refused with one line naming the folders,
+/// unless the user accepts less; then it runs, is told so, and really can plant the hook.
+pub fn without_user_namespaces_a_repository_in_the_workspace_is_refused_unless_accepted() {
+    for allow_weaker in [false, true] {
+        let w = workspace_with_a_repo();
+        let mut policy = SandboxPolicy::workspace_write(vec![w.path().to_path_buf()], false);
+        policy.allow_weaker = allow_weaker;
+        let root = w.path().to_str().expect("utf-8");
+        // The attacker's own namespace, in which it may forbid further ones.
+        let no_userns = [
+            "unshare",
+            "--user",
+            "--map-root-user",
+            "sh",
+            "-c",
+            "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$@\"",
+            "sh",
+        ];
+        let full = attacker_argv(&policy, &["sh", "-c", PLANT_HOOKS, "sh", root]);
+        // After the setpriv prefix, if there is one.
+        let at = full.len() - helper_argv(Path::new(""), &policy, &[]).len() - 5;
+        let mut argv = full[..at].to_vec();
+        argv.extend(no_userns.map(String::from));
+        argv.extend(full[at..].iter().cloned());
+        let o = Command::new(&argv[0])
+            .args(&argv[1..])
+            .env("HOME", "/nonexistent")
+            .output()
+            .expect("unshare");
+        let (out, err) = (
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr),
+        );
+        let git = w.path().join(".git");
+        let codex = w.path().join(".codex");
+        let agents = w.path().join(".agents");
+        let paths = format!(
+            "{}, {}, {}",
+            agents.display(),
+            codex.display(),
+            git.display()
+        );
+        if !allow_weaker {
+            assert_eq!(o.status.code(), Some(126), "{}", text(&o));
+            assert_eq!(
+                err,
+                format!(
+                    "codex sandbox: cannot keep {paths} read-only: this system does not let unprivileged users create a user namespace (No space left on device (os error 28)), which the sandbox needs to keep them read-only; the command was not run: allow unprivileged user namespaces (sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone or kernel.apparmor_restrict_unprivileged_userns), or set sandbox_allow_weaker = true in config.toml to run without that protection\n"
+                )
+            );
+            assert!(out.is_empty() && !git.join("hooks/pre-commit").exists());
+        } else {
+            // (Its last `git status` may fail: with nothing held, the attack replaced `.git`.)
+            assert!(
+                err.starts_with(&format!(
+                    "codex sandbox: weaker than workspace-write: {paths} stay writable: "
+                )),
+                "{err}"
+            );
+            assert!(out.contains("PLANTED hook"), "{}", text(&o));
+            assert!(
+                git.join("hooks/pre-commit").exists()
+                    || w.path().join(".git-old/hooks/pre-commit").exists()
+            );
+        }
+    }
+}

@@ -75,6 +75,16 @@ fn main() {
         ),
         #[cfg(target_os = "linux")]
         (
+            "git_hooks_and_config_in_the_workspace_stay_read_only",
+            attacks::git_hooks_and_config_in_the_workspace_stay_read_only,
+        ),
+        #[cfg(target_os = "linux")]
+        (
+            "without_user_namespaces_a_repository_in_the_workspace_is_refused_unless_accepted",
+            attacks::without_user_namespaces_a_repository_in_the_workspace_is_refused_unless_accepted,
+        ),
+        #[cfg(target_os = "linux")]
+        (
             "everyday_tools_still_work_in_workspace_write",
             attacks::everyday_tools_still_work_in_workspace_write,
         ),
