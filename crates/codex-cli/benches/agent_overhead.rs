@@ -19,26 +19,40 @@ fn main() {
         .find_map(|a| a.parse().ok())
         .unwrap_or(200);
     let work = tempfile::tempdir().expect("work dir");
+    // A workspace that is a git repository costs the sandbox a user and mount namespace (its
+    // `.git` is bound read-only); one that is not costs only Landlock and seccomp.
+    let repo = tempfile::tempdir().expect("repo dir");
+    let init = Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(repo.path())
+        .status()
+        .expect("git init");
+    assert!(init.success(), "git init");
     println!("agent overhead per tool call, {calls} calls of /bin/true per mode");
     println!(
-        "{:<20} {:>12} {:>12} {:>12} {:>12} {:>8}",
+        "{:<26} {:>12} {:>12} {:>12} {:>12} {:>8}",
         "sandbox", "agent p50", "agent p95", "direct p50", "direct p95", "p50 ×"
     );
-    for mode in ["danger-full-access", "workspace-write"] {
-        let agent = agent_overheads(calls, mode, work.path());
+    let cases = [
+        ("danger-full-access", "danger-full-access", work.path()),
+        ("workspace-write", "workspace-write", work.path()),
+        ("workspace-write, git repo", "workspace-write", repo.path()),
+    ];
+    for (label, mode, dir) in cases {
+        let agent = agent_overheads(calls, mode, dir);
         let policy = match mode {
             "workspace-write" => Some(SandboxPolicy::workspace_write(
-                vec![work.path().to_path_buf(), std::env::temp_dir()],
+                vec![dir.to_path_buf(), std::env::temp_dir()],
                 false,
             )),
             _ => None,
         };
-        let direct = direct_calls(calls, policy, work.path());
+        let direct = direct_calls(calls, policy, dir);
         let (a50, a95) = (percentile(&agent, 50), percentile(&agent, 95));
         let (d50, d95) = (percentile(&direct, 50), percentile(&direct, 95));
         println!(
-            "{:<20} {:>12} {:>12} {:>12} {:>12} {:>8.2}",
-            mode,
+            "{:<26} {:>12} {:>12} {:>12} {:>12} {:>8.2}",
+            label,
             ms(a50),
             ms(a95),
             ms(d50),
