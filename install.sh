@@ -10,7 +10,9 @@
 #   <install dir>/codex -> $CODEX_HOME/packages/standalone/current/codex   (same for exec-server)
 # A failure at any step leaves the previous install as it was. POSIX sh; tested under dash, bash,
 # zsh and busybox sh, with curl or wget, and sha256sum, shasum or openssl. Without OpenSSL 3 or
-# minisign only the checksums are checked, with a warning (--require-signature refuses instead).
+# minisign it refuses: nothing unverified is installed or run, unless --allow-unverified asks for
+# an install with only the checksums checked. No download may be larger than its size in the
+# signed manifest (the manifest and its signature have caps), and https never leads to http.
 set -u
 # zsh runs this as sh (word splitting, no NOMATCH errors) when invoked as `zsh install.sh`.
 if [ -n "${ZSH_VERSION:-}" ]; then emulate sh; fi
@@ -18,6 +20,9 @@ if [ -n "${ZSH_VERSION:-}" ]; then emulate sh; fi
 # BEGIN GENERATED: install-sh (cargo xtask generate, from crates/installer)
 SUPPORTED_TARGETS="x86_64-unknown-linux-musl aarch64-unknown-linux-musl x86_64-apple-darwin aarch64-apple-darwin"
 DEFAULT_BASE_URL="https://github.com/openai/codex/releases"
+MAX_MANIFEST_SIZE=1048576
+MAX_SIGNATURE_SIZE=16384
+MAX_API_RESPONSE_SIZE=4194304
 # END GENERATED: install-sh
 # BEGIN GENERATED: trusted-keys (cargo xtask generate, from crates/installer/src/signature.rs)
 # One line per key: id, DER SubjectPublicKeyInfo in base64 (OpenSSL), minisign public key.
@@ -41,8 +46,11 @@ Options:
   --base-url URL       Release source with GitHub's layout [env: CODEX_RELEASE_BASE_URL]
                        (default: $DEFAULT_BASE_URL)
   --no-modify-path     Do not add the install dir to PATH; print the line to add instead
-  --require-signature  Refuse to install when the release signature cannot be checked (neither
-                       OpenSSL 3 nor minisign is installed) [env: CODEX_REQUIRE_SIGNATURE=1]
+  --allow-unverified   Where the release signature cannot be checked (neither OpenSSL 3 nor
+                       minisign is installed), install with only the SHA-256 checksums checked
+                       instead of refusing [env: CODEX_ALLOW_UNVERIFIED=1]
+  --require-signature  Refuse to install without a checked signature, even with
+                       --allow-unverified (the default) [env: CODEX_REQUIRE_SIGNATURE=1]
   --allow-downgrade    Install a release older than the installed one [env: CODEX_ALLOW_DOWNGRADE=1]
   --uninstall          Remove the installed codex: its commands, releases, receipt, the PATH line
                        this script added, and CODEX_HOME (downloads nothing)
@@ -52,8 +60,9 @@ Options:
   --verbose, -v        Print each step
   --help, -h           Show this help
 
-Every release's manifest is signed; with OpenSSL 3 (or else minisign) installed, a release whose
-signature is missing or not by a trusted key is refused.
+Every release's manifest is signed, and checked with OpenSSL 3 (or else minisign): a release whose
+signature is missing or not by a trusted key is refused, and so is every install where neither
+is installed (macOS: brew install minisign), unless --allow-unverified.
 
 Environment: CODEX_HOME (default ~/.codex) holds the releases; GITHUB_TOKEN is sent to the GitHub
 API if it has to be asked which release is the newest.
@@ -96,6 +105,8 @@ main() {
     [ -t 0 ] || assume_yes=1
     require_signature=0
     is_yes "${CODEX_REQUIRE_SIGNATURE:-}" && require_signature=1
+    allow_unverified=0
+    is_yes "${CODEX_ALLOW_UNVERIFIED:-}" && allow_unverified=1
     allow_downgrade=0
     is_yes "${CODEX_ALLOW_DOWNGRADE:-}" && allow_downgrade=1
     uninstall=0
@@ -111,6 +122,7 @@ main() {
             --base-url=*) base_url=${1#*=}; explicit_mirror=1 ;;
             --no-modify-path) modify_path=0 ;;
             --require-signature) require_signature=1 ;;
+            --allow-unverified) allow_unverified=1 ;;
             --allow-downgrade) allow_downgrade=1 ;;
             --uninstall) uninstall=1 ;;
             --keep-config) keep_config=1 ;;
@@ -124,7 +136,7 @@ main() {
     done
 
     [ "$keep_config" = 0 ] || [ "$uninstall" = 1 ] || die "--keep-config goes with --uninstall"
-    for cmd in uname mkdir rmdir rm mv ln tar chmod sed grep cat sleep readlink; do need "$cmd"; done
+    for cmd in uname mkdir rmdir rm mv ln tar chmod sed grep cat sleep readlink wc; do need "$cmd"; done
     [ -n "${HOME:-}" ] || die "HOME is not set"
     codex_home=${CODEX_HOME:-$HOME/.codex}
     root=$codex_home/packages/standalone
@@ -192,8 +204,9 @@ main() {
     date +%s 2>/dev/null >"$staging/now" &
     now_pid=$!
 
-    # Everything in one go (one connection with curl): the manifest, its signature, both archives.
-    detail "downloading from $src"
+    # The manifest and its signature in one go (one connection with curl), each capped; the
+    # archives once the signed manifest gives their sizes.
+    detail "downloading the manifest from $src"
     fetch_release "$src"
     fetched=$?
     case $failed_url in */manifest.json) missing_manifest=1 ;; *) missing_manifest=0 ;; esac
@@ -203,6 +216,7 @@ main() {
         api=${CODEX_GITHUB_API_URL:-https://api.github.com}
         api=${api%/}/repos/$repo/releases/latest
         detail "asking $api"
+        fetch_limit=$MAX_API_RESPONSE_SIZE
         fetch "$api" "$staging/latest.json" auth || fetch_failed "$api" "the latest release"
         latest_tag=$(sed -n 's/.*"tag_name": *"\([^"]*\)".*/\1/p' "$staging/latest.json" | head -n 1)
         [ -n "$latest_tag" ] || die "$api did not name the latest release"
@@ -230,6 +244,8 @@ main() {
     tag=""
     sha_codex=""
     sha_es=""
+    size_codex=""
+    size_es=""
     want=""
     # The manifest is serde's pretty JSON (its writer guarantees it): the top level is one key per
     # line, two spaces in; in an archive's object the "name" line comes before its "sha256".
@@ -239,6 +255,13 @@ main() {
             '  "tag": "'*) tag=${line#*: \"}; tag=${tag%\",} ;;
             *"\"name\": \"codex-$target.tar.gz\","*) want=codex ;;
             *"\"name\": \"codex-exec-server-$target.tar.gz\","*) want=es ;;
+            *'"size": '*)
+                line=${line#*: }
+                case $want in
+                    codex) size_codex=${line%,} ;;
+                    es) size_es=${line%,} ;;
+                esac
+                ;;
             *'"sha256": "'*)
                 line=${line#*: \"}
                 case $want in
@@ -251,6 +274,9 @@ main() {
         esac
     done <"$staging/manifest.json"
     { [ -n "$found" ] && [ -n "$tag" ]; } || die "$src/manifest.json is not a codex release manifest"
+    case $tag$size_codex$size_es in *[!A-Za-z0-9._+-]*) die "$src/manifest.json is not a codex release manifest" ;; esac
+    case $size_codex in '' | *[!0-9]*) die "$src/manifest.json lists no codex archive for $target" ;; esac
+    case $size_es in '' | *[!0-9]*) die "$src/manifest.json lists no codex-exec-server archive for $target" ;; esac
     if [ "$version" != latest ] && [ "$found" != "$version" ]; then
         die "$src/manifest.json describes $found, not $version"
     fi
@@ -261,6 +287,15 @@ main() {
         return 0
     fi
     check_downgrade "$version"
+
+    # The archives come from the tag the manifest names (`latest` may move meanwhile), each
+    # stopped at its signed size.
+    src=$base_url/download/$tag
+    detail "downloading the archives from $src"
+    fetch_archives "$src" || fetch_failed "$failed_url" "${failed_url##*/} of release $version"
+    check_size "$staging/codex-$target.tar.gz" "$size_codex" "$src/codex-$target.tar.gz"
+    check_size "$staging/codex-exec-server-$target.tar.gz" "$size_es" \
+        "$src/codex-exec-server-$target.tar.gz"
 
     # The two archives are checked and unpacked side by side (one per core).
     # The background job must not run our EXIT trap (some shells keep traps in subshells). Its
@@ -307,8 +342,6 @@ main() {
     write_receipt
     prune
     [ -x "$bin_dir/codex" ] || die "$bin_dir/codex is missing after installing"
-    [ -n "$verifier" ] ||
-        warn "neither OpenSSL 3 nor minisign is installed, so only the SHA-256 checksums were verified, not the release signature; install one, or pass --require-signature to refuse such installs"
     say "installed $installed_version"
     say "  commands: $bin_dir/codex, $bin_dir/codex-exec-server"
     [ -n "$previous" ] && say "  previous release kept: $previous (codex update --rollback)"
@@ -362,11 +395,41 @@ fetch_release() {
     if [ -n "$verifier" ]; then
         set -- "$@" "$fr_src/manifest.json$sig_suffix" "$staging/manifest.json$sig_suffix"
     fi
-    for binary in codex codex-exec-server; do
-        archive=$binary-$target.tar.gz
-        set -- "$@" "$fr_src/$archive" "$staging/$archive"
-    done
+    fetch_limit=$MAX_MANIFEST_SIZE
+    fetch_too_large=""
     fetch_files "$@"
+    fr_status=$?
+    # The signature, over the manifest's cap in transit, is over its own too.
+    case $fr_status:$failed_url in 24:*.sig | 24:*.minisig) fetch_too_large=$MAX_SIGNATURE_SIZE ;; esac
+    [ "$fr_status" = 0 ] || return "$fr_status"
+    if [ -n "$verifier" ] && ! check_size "$staging/manifest.json$sig_suffix" "$MAX_SIGNATURE_SIZE" "" max; then
+        failed_url=$fr_src/manifest.json$sig_suffix
+        fetch_too_large=$MAX_SIGNATURE_SIZE
+        return 24
+    fi
+    return 0
+}
+
+# fetch_archives SRC: downloads both archives, none larger than its signed size.
+fetch_archives() {
+    fetch_limit=$size_codex
+    [ "$size_es" -gt "$fetch_limit" ] && fetch_limit=$size_es
+    fetch_files "$1/codex-$target.tar.gz" "$staging/codex-$target.tar.gz" \
+        "$1/codex-exec-server-$target.tar.gz" "$staging/codex-exec-server-$target.tar.gz"
+}
+
+# check_size FILE SIZE URL [max]: FILE must hold exactly SIZE bytes (at most SIZE with "max"),
+# else one error line (or, with "max", a failure).
+check_size() {
+    cs_n=$(wc -c <"$1") || die "cannot read $1"
+    cs_n=$((cs_n + 0))
+    if [ "$cs_n" -gt "$2" ]; then
+        [ "${4:-}" = max ] && return 1
+        die "$3 is larger than $2 bytes (its size in the signed manifest), so the download was stopped and discarded; the release source is broken or hostile: check --base-url or CODEX_RELEASE_BASE_URL"
+    fi
+    [ "${4:-}" = max ] || [ "$cs_n" = "$2" ] ||
+        die "the download of $3 ended early ($cs_n of $2 bytes); try again later"
+    return 0
 }
 
 # release_label URL: sets $label to the release being installed, for messages from before its
@@ -441,18 +504,20 @@ write_auth_files() {
 }
 
 # fetch_files URL FILE [URL FILE]...: downloads each URL to its FILE, with one curl process for
-# all of them (one connection) or one wget each. Retries transient failures; on failure sets
-# $failed_url and returns 22 for a 404, 23 for a rate limit, 1 otherwise. Sets $fetch_first to
+# all of them (one connection) or one wget each, none larger than $fetch_limit bytes. Retries
+# transient failures; on failure sets $failed_url and returns 22 for a 404, 23 for a rate limit,
+# 24 for a body over the limit, 25 for a redirect from https to http, 1 otherwise. Sets $fetch_first to
 # where the first URL led (after redirects, with curl).
 fetch_files() {
     failed_url=$1
+    fetch_first=""
     tries=0
     while :; do
         tries=$((tries + 1))
         fetch_once "$@"
         fetch_status=$?
         case $fetch_status in
-            0 | 22 | 23) return "$fetch_status" ;;
+            0 | 22 | 23 | 24 | 25) return "$fetch_status" ;;
         esac
         [ "$tries" -lt 3 ] || return 1
         detail "download failed; trying again"
@@ -467,10 +532,14 @@ fetch_once() {
             # from the front of the argument list to its end).
             fetch_pairs=$(($# / 2))
             fetch_secure=1
+            fetch_outputs=""
             while [ "$fetch_pairs" -gt 0 ]; do
                 case $1 in http://*) fetch_secure=0 ;; esac
                 fetch_u=$1
                 fetch_f=$2
+                fetch_outputs="$fetch_outputs$fetch_f
+$fetch_u
+"
                 shift 2
                 set -- "$@" -o "$fetch_f" "$fetch_u"
                 fetch_pairs=$((fetch_pairs - 1))
@@ -480,8 +549,17 @@ fetch_once() {
             fetch_errlog=/dev/null
             [ "$VERBOSE" = 1 ] && fetch_errlog=$staging/curl.err
             # curl's own messages go to the verbose log; the caller prints one clear line.
-            fetch_out=$(curl -sSL -w '%{http_code} %{url_effective}\n' "$@" 2>"$fetch_errlog")
+            fsize_blocks "$fetch_limit"
+            # The file size limit stops every body at the limit, announced length or not (curl
+            # before 8.4 checks --max-filesize only against an announced one). A write past it
+            # fails; the signal that would kill curl instead, and leave a core, is ignored.
+            fetch_out=$(
+                trap '' XFSZ
+                ulimit -f "$fetch_blocks" 2>/dev/null
+                curl -sSL -w '%{http_code} %{url_effective}\n' "$@" 2>"$fetch_errlog"
+            )
             fetch_curl=$?
+            over_limit "$fetch_outputs" && return 24
             fetch_result=0
             fetch_first=""
             fetch_ifs=$IFS
@@ -491,6 +569,14 @@ fetch_once() {
                 [ -n "$fetch_first" ] || fetch_first=${fetch_line#* }
                 case ${fetch_line%% *} in
                     2??) continue ;;
+                    3??)
+                        # A redirect that --proto refused to follow: it led off https.
+                        fetch_result=1
+                        if [ "$fetch_secure" = 1 ]; then
+                            fetch_result=25
+                            downgrade_to=${fetch_line#* }
+                        fi
+                        ;;
                     404) fetch_result=22 ;;
                     403 | 429) fetch_result=23 ;;
                     *) fetch_result=1 ;;
@@ -502,6 +588,11 @@ fetch_once() {
             if [ "$fetch_result" = 0 ] && [ "$fetch_curl" != 0 ]; then
                 [ "$VERBOSE" = 1 ] && detail "$(cat "$fetch_errlog")"
                 fetch_result=1
+                # 1: a protocol --proto refused, which only a redirect off https can bring.
+                if [ "$fetch_curl" = 1 ] && [ "$fetch_secure" = 1 ]; then
+                    fetch_result=25
+                    downgrade_to=""
+                fi
             fi
             return "$fetch_result"
             ;;
@@ -517,29 +608,57 @@ fetch_once() {
     esac
 }
 
-# wget_one URL FILE: one download with wget (GNU or busybox); same return codes as fetch.
+# wget_one URL FILE: one download with wget (GNU or busybox), at most $fetch_limit bytes; same
+# return codes as fetch_files. Neither wget can refuse a redirect from https to http (GNU's
+# --https-only is for recursive downloads only), so each prints the answers' headers (-S) and a
+# download led to plain http is discarded and refused before anything reads it.
 wget_one() {
     w_url=$1
     w_file=$2
-    set -- -O "$w_file"
+    set -- -S -O "$w_file"
     if [ "$downloader" = wget ]; then
         set -- "$@" --tries=1
         case $w_url in https://*) set -- "$@" --https-only --secure-protocol=TLSv1_2 ;; esac
     fi
+    fsize_blocks "$fetch_limit"
     if [ -n "${fetch_auth:-}" ] && [ "$downloader" = wget ]; then
-        WGETRC=$auth_wgetrc wget "$@" "$w_url" 2>"$w_file.err"
+        # GNU wget would send the token's header along a redirect to another host; the API
+        # answers directly.
+        (
+            trap '' XFSZ
+            ulimit -f "$fetch_blocks" 2>/dev/null
+            WGETRC=$auth_wgetrc exec wget --max-redirect=0 "$@" "$w_url"
+        ) 2>"$w_file.err"
         w_status=$?
     else
         # busybox wget reads no config file, and a --header would show the token to every
         # local user: it goes without (GitHub's anonymous limit still allows an install).
         [ -n "${fetch_auth:-}" ] && detail "busybox wget cannot send GITHUB_TOKEN privately; asking without it"
-        wget "$@" "$w_url" 2>"$w_file.err"
+        (
+            trap '' XFSZ
+            ulimit -f "$fetch_blocks" 2>/dev/null
+            exec wget "$@" "$w_url"
+        ) 2>"$w_file.err"
         w_status=$?
     fi
+    case $w_url in
+        https://*)
+            downgrade_to=$(grep -i '^ *location: *http://' "$w_file.err" | head -n 1 | sed 's/^ *[Ll][Oo][Cc][Aa][Tt][Ii][Oo][Nn]: *//; s/ .*//')
+            if [ -n "$downgrade_to" ]; then
+                rm -f "$w_file" "$w_file.err"
+                return 25
+            fi
+            ;;
+    esac
+    if over_limit "$w_file
+$w_url"; then
+        rm -f "$w_file.err"
+        return 24
+    fi
     if [ "$w_status" != 0 ]; then
-        if grep -q ' 404' "$w_file.err"; then
+        if grep -q 'HTTP/[0-9.]* 404\|ERROR 404' "$w_file.err"; then
             w_status=22
-        elif grep -q ' 403\| 429' "$w_file.err"; then
+        elif grep -q 'HTTP/[0-9.]* 40[3]\|HTTP/[0-9.]* 429\|ERROR 403\|ERROR 429' "$w_file.err"; then
             w_status=23
         else
             w_status=1
@@ -548,6 +667,42 @@ wget_one() {
     fi
     rm -f "$w_file.err"
     return "$w_status"
+}
+
+# fsize_blocks BYTES: sets $fetch_blocks to the `ulimit -f` that lets a file grow a little past
+# BYTES and no further. Its unit is 512 bytes, but 1024 in bash outside POSIX mode.
+fsize_blocks() {
+    fb_unit=512
+    if [ -n "${BASH_VERSION:-}" ]; then
+        # shellcheck disable=SC3028 # read only under bash, which sets it
+        case :${SHELLOPTS:-}: in *:posix:*) ;; *) fb_unit=1024 ;; esac
+    fi
+    fetch_blocks=$(($1 / fb_unit + 2))
+}
+
+# over_limit FILE-URL-LINES: whether any FILE (lines alternate: a file, its URL) holds more than
+# $fetch_limit bytes; sets $failed_url to its URL.
+over_limit() {
+    ol_ifs=$IFS
+    IFS='
+'
+    ol_file=""
+    for ol_line in $1; do
+        if [ -z "$ol_file" ]; then
+            ol_file=$ol_line
+            continue
+        fi
+        ol_n=0
+        [ -f "$ol_file" ] && ol_n=$(wc -c <"$ol_file")
+        ol_file=""
+        if [ $((ol_n + 0)) -gt "$fetch_limit" ]; then
+            IFS=$ol_ifs
+            failed_url=$ol_line
+            return 0
+        fi
+    done
+    IFS=$ol_ifs
+    return 1
 }
 
 # owner/repo of a GitHub releases base URL (or any .../owner/repo/releases base when
@@ -568,6 +723,8 @@ fetch_failed() {
     case $failed_with in
         22) die "$2 was not found at $base_url ($1 answered 404); check the version" ;;
         23) die "the server refused $1 (HTTP 403/429: rate limited); for GitHub, set GITHUB_TOKEN and try again" ;;
+        24) die "$1 is larger than ${fetch_too_large:-$fetch_limit} bytes, so the download was stopped and discarded; the release source is broken or hostile: check --base-url or CODEX_RELEASE_BASE_URL" ;;
+        25) die "refusing a redirect from https to plain http (${downgrade_to:-from $1}); the release source must stay on https: check --base-url or CODEX_RELEASE_BASE_URL" ;;
         *) die "cannot download $1; check the network, or the proxy in HTTPS_PROXY" ;;
     esac
 }
@@ -595,8 +752,9 @@ sha256_of() {
 }
 
 # pick_verifier: the release signature is checked with OpenSSL 3 or later (LibreSSL and older
-# OpenSSL lack raw Ed25519 verification), else minisign, else not at all, with a warning at the
-# end, or an error now with --require-signature.
+# OpenSSL lack raw Ed25519 verification), else minisign. Without either nothing is installed,
+# unless --allow-unverified asks for an install with only the checksums checked; then the
+# warning comes now, before anything is downloaded or run.
 pick_verifier() {
     verifier=""
     sig_suffix=""
@@ -619,7 +777,9 @@ pick_verifier() {
     fi
     [ "$require_signature" = 1 ] &&
         die "neither OpenSSL 3 nor minisign is installed, so the release signature cannot be checked, and --require-signature (or CODEX_REQUIRE_SIGNATURE=1) refuses to install without it; install one and run again"
-    detail "neither OpenSSL 3 nor minisign is installed: only the SHA-256 checksums can be checked"
+    [ "$allow_unverified" = 1 ] ||
+        die "neither OpenSSL 3 nor minisign is installed, so the release signature cannot be checked and nothing was installed; install one (macOS: brew install minisign) and run again, or pass --allow-unverified (CODEX_ALLOW_UNVERIFIED=1) to install with only the SHA-256 checksums checked"
+    warn "neither OpenSSL 3 nor minisign is installed, so the release signature will not be checked, only the SHA-256 checksums of the downloads (--allow-unverified)"
 }
 
 # verify_signature: checks $staging/manifest.json against its signature with $verifier, trying

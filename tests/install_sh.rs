@@ -13,7 +13,8 @@ use std::process::{Command, Output};
 use codex_e2e::mirror::{Fault, Mirror};
 use codex_e2e::{e2e_dir, workspace_root};
 use codex_installer::layout::{InstallLock, Layout, LockBusy, Receipt};
-use codex_installer::signature::{self, DEVELOPMENT_KEY, TRUSTED_KEYS};
+use codex_installer::manifest::MAX_MANIFEST_SIZE;
+use codex_installer::signature::{self, DEVELOPMENT_KEY, MAX_SIGNATURE_SIZE, TRUSTED_KEYS};
 use codex_installer::target::{Binary, Target};
 use xtask::generate::TrustedKeysRegion;
 
@@ -44,7 +45,7 @@ const SHELLS: [Shell; 4] = [
 /// Everything install.sh calls, besides the shell and the downloader.
 const TOOLS: &[&str] = &[
     "uname", "mkdir", "rm", "mv", "ln", "tar", "gzip", "chmod", "sed", "grep", "cat", "readlink",
-    "date", "dirname", "tr", "head", "sleep", "rmdir",
+    "date", "dirname", "tr", "head", "sleep", "rmdir", "wc",
 ];
 
 fn which(tool: &str) -> PathBuf {
@@ -82,8 +83,9 @@ impl Verifier {
 
 const VERIFIERS: [Verifier; 2] = [Verifier::OpenSsl, Verifier::Minisign];
 
-/// The one line install.sh prints when it can check only the checksums.
-const CHECKSUM_ONLY_WARNING: &str = "warning: neither OpenSSL 3 nor minisign is installed, so only the SHA-256 checksums were verified, not the release signature; install one, or pass --require-signature to refuse such installs";
+/// The one line install.sh prints, before downloading anything, when it is allowed to check only
+/// the checksums.
+const CHECKSUM_ONLY_WARNING: &str = "warning: neither OpenSSL 3 nor minisign is installed, so the release signature will not be checked, only the SHA-256 checksums of the downloads (--allow-unverified)";
 
 /// The keys a development release copy of install.sh trusts, as its messages list them.
 fn development_trusted() -> String {
@@ -129,6 +131,11 @@ struct World {
 
 impl World {
     fn new(shell: Shell) -> World {
+        World::serving(shell, false)
+    }
+
+    /// With an HTTPS listener too (its CA in [`Mirror::ca_cert_path`]).
+    fn serving(shell: Shell, https: bool) -> World {
         let a = codex_e2e::release(A, &[host()]).expect("release A");
         let b = codex_e2e::release(B, &[host()]).expect("release B");
         let tmp = tempfile::Builder::new()
@@ -136,7 +143,7 @@ impl World {
             .tempdir_in(e2e_dir())
             .expect("tmp");
         let root = tmp.path().join("mirror");
-        let mirror = codex_e2e::serve_releases(&root, &[(&a, A), (&b, B)], false).expect("mirror");
+        let mirror = codex_e2e::serve_releases(&root, &[(&a, A), (&b, B)], https).expect("mirror");
         let home = tmp.path().join("home");
         std::fs::create_dir_all(&home).expect("home");
         let tools = tmp.path().join("tools");
@@ -504,7 +511,7 @@ fn failures_leave_the_previous_install_working() {
         w.mirror.inject(&archive, Fault::Truncate(1000), None);
         let err = one_error(shell, &w.install(&[]));
         assert!(
-            err.contains("cannot download") || err.contains("checksum mismatch"),
+            err.contains("cannot download") || err.contains("ended early (1000 of "),
             "{shell:?}: {err}"
         );
         assert_eq!(w.version(), A, "{shell:?}");
@@ -934,14 +941,36 @@ fn the_repository_copy_of_install_sh_refuses_a_release_signed_by_the_development
     }
 }
 
+/// Issue 20 item 9: where the signature cannot be checked, nothing is downloaded, installed or
+/// run unless the user says that the checksums are enough; then the warning comes first.
 #[test]
-fn without_openssl_3_or_minisign_only_the_checksums_are_verified_with_a_warning() {
+fn without_openssl_3_or_minisign_nothing_is_installed_unless_the_user_accepts_checksums_only() {
     for shell in SHELLS {
         let w = World::new(shell);
         w.with_verifier(Verifier::None);
-        let out = w.install(&[]);
-        let stdout = ok(shell, &out);
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        for out in [
+            w.install(&[]),
+            w.shell_cmd()
+                .env("CODEX_REQUIRE_SIGNATURE", "0")
+                .output()
+                .expect("run"),
+        ] {
+            let err = one_error(shell, &out);
+            assert_eq!(
+                err,
+                "error: neither OpenSSL 3 nor minisign is installed, so the release signature cannot be checked and nothing was installed; install one (macOS: brew install minisign) and run again, or pass --allow-unverified (CODEX_ALLOW_UNVERIFIED=1) to install with only the SHA-256 checksums checked",
+                "{shell:?}"
+            );
+            assert!(w.requested().is_empty(), "{shell:?}: nothing downloaded");
+            assert!(
+                !w.root().exists() && !w.bin.join("codex").exists(),
+                "{shell:?}"
+            );
+        }
+
+        let by_flag = w.install(&["--allow-unverified"]);
+        let stdout = ok(shell, &by_flag);
+        let stderr = String::from_utf8_lossy(&by_flag.stderr);
         let lines: Vec<&str> = stderr.lines().collect();
         assert_eq!(lines, [CHECKSUM_ONLY_WARNING], "{shell:?}: {stderr}");
         assert!(!stdout.contains("verified the signature"), "{shell:?}");
@@ -959,8 +988,21 @@ fn without_openssl_3_or_minisign_only_the_checksums_are_verified_with_a_warning(
         bad[mid] ^= 0xff;
         w.mirror.inject(&w.archive(), Fault::Replace(bad), None);
         let before = w.state();
-        let err = one_error(shell, &w.install(&["--version", A, "--allow-downgrade"]));
-        assert!(err.contains("checksum mismatch for"), "{shell:?}: {err}");
+        let by_env = w
+            .shell_cmd()
+            .args(["--version", A, "--allow-downgrade"])
+            .env("CODEX_ALLOW_UNVERIFIED", "1")
+            .output()
+            .expect("run");
+        assert!(!by_env.status.success(), "{shell:?}");
+        let stderr = String::from_utf8_lossy(&by_env.stderr);
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 2, "{shell:?}: {stderr}");
+        assert_eq!(lines[0], CHECKSUM_ONLY_WARNING, "{shell:?}");
+        assert!(
+            lines[1].contains("checksum mismatch for"),
+            "{shell:?}: {stderr}"
+        );
         w.assert_unchanged(&before, "checksum mismatch without a verifier");
     }
 }
@@ -973,16 +1015,17 @@ fn require_signature_refuses_to_install_without_a_verifier_and_downloads_nothing
         w.with_verifier(Verifier::None);
         let before = w.state();
         w.mirror.clear_requests();
-        let by_flag = w.install(&["--require-signature"]);
+        let by_flag = w.install(&["--require-signature", "--allow-unverified"]);
         let by_env = w
             .shell_cmd()
+            .arg("--allow-unverified")
             .env("CODEX_REQUIRE_SIGNATURE", "1")
             .output()
             .expect("run");
         for out in [by_flag, by_env] {
             let err = one_error(shell, &out);
             assert!(
-                err.contains("neither OpenSSL 3 nor minisign is installed, so the release signature cannot be checked"),
+                err.contains("neither OpenSSL 3 nor minisign is installed, so the release signature cannot be checked, and --require-signature"),
                 "{shell:?}: {err}"
             );
             assert!(w.requested().is_empty(), "{shell:?}: nothing downloaded");
@@ -991,11 +1034,124 @@ fn require_signature_refuses_to_install_without_a_verifier_and_downloads_nothing
         // Set to 0 it is off.
         let out = w
             .shell_cmd()
+            .arg("--allow-unverified")
             .env("CODEX_REQUIRE_SIGNATURE", "0")
             .output()
             .expect("run");
         ok(shell, &out);
         assert_eq!(w.version(), B, "{shell:?}");
+    }
+}
+
+/// Issue 20 item 12: a hostile mirror's endless manifest, signature or archive, with a false
+/// 1.5 GiB length or none, is stopped at the cap or at the size in the signed manifest, in every
+/// shell with every downloader; the install is untouched and nothing is left in its folders.
+#[test]
+fn endless_downloads_stop_at_the_cap_or_the_signed_size_in_every_shell() {
+    let slack = 64 << 20;
+    for shell in SHELLS {
+        let w = World::new(shell);
+        ok(shell, &w.install(&["--version", A]));
+        let archive_size = std::fs::metadata(w.published(B, &w.archive()[1..]))
+            .expect("archive")
+            .len();
+        let cases = [
+            ("/manifest.json", MAX_MANIFEST_SIZE, MAX_MANIFEST_SIZE),
+            // Capped in transit like the manifest, then held to its own, smaller cap.
+            ("/manifest.json.sig", MAX_MANIFEST_SIZE, MAX_SIGNATURE_SIZE),
+            (w.archive().as_str(), archive_size, archive_size),
+        ]
+        .map(|(p, transit, said)| (p.to_owned(), transit, said));
+        for (pattern, transit, said) in cases {
+            for announced in [true, false] {
+                let case = format!("{shell:?} {pattern} (announced: {announced})");
+                let before = w.state();
+                let sent_before = w.mirror.endless_bytes_sent(0).len();
+                w.mirror
+                    .inject(&pattern, Fault::Endless { announced }, Some(1));
+                let err = one_error(shell, &w.install(&[]));
+                assert!(
+                    err.contains(&format!("{pattern} is larger than {said} bytes"))
+                        && err.contains("the download was stopped and discarded"),
+                    "{case}: {err}"
+                );
+                let sent = w.mirror.endless_bytes_sent(sent_before + 1);
+                assert_eq!(sent.len(), sent_before + 1, "{case}: {sent:?}");
+                let took = sent[sent_before].1;
+                assert!(
+                    took < transit + slack,
+                    "{case}: the client took {took} bytes"
+                );
+                w.assert_unchanged(&before, &case);
+                w.mirror.clear_faults();
+            }
+        }
+        let staging = w.root().join(".staging");
+        let left: Vec<_> = std::fs::read_dir(&staging)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "{shell:?}: left behind: {left:?}");
+    }
+}
+
+/// Issue 20 item 13: from an https release source, a redirect to plain http is refused with every
+/// downloader (curl with --proto, GNU and busybox wget by the headers they print), and nothing
+/// from the http side is installed.
+#[test]
+fn a_redirect_from_https_to_plain_http_is_refused_by_every_downloader() {
+    for shell in SHELLS {
+        let w = World::serving(shell, true);
+        let ca = w.mirror.ca_cert_path().expect("CA");
+        let wgetrc = w.home.join("wgetrc");
+        std::fs::write(&wgetrc, format!("ca_certificate = {}\n", ca.display())).expect("wgetrc");
+        let https = w.mirror.https_base_url().expect("https");
+        if shell == Shell::Busybox {
+            // busybox's TLS client takes no CA file, so it cannot trust the mirror's own CA; what
+            // is tested is what it does with the redirect.
+            let wget = w.tools.join("wget");
+            std::fs::remove_file(&wget).expect("rm wget");
+            std::fs::write(
+                &wget,
+                format!(
+                    "#!/bin/sh\nexec '{}' wget --no-check-certificate \"$@\"\n",
+                    which("busybox").display()
+                ),
+            )
+            .expect("wget wrapper");
+            set_mode(&wget, 0o755);
+        }
+        let run = |args: &[&str]| {
+            w.shell_cmd()
+                .args(args)
+                .env("CODEX_RELEASE_BASE_URL", &https)
+                .env("CURL_CA_BUNDLE", ca)
+                .env("WGETRC", &wgetrc)
+                .output()
+                .expect("run")
+        };
+        ok(shell, &run(&["--version", A]));
+        let before = w.state();
+        for file in ["manifest.json", &w.archive()[1..]] {
+            let plain = format!("{}/download/v{B}/{file}", w.mirror.base_url());
+            w.mirror.inject(
+                &format!("/v{B}/{file}"),
+                Fault::Redirect(plain.clone()),
+                None,
+            );
+            w.mirror.clear_requests();
+            let err = one_error(shell, &run(&[]));
+            assert!(
+                err.contains("refusing a redirect from https to plain http")
+                    && err.contains("the release source must stay on https"),
+                "{shell:?} {file}: {err}"
+            );
+            // The wgets name where it led.
+            if matches!(shell, Shell::BashWget | Shell::Busybox) {
+                assert!(err.contains(&plain), "{shell:?} {file}: {err}");
+            }
+            w.assert_unchanged(&before, file);
+            w.mirror.clear_faults();
+        }
     }
 }
 

@@ -404,6 +404,100 @@ fn a_tampered_or_unreachable_download_runs_nothing_and_says_what_to_do() {
     );
 }
 
+/// Issue 20 item 15: the cached program is checked against release.json's size and digest before
+/// every run; a changed one (other size, or same size and other bytes) is never run, but
+/// discarded and fetched again.
+#[test]
+fn a_changed_cached_program_is_discarded_and_fetched_again_never_run() {
+    let w = World::new();
+    w.npm_install_local(&["--omit=optional"]);
+    assert!(stdout(&w.run("codex", &["--version"])).contains(&format!(" {A} ")));
+    let cached = w
+        .npm_cache()
+        .join(format!("{A}-{}", host().triple))
+        .join("codex");
+    let size = std::fs::metadata(&cached).expect("cached").len() as usize;
+    let evil = "#!/bin/sh\necho PWNED\n".to_string();
+    let same_size = format!("{evil}{}", "#".repeat(size - evil.len()));
+    for (case, bytes) in [("other size", evil.clone()), ("same size", same_size)] {
+        std::fs::write(&cached, bytes).expect("tamper");
+        std::fs::set_permissions(&cached, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let requests = w.archive_requests();
+        let out = w.run("codex", &["--version"]);
+        let (o, e) = (
+            stdout(&out),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        );
+        assert!(!o.contains("PWNED"), "{case}: the changed program ran");
+        assert!(o.contains(&format!(" {A} ")), "{case}: {}", describe(&out));
+        assert!(
+            e.contains(&format!("codex: the cached {} ", cached.display()))
+                && e.contains("so it was discarded and is downloaded again"),
+            "{case}: {e}"
+        );
+        assert_eq!(w.archive_requests(), requests + 1, "{case}: fetched again");
+        assert_eq!(
+            std::fs::metadata(&cached).expect("cached").len() as usize,
+            size
+        );
+    }
+    // A copy that matches runs as it is, quietly.
+    let out = w.run("codex", &["--version"]);
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
+}
+
+/// Issue 20 item 12: the fallback stops a hostile mirror's endless manifest, signature or
+/// archive (with a false 1.5 GiB length, or none) at the cap or at the signed size, runs
+/// nothing, caches nothing, and says so in one line.
+#[test]
+fn the_fallback_stops_endless_downloads_at_the_cap_or_the_signed_size() {
+    use codex_installer::manifest::MAX_MANIFEST_SIZE;
+    use codex_installer::signature::MAX_SIGNATURE_SIZE;
+    let w = World::new();
+    w.npm_install_local(&["--omit=optional"]);
+    let archive = host().archive_name(Binary::Codex);
+    let archive_size = std::fs::metadata(w.mirror_file(&archive))
+        .expect("archive")
+        .len();
+    let slack = 64 << 20;
+    for (pattern, limit) in [
+        ("/manifest.json".to_owned(), MAX_MANIFEST_SIZE),
+        ("/manifest.json.sig".to_owned(), MAX_SIGNATURE_SIZE),
+        (format!("/{archive}"), archive_size),
+    ] {
+        for announced in [true, false] {
+            let case = format!("{pattern} (announced: {announced})");
+            let sent_before = w.mirror.endless_bytes_sent(0).len();
+            w.mirror
+                .inject(&pattern, Fault::Endless { announced }, Some(1));
+            let out = w.run("codex", &["--version"]);
+            assert_eq!(out.status.code(), Some(1), "{case}: {}", describe(&out));
+            assert!(out.stdout.is_empty(), "{case}: nothing ran");
+            let err = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert_eq!(err.lines().count(), 1, "{case}: {err}");
+            assert!(
+                err.contains(&format!("{pattern} is larger than {limit} bytes"))
+                    && err.contains("stopped and discarded"),
+                "{case}: {err}"
+            );
+            let sent = w.mirror.endless_bytes_sent(sent_before + 1);
+            assert_eq!(sent.len(), sent_before + 1, "{case}: {sent:?}");
+            let took = sent[sent_before].1;
+            assert!(
+                took < limit + slack,
+                "{case}: the launcher took {took} bytes"
+            );
+            assert!(
+                !w.npm_cache()
+                    .join(format!("{A}-{}", host().triple))
+                    .join("codex")
+                    .exists()
+            );
+            w.mirror.clear_faults();
+        }
+    }
+}
+
 /// Runs `codex --version` through the fallback and checks that it was refused: exit code 1,
 /// nothing on stdout (the program did not run), one line on stderr containing each of `expect`
 /// and "nothing was run", no archive downloaded and nothing cached.

@@ -121,6 +121,53 @@ fn truncated_bodies_are_resumed_and_persistent_truncation_fails_cleanly() {
     w.assert_still_on(A);
 }
 
+/// Issue 20 item 12: a hostile mirror's endless manifest, signature or archive, announced with a
+/// false 1.5 GiB length or with none, is stopped at the cap (manifests and signatures) or at the
+/// size the signed manifest gives (archives): no more is taken than that plus what the kernel's
+/// socket buffers hold, no partial file stays, and the install is untouched.
+#[test]
+fn endless_bodies_stop_at_the_cap_or_the_signed_size_and_nothing_is_kept() {
+    use codex_installer::manifest::MAX_MANIFEST_SIZE;
+    use codex_installer::signature::MAX_SIGNATURE_SIZE;
+    let (archive, archive_size) = {
+        let w = World::new(false);
+        let archive = w.archive_path_part();
+        let path = w.mirror_root.join(format!("download/v{B}{archive}"));
+        let size = std::fs::metadata(path).expect("archive").len();
+        (archive, size)
+    };
+    // What the kernel may have buffered besides what the client read.
+    let slack = 64 << 20;
+    for (pattern, limit) in [
+        ("/manifest.json", MAX_MANIFEST_SIZE),
+        ("/manifest.json.sig", MAX_SIGNATURE_SIZE),
+        (archive.as_str(), archive_size),
+    ] {
+        for announced in [true, false] {
+            let w = World::new(false);
+            // The manifest's rule is used up by the manifest, so the signature is served as is.
+            w.mirror
+                .inject(pattern, Fault::Endless { announced }, Some(1));
+            let err = w.failed_update();
+            assert!(
+                err.contains(&format!("is larger than {limit} bytes"))
+                    && err.contains("the download was stopped and discarded"),
+                "{pattern} (announced: {announced}): {err}"
+            );
+            let sent = w.mirror.endless_bytes_sent(1);
+            assert_eq!(sent.len(), 1, "{sent:?}");
+            assert!(sent[0].0.ends_with(pattern), "{sent:?}");
+            assert!(
+                sent[0].1 < limit + slack,
+                "{pattern} (announced: {announced}): the client took {} bytes",
+                sent[0].1
+            );
+            assert_eq!(partial_download_bytes(&w), 0, "a partial download was kept");
+            w.assert_still_on(A);
+        }
+    }
+}
+
 #[test]
 fn server_errors_are_retried_until_success() {
     let w = World::new(false);

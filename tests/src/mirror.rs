@@ -16,7 +16,7 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -65,13 +65,29 @@ pub enum Fault {
     Replace(Vec<u8>),
     /// Ignore `Range` and answer `200` with the whole body, without `Accept-Ranges`.
     NoRanges,
+    /// A hostile mirror's endless body: the real bytes, then zeros until the client hangs up
+    /// (or 2 GiB), announced with `Content-Length: 1610612736` (1.5 GiB) or, with
+    /// `announced: false`, with no length at all. [`Mirror::endless_bytes_sent`] says how much
+    /// the client took.
+    Endless {
+        /// Whether a (false) length is announced.
+        announced: bool,
+    },
 }
+
+/// What [`Fault::Endless`] announces, and the most it sends.
+const ENDLESS_ANNOUNCED: u64 = 1_610_612_736;
+const ENDLESS_MAX: u64 = 2 << 30;
 
 impl Fault {
     fn shapes_body(&self) -> bool {
         matches!(
             self,
-            Fault::Truncate(_) | Fault::Throttle { .. } | Fault::Replace(_) | Fault::NoRanges
+            Fault::Truncate(_)
+                | Fault::Throttle { .. }
+                | Fault::Replace(_)
+                | Fault::NoRanges
+                | Fault::Endless { .. }
         )
     }
 }
@@ -149,6 +165,9 @@ struct Shared {
     latest: Mutex<Option<String>>,
     faults: Mutex<Vec<Rule>>,
     requests: Mutex<Vec<Request>>,
+    endless_sent: Mutex<Vec<(String, u64)>>,
+    /// Signalled each time an endless body ends.
+    endless_ended: Condvar,
     connections: Mutex<Connections>,
     stopping: AtomicBool,
 }
@@ -189,6 +208,8 @@ impl Mirror {
             latest: Mutex::new(opts.latest),
             faults: Mutex::default(),
             requests: Mutex::default(),
+            endless_sent: Mutex::default(),
+            endless_ended: Condvar::new(),
             connections: Mutex::default(),
             stopping: AtomicBool::new(false),
         });
@@ -289,6 +310,20 @@ impl Mirror {
     /// Every request received so far, oldest first.
     pub fn requests(&self) -> Vec<Request> {
         lock(&self.shared.requests).clone()
+    }
+
+    /// For each request answered with [`Fault::Endless`] so far: its target and how many body
+    /// bytes were written before the client hung up (the kernel's socket buffers hold a few
+    /// megabytes of that). Waits, for at most 30 s, until there are at least `at_least`: the
+    /// server notices the hang-up a moment after the client has gone.
+    pub fn endless_bytes_sent(&self, at_least: usize) -> Vec<(String, u64)> {
+        let sent = lock(&self.shared.endless_sent);
+        let (sent, _) = self
+            .shared
+            .endless_ended
+            .wait_timeout_while(sent, Duration::from_secs(30), |s| s.len() < at_least)
+            .unwrap_or_else(PoisonError::into_inner);
+        sent.clone()
     }
 
     /// Forgets the requests received so far.
@@ -586,6 +621,10 @@ fn serve_request(stream: &mut Stream, shared: &Shared, endpoint: &Endpoint) -> i
                 Some(Fault::Throttle { bytes_per_sec }) => {
                     shaping.bytes_per_sec = Some(bytes_per_sec.max(1));
                     (source, ranges)
+                }
+                Some(Fault::Endless { announced }) => {
+                    shaping.endless = Some((announced, head.target.clone()));
+                    (source, false)
                 }
                 _ => (source, ranges),
             };
@@ -963,6 +1002,8 @@ fn entity_response(
 struct Shaping {
     truncate: Option<u64>,
     bytes_per_sec: Option<u64>,
+    /// [`Fault::Endless`]: whether a length is announced, and the request target to record.
+    endless: Option<(bool, String)>,
 }
 
 /// Sends `response`; `Ok(false)` when the body was cut short on purpose.
@@ -982,14 +1023,23 @@ fn write_response(
     for (name, value) in &response.headers {
         let _ = write!(head, "{name}: {value}\r\n");
     }
-    let _ = write!(
-        head,
-        "Content-Length: {len}\r\nConnection: close\r\nServer: codex-mirror\r\n\r\n"
-    );
+    match &shaping.endless {
+        Some((false, _)) => {}
+        Some((true, _)) => {
+            let _ = write!(head, "Content-Length: {ENDLESS_ANNOUNCED}\r\n");
+        }
+        None => {
+            let _ = write!(head, "Content-Length: {len}\r\n");
+        }
+    }
+    let _ = write!(head, "Connection: close\r\nServer: codex-mirror\r\n\r\n");
     stream.write_all(head.as_bytes())?;
     if head_only {
         stream.flush()?;
         return Ok(true);
+    }
+    if let Some((_, target)) = &shaping.endless {
+        return write_endless(stream, response.body, target, shared);
     }
 
     let to_send = shaping.truncate.map_or(len, |n| n.min(len));
@@ -1037,6 +1087,35 @@ fn write_response(
     }
     stream.flush()?;
     Ok(sent == len)
+}
+
+/// [`Fault::Endless`]'s body: `body`, then zeros, until the client hangs up; records the count.
+fn write_endless(
+    stream: &mut Stream,
+    body: Source,
+    target: &str,
+    shared: &Shared,
+) -> io::Result<bool> {
+    let first = match body {
+        Source::Bytes(b) => b,
+        Source::File(mut f, _) => {
+            let mut b = Vec::new();
+            f.read_to_end(&mut b)?;
+            b
+        }
+    };
+    let zeros = vec![0u8; CHUNK];
+    let mut sent = 0u64;
+    let mut result = stream
+        .write_all(&first)
+        .map(|()| sent += first.len() as u64);
+    while result.is_ok() && sent < ENDLESS_MAX && !shared.stopping.load(Ordering::SeqCst) {
+        result = stream.write_all(&zeros).map(|()| sent += CHUNK as u64);
+    }
+    lock(&shared.endless_sent).push((target.to_owned(), sent));
+    shared.endless_ended.notify_all();
+    // The client hanging up is the expected end.
+    Ok(false)
 }
 
 fn reason(status: u16) -> &'static str {

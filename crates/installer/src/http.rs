@@ -64,6 +64,19 @@ pub enum FetchError {
         /// Bytes expected.
         expected: u64,
     },
+    /// The body is larger than the release allows (a signed size, or a cap for manifests and
+    /// signatures); nothing of it was kept.
+    #[error(
+        "{url} is larger than {limit} bytes{what}, so the download was stopped and discarded; the release source is broken or hostile: check --base-url or CODEX_RELEASE_BASE_URL"
+    )]
+    TooLarge {
+        /// The URL.
+        url: String,
+        /// The most that was allowed.
+        limit: u64,
+        /// What the limit is, e.g. " (its size in the signed manifest)".
+        what: &'static str,
+    },
     /// A local file could not be written.
     #[error("cannot write {path}: {source}")]
     Io {
@@ -200,12 +213,29 @@ impl Http {
         req
     }
 
-    /// GETs `url` into memory, retrying transient failures.
-    pub async fn get_bytes(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+    /// GETs `url` into memory, retrying transient failures. A body longer than `limit` bytes
+    /// (announced or sent) is refused as soon as that is known.
+    pub async fn get_bytes(&self, url: &str, limit: u64) -> Result<Vec<u8>, FetchError> {
+        let too_large = || FetchError::TooLarge {
+            url: url.to_owned(),
+            limit,
+            what: "",
+        };
         self.with_retries(url, || async {
             let resp = self.send(url, self.request(url)).await?;
             let expected = resp.content_length();
-            let body = resp.bytes().await.map_err(|e| network(url, &e))?;
+            if expected.is_some_and(|n| n > limit) {
+                return Err(too_large());
+            }
+            let mut body = Vec::with_capacity(expected.unwrap_or(0) as usize);
+            let mut stream = resp.bytes_stream();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| network(url, &e))?;
+                if body.len() as u64 + chunk.len() as u64 > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
             if let Some(expected) = expected.filter(|n| *n != body.len() as u64) {
                 return Err(FetchError::Truncated {
                     url: url.to_owned(),
@@ -213,13 +243,14 @@ impl Http {
                     expected,
                 });
             }
-            Ok(body.to_vec())
+            Ok(body)
         })
         .await
     }
 
     /// Downloads `url` to `dest`, resuming from what `dest` already holds when the server
-    /// supports ranges (so an interrupted download continues where it stopped).
+    /// supports ranges (so an interrupted download continues where it stopped). Never more than
+    /// `expected_size` bytes: a body announced or sent longer is refused and `dest` removed.
     pub async fn download(
         &self,
         url: &str,
@@ -260,6 +291,21 @@ impl Http {
                 other => other?,
             };
             let resumed = resp.status() == reqwest::StatusCode::PARTIAL_CONTENT && have > 0;
+            let too_large = || async {
+                let _ = tokio::fs::remove_file(dest).await;
+                FetchError::TooLarge {
+                    url: url.to_owned(),
+                    limit: expected_size,
+                    what: " (its size in the signed manifest)",
+                }
+            };
+            let from = if resumed { have } else { 0 };
+            if resp
+                .content_length()
+                .is_some_and(|n| from.saturating_add(n) > expected_size)
+            {
+                return Err(too_large().await);
+            }
             let mut file = tokio::fs::OpenOptions::new()
                 .create(true)
                 .write(true)
@@ -285,6 +331,10 @@ impl Http {
                         });
                     }
                 };
+                if got + chunk.len() as u64 > expected_size {
+                    drop(file);
+                    return Err(too_large().await);
+                }
                 file.write_all(&chunk).await.map_err(io)?;
                 got += chunk.len() as u64;
                 bar.set_position(got);

@@ -12,9 +12,11 @@ use crate::archive::{ArchiveError, read_single_entry};
 use crate::digest::Digest;
 use crate::http::{FetchError, Http};
 use crate::layout::{InstallLock, Layout, LockError, Receipt, check_writable};
-use crate::manifest::{MANIFEST_FILE, Manifest, ManifestError, tag_for};
+use crate::manifest::{
+    MANIFEST_FILE, MAX_API_RESPONSE_SIZE, MAX_MANIFEST_SIZE, Manifest, ManifestError, tag_for,
+};
 use crate::settings::EnvVar;
-use crate::signature::{self, SIG_SUFFIX, SignatureError, TrustedKey};
+use crate::signature::{self, MAX_SIGNATURE_SIZE, SIG_SUFFIX, SignatureError, TrustedKey};
 use crate::source::Source;
 use crate::target::{Binary, Target};
 
@@ -127,6 +129,24 @@ pub enum InstallError {
     },
 }
 
+/// Reads a file of a release folder, refusing one longer than `limit` bytes (a release folder
+/// may be a hostile mirror's copy too) without reading more than that.
+fn read_capped(path: &Path, limit: u64, what: &'static str) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::other(FetchError::TooLarge {
+            url: path.display().to_string(),
+            limit,
+            what,
+        }));
+    }
+    Ok(bytes)
+}
+
 fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> InstallError {
     let context = context.into();
     move |source| InstallError::Io { context, source }
@@ -179,7 +199,7 @@ impl Installer {
         let (bytes, tag) = match &self.source {
             Source::Dir(dir) => {
                 let path = dir.join(MANIFEST_FILE);
-                let bytes = std::fs::read(&path)
+                let bytes = read_capped(&path, MAX_MANIFEST_SIZE, "")
                     .map_err(io_err(format!("cannot read {}", path.display())))?;
                 (bytes, None)
             }
@@ -191,7 +211,7 @@ impl Installer {
                         Some(tag_for(v)),
                     ),
                 };
-                match self.http.get_bytes(&url).await {
+                match self.http.get_bytes(&url, MAX_MANIFEST_SIZE).await {
                     Ok(bytes) => (bytes, tag),
                     Err(FetchError::NotFound { url }) => match (req, self.source.github_repo()) {
                         (VersionRequest::Latest, Some(repo)) => {
@@ -235,7 +255,7 @@ impl Installer {
             Source::Dir(dir) => {
                 let path = dir.join(&sig_file);
                 let release = manifest_tag(bytes)?;
-                match std::fs::read(&path) {
+                match read_capped(&path, MAX_SIGNATURE_SIZE, "") {
                     Ok(sig) => (sig, release),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                         return Err(InstallError::Unsigned {
@@ -253,7 +273,7 @@ impl Installer {
                     None => manifest_tag(bytes)?,
                 };
                 let url = self.source.file_location(&tag, &sig_file);
-                match self.http.get_bytes(&url).await {
+                match self.http.get_bytes(&url, MAX_SIGNATURE_SIZE).await {
                     Ok(sig) => (sig, tag),
                     Err(FetchError::NotFound { url }) => {
                         return Err(InstallError::Unsigned {
@@ -304,11 +324,11 @@ impl Installer {
             tag_name: String,
         }
         let api = format!("{}/repos/{repo}/releases/latest", self.http.api_base());
-        let body = self.http.get_bytes(&api).await?;
+        let body = self.http.get_bytes(&api, MAX_API_RESPONSE_SIZE).await?;
         let latest: Latest = serde_json::from_slice(&body).map_err(ManifestError::Parse)?;
         let tag = checked_tag(latest.tag_name)?;
         let url = self.source.file_location(&tag, MANIFEST_FILE);
-        Ok((self.http.get_bytes(&url).await?, tag))
+        Ok((self.http.get_bytes(&url, MAX_MANIFEST_SIZE).await?, tag))
     }
 
     /// Checks that the install root and the bin dir accept new files. Callers run it before
@@ -407,8 +427,12 @@ impl Installer {
         let (bytes, part) = match &self.source {
             Source::Dir(dir) => {
                 let path = dir.join(file);
-                let bytes = std::fs::read(&path)
-                    .map_err(io_err(format!("cannot read {}", path.display())))?;
+                let bytes = read_capped(
+                    &path,
+                    artifact.archive.size,
+                    " (its size in the signed manifest)",
+                )
+                .map_err(io_err(format!("cannot read {}", path.display())))?;
                 (bytes, None)
             }
             Source::Url { .. } => {

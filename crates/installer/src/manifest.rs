@@ -12,6 +12,13 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// File name of the manifest inside a release.
 pub const MANIFEST_FILE: &str = "manifest.json";
 
+/// The largest `manifest.json` any installer accepts. A real one is a few kilobytes; a hostile
+/// mirror's endless one is stopped here, before it costs memory or disk.
+pub const MAX_MANIFEST_SIZE: u64 = 1 << 20;
+
+/// The largest answer accepted from the GitHub API (`releases/latest`, which lists the assets).
+pub const MAX_API_RESPONSE_SIZE: u64 = 4 << 20;
+
 /// File name of the combined checksum file inside a release.
 pub const SHA256SUMS_FILE: &str = "SHA256SUMS";
 

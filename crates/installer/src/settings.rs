@@ -34,11 +34,13 @@ pub enum EnvVar {
     AllowDowngrade,
     /// install.sh / install.ps1: refuse to install when the signature cannot be checked.
     RequireSignature,
+    /// install.sh: install with only the checksums checked where the signature cannot be.
+    AllowUnverified,
 }
 
 impl EnvVar {
     /// Every variable, in documentation order.
-    pub const ALL: [EnvVar; 14] = [
+    pub const ALL: [EnvVar; 15] = [
         Self::CodexHome,
         Self::ReleaseBaseUrl,
         Self::InstallDir,
@@ -53,6 +55,7 @@ impl EnvVar {
         Self::NpmBinaryPath,
         Self::AllowDowngrade,
         Self::RequireSignature,
+        Self::AllowUnverified,
     ];
 
     /// The variable's name.
@@ -72,6 +75,7 @@ impl EnvVar {
             Self::NpmBinaryPath => "CODEX_BINARY_PATH",
             Self::AllowDowngrade => "CODEX_ALLOW_DOWNGRADE",
             Self::RequireSignature => "CODEX_REQUIRE_SIGNATURE",
+            Self::AllowUnverified => "CODEX_ALLOW_UNVERIFIED",
         }
     }
 
@@ -102,7 +106,10 @@ impl EnvVar {
                 "Set to 1 to allow installing a release older than the installed one (as --allow-downgrade)"
             }
             Self::RequireSignature => {
-                "install.sh / install.ps1: set to 1 to refuse to install when no signature verifier is available (as --require-signature); codex itself always verifies"
+                "install.sh / install.ps1: set to 1 to refuse to install when no signature verifier is available (as --require-signature; install.sh refuses anyway unless CODEX_ALLOW_UNVERIFIED=1); codex itself always verifies"
+            }
+            Self::AllowUnverified => {
+                "install.sh: set to 1 to install with only the SHA-256 checksums checked where neither OpenSSL 3 nor minisign is installed to check the signature (as --allow-unverified); without it such an install is refused"
             }
         }
     }

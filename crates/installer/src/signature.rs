@@ -15,6 +15,10 @@ use sha2::{Digest as _, Sha256};
 /// Suffix of the raw signature file beside each signed file.
 pub const SIG_SUFFIX: &str = ".sig";
 
+/// The largest signature file (`.sig` or `.minisig`) any installer accepts; real ones are under
+/// 400 bytes.
+pub const MAX_SIGNATURE_SIZE: u64 = 16 << 10;
+
 /// Suffix of the minisign signature file beside each signed file.
 pub const MINISIG_SUFFIX: &str = ".minisig";
 

@@ -66,6 +66,10 @@ fn outputs() -> Vec<(&'static str, Output)> {
             Output::Region("trusted-keys", TrustedKeysRegion::Js.body(TRUSTED_KEYS)),
         ),
         (
+            "npm/codex/lib/fallback.js",
+            Output::Region("limits", js_limits()),
+        ),
+        (
             "npm/codex/package.json",
             Output::File(crate::npm::wrapper_package_json(
                 crate::npm::DEV_VERSION,
@@ -198,11 +202,28 @@ fn install_sh_facts() -> String {
         .filter(|t| t.os != Os::Windows)
         .map(|t| t.triple)
         .collect();
+    let [manifest, signature, api] = size_limits();
     format!(
-        "SUPPORTED_TARGETS=\"{}\"\nDEFAULT_BASE_URL=\"{}\"\n",
+        "SUPPORTED_TARGETS=\"{}\"\nDEFAULT_BASE_URL=\"{}\"\n\
+         MAX_MANIFEST_SIZE={manifest}\nMAX_SIGNATURE_SIZE={signature}\nMAX_API_RESPONSE_SIZE={api}\n",
         unix.join(" "),
         codex_installer::source::default_base_url()
     )
+}
+
+/// The installers' caps on what they download before the sizes are signed: the manifest, its
+/// signature, the GitHub API's answer.
+fn size_limits() -> [u64; 3] {
+    [
+        codex_installer::manifest::MAX_MANIFEST_SIZE,
+        codex_installer::signature::MAX_SIGNATURE_SIZE,
+        codex_installer::manifest::MAX_API_RESPONSE_SIZE,
+    ]
+}
+
+fn js_limits() -> String {
+    let [manifest, signature, _] = size_limits();
+    format!("const MAX_MANIFEST_SIZE = {manifest};\nconst MAX_SIGNATURE_SIZE = {signature};\n")
 }
 
 /// The trusted signing keys as written into each channel that is not Rust. The repository's copies

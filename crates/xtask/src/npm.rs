@@ -72,8 +72,10 @@ pub fn release_json(manifest: &Manifest) -> Result<String> {
                 binary.name(),
                 json!({
                     "archive": a.archive.name,
+                    "size": a.archive.size,
                     "sha256": a.archive.sha256.to_string(),
                     "entry": a.entry.name,
+                    "entry_size": a.entry.size,
                     "entry_sha256": a.entry.sha256.to_string(),
                 }),
             );

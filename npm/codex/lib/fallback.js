@@ -2,12 +2,14 @@
 // (manifest.json.sig), verify the signature against TRUSTED_KEYS, then download this platform's
 // release archive once, verify it against the SHA-256 digests of the signed manifest (which must
 // agree with those the release build embedded in release.json), extract its single entry
-// (verified too), and cache it under $CODEX_HOME/packages/npm/<version>-<triple>/.
+// (verified too), and cache it under $CODEX_HOME/packages/npm/<version>-<triple>/. The cached copy
+// is checked against release.json's size and digest again before every run.
 //
 // The rules are those of the Rust installer (crates/installer): HTTPS unless the mirror was named
-// explicitly or is on loopback, never an https -> http redirect, nothing is run or cached before
-// it is verified, an unsigned release or one signed by no trusted key is refused, and an archive
-// must hold exactly one regular file with the expected name.
+// explicitly or is on loopback, never an https -> http redirect, never more bytes than the signed
+// size (or the cap, for the manifest and its signature), nothing is run or cached before it is
+// verified, an unsigned release or one signed by no trusted key is refused, and an archive must
+// hold exactly one regular file with the expected name.
 "use strict";
 
 const crypto = require("crypto");
@@ -17,6 +19,11 @@ const path = require("path");
 const zlib = require("zlib");
 
 const MAX_REDIRECTS = 10;
+
+// BEGIN GENERATED: limits (cargo xtask generate, from crates/installer)
+const MAX_MANIFEST_SIZE = 1048576;
+const MAX_SIGNATURE_SIZE = 16384;
+// END GENERATED: limits
 
 // BEGIN GENERATED: trusted-keys (cargo xtask generate, from crates/installer/src/signature.rs)
 const TRUSTED_KEYS = [
@@ -33,8 +40,12 @@ function isLoopback(url) {
     url.hostname.startsWith("127.");
 }
 
-/** GET `url` into memory, following redirects; rejects with a one-line reason. */
-function download(url, explicit, redirects = 0) {
+/**
+ * GET `url` into memory, following redirects; rejects with a one-line reason. A body longer than
+ * `limit` bytes, announced or sent, is refused as soon as that is known (`what` says what the
+ * limit is, for the message).
+ */
+function download(url, explicit, limit, what = "", redirects = 0) {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     if (u.protocol === "http:" && !explicit && !isLoopback(u)) {
@@ -45,6 +56,7 @@ function download(url, explicit, redirects = 0) {
       reject(new Error(`${url} is not an http(s) URL`));
       return;
     }
+    const tooLarge = () => new Error(`${url} is larger than ${limit} bytes${what}, so the download was stopped and discarded; the release source is broken or hostile`);
     const lib = require(u.protocol === "https:" ? "https" : "http");
     const req = lib.get(u, { headers: { "user-agent": "codex-npm-launcher" }, timeout: 30000 }, (res) => {
       const status = res.statusCode || 0;
@@ -59,7 +71,7 @@ function download(url, explicit, redirects = 0) {
           reject(new Error(`refusing a redirect from https to ${next.protocol} (${next})`));
           return;
         }
-        resolve(download(next.toString(), explicit, redirects + 1));
+        resolve(download(next.toString(), explicit, limit, what, redirects + 1));
         return;
       }
       if (status !== 200) {
@@ -69,11 +81,25 @@ function download(url, explicit, redirects = 0) {
         reject(e);
         return;
       }
+      const expected = Number(res.headers["content-length"]);
+      if (Number.isFinite(expected) && expected > limit) {
+        req.destroy();
+        reject(tooLarge());
+        return;
+      }
       const chunks = [];
-      res.on("data", (c) => chunks.push(c));
+      let got = 0;
+      res.on("data", (c) => {
+        got += c.length;
+        if (got > limit) {
+          req.destroy();
+          reject(tooLarge());
+          return;
+        }
+        chunks.push(c);
+      });
       res.on("end", () => {
         const body = Buffer.concat(chunks);
-        const expected = Number(res.headers["content-length"]);
         if (Number.isFinite(expected) && expected !== body.length) {
           reject(new Error(`the download of ${url} broke off after ${body.length} of ${expected} bytes`));
         } else {
@@ -199,13 +225,13 @@ async function signedManifest({ base, explicit, rel, plat, why, fail, fix, packa
   const sigUrl = `${url}.sig`;
   let bytes;
   try {
-    bytes = await download(url, explicit);
+    bytes = await download(url, explicit, MAX_MANIFEST_SIZE);
   } catch (e) {
     fail(`${plat.package} is missing (${why}) and manifest.json could not be downloaded: ${e.message}; ${fix}`);
   }
   let sigText;
   try {
-    sigText = (await download(sigUrl, explicit)).toString("utf8");
+    sigText = (await download(sigUrl, explicit, MAX_SIGNATURE_SIZE)).toString("utf8");
   } catch (e) {
     if (e.status === 404) {
       fail(`release ${rel.tag} from ${base} is not signed (${sigUrl} answered 404); refusing it, since codex installs only signed releases, and nothing was run; ${fix}`);
@@ -236,7 +262,8 @@ async function signedManifest({ base, explicit, rel, plat, why, fail, fix, packa
 }
 
 /**
- * What the signed manifest says about `name` for `plat`: `{ archive, sha256, entry, entry_sha256 }`.
+ * What the signed manifest says about `name` for `plat`:
+ * `{ archive, size, sha256, entry, entry_size, entry_sha256 }`.
  * Refuses (through `fail`) a manifest without exactly one such artifact, and a release.json that
  * disagrees with it.
  */
@@ -247,20 +274,48 @@ function signedFile({ manifest, name, plat, file, rel, fail, fix, packageName })
   const a = found.length === 1 ? found[0] : null;
   const signed = a && {
     archive: a.archive && a.archive.name,
+    size: a.archive && a.archive.size,
     sha256: a.archive && a.archive.sha256,
     entry: a.entry && a.entry.name,
+    entry_size: a.entry && a.entry.size,
     entry_sha256: a.entry && a.entry.sha256,
   };
   if (!signed || typeof signed.archive !== "string" || typeof signed.entry !== "string" ||
+      !Number.isSafeInteger(signed.size) || !Number.isSafeInteger(signed.entry_size) ||
       !SHA256_HEX.test(signed.sha256) || !SHA256_HEX.test(signed.entry_sha256)) {
     fail(`the signed manifest.json of release ${rel.tag} does not describe ${name} for ${plat.triple} (with its archive, entry and SHA-256 digests); nothing was run; ${fix}`);
   }
-  for (const field of ["archive", "sha256", "entry", "entry_sha256"]) {
+  for (const field of ["archive", "size", "sha256", "entry", "entry_size", "entry_sha256"]) {
     if (file[field] !== signed[field]) {
       fail(`release.json of ${packageName} ${rel.version} disagrees with the signed manifest.json about ${name} for ${plat.triple} (${field}: ${file[field]} vs ${signed[field]}); nothing was run; reinstall ${packageName}`);
     }
   }
   return signed;
+}
+
+/**
+ * How the cached program at `dest` differs from what release.json lists (`entry_size`,
+ * `entry_sha256`): null when it is the same, "missing" when there is none, else a few words.
+ */
+function cachedChange(dest, listed) {
+  let stat;
+  try {
+    stat = fs.lstatSync(dest);
+  } catch {
+    return "missing";
+  }
+  if (!stat.isFile()) return "is not a regular file";
+  if (stat.size !== listed.entry_size) {
+    return `is ${stat.size} bytes where release.json says ${listed.entry_size}`;
+  }
+  let bytes;
+  try {
+    bytes = fs.readFileSync(dest);
+  } catch (e) {
+    return `cannot be read (${e.message})`;
+  }
+  const got = sha256(bytes);
+  return got === listed.entry_sha256 ? null : `has sha256 ${got} where release.json says ${listed.entry_sha256}`;
 }
 
 /**
@@ -271,10 +326,21 @@ async function ensure({ rel, plat, name, why, fail, env, packageName }) {
   const exe = process.platform === "win32" ? `${name}.exe` : name;
   const dir = path.join(cacheRoot(env), `${rel.version}-${plat.triple}`);
   const dest = path.join(dir, exe);
-  if (fs.existsSync(dest)) return dest;
-
   const listed = plat.files[name];
   if (!listed) fail(`release.json names no ${name} for ${plat.triple}; reinstall ${packageName}`);
+  // The cached copy is what was verified only if it still has release.json's size and digest:
+  // anything that changed it since is discarded, never run.
+  const changed = cachedChange(dest, listed);
+  if (changed === null) return dest;
+  if (changed !== "missing") {
+    process.stderr.write(`codex: the cached ${dest} ${changed}, so it was discarded and is downloaded again\n`);
+    try {
+      fs.rmSync(dest, { force: true });
+    } catch (e) {
+      fail(`cannot remove the changed ${dest}: ${e.message}; remove it and run again; nothing was run`);
+    }
+  }
+
   const named = process.env[env.baseUrl];
   const base = (named || rel.base_url).replace(/\/+$/, "");
   const explicit = Boolean(named);
@@ -287,12 +353,12 @@ async function ensure({ rel, plat, name, why, fail, env, packageName }) {
   const url = `${base}/download/${rel.tag}/${file.archive}`;
   let archive;
   try {
-    archive = await download(url, explicit);
+    archive = await download(url, explicit, file.size, " (its size in the signed manifest)");
   } catch (e) {
     fail(`${plat.package} is missing (${why}) and ${file.archive} could not be downloaded: ${e.message}; ${fix}`);
   }
   const got = sha256(archive);
-  if (got !== file.sha256) {
+  if (archive.length !== file.size || got !== file.sha256) {
     fail(`checksum mismatch for ${file.archive} from ${url}: the signed manifest says sha256 ${file.sha256}, got ${got}; the download was discarded and nothing was run`);
   }
   let contents;
