@@ -402,7 +402,7 @@ fetch_release() {
     # The signature, over the manifest's cap in transit, is over its own too.
     case $fr_status:$failed_url in 24:*.sig | 24:*.minisig) fetch_too_large=$MAX_SIGNATURE_SIZE ;; esac
     [ "$fr_status" = 0 ] || return "$fr_status"
-    if [ -n "$verifier" ] && ! check_size "$staging/manifest.json$sig_suffix" "$MAX_SIGNATURE_SIZE" "" max; then
+    if [ -n "$verifier" ] && [ "$(file_bytes "$staging/manifest.json$sig_suffix")" -gt "$MAX_SIGNATURE_SIZE" ]; then
         failed_url=$fr_src/manifest.json$sig_suffix
         fetch_too_large=$MAX_SIGNATURE_SIZE
         return 24
@@ -418,18 +418,24 @@ fetch_archives() {
         "$1/codex-exec-server-$target.tar.gz" "$staging/codex-exec-server-$target.tar.gz"
 }
 
-# check_size FILE SIZE URL [max]: FILE must hold exactly SIZE bytes (at most SIZE with "max"),
-# else one error line (or, with "max", a failure).
+# check_size FILE SIZE URL: FILE must hold exactly SIZE bytes (its size in the signed
+# manifest), else one error line.
 check_size() {
-    cs_n=$(wc -c <"$1") || die "cannot read $1"
-    cs_n=$((cs_n + 0))
-    if [ "$cs_n" -gt "$2" ]; then
-        [ "${4:-}" = max ] && return 1
-        die "$3 is larger than $2 bytes (its size in the signed manifest), so the download was stopped and discarded; the release source is broken or hostile: check --base-url or CODEX_RELEASE_BASE_URL"
-    fi
-    [ "${4:-}" = max ] || [ "$cs_n" = "$2" ] ||
-        die "the download of $3 ended early ($cs_n of $2 bytes); try again later"
-    return 0
+    cs_n=$(file_bytes "$1")
+    [ "$cs_n" -gt "$2" ] && die_too_large "$3" "$2" " (its size in the signed manifest)"
+    [ "$cs_n" = "$2" ] || die "the download of $3 ended early ($cs_n of $2 bytes); try again later"
+}
+
+# file_bytes FILE: prints FILE's size in bytes (0 when it is missing).
+file_bytes() {
+    fb_n=0
+    [ -f "$1" ] && fb_n=$(wc -c <"$1")
+    printf '%s\n' $((fb_n + 0))
+}
+
+# die_too_large URL LIMIT [WHAT]: the one line for a body over its limit.
+die_too_large() {
+    die "$1 is larger than $2 bytes${3:-}, so the download was stopped and discarded; the release source is broken or hostile: check --base-url or CODEX_RELEASE_BASE_URL"
 }
 
 # release_label URL: sets $label to the release being installed, for messages from before its
@@ -510,7 +516,6 @@ write_auth_files() {
 # where the first URL led (after redirects, with curl).
 fetch_files() {
     failed_url=$1
-    fetch_first=""
     tries=0
     while :; do
         tries=$((tries + 1))
@@ -526,6 +531,7 @@ fetch_files() {
 }
 
 fetch_once() {
+    fetch_first=""
     case $downloader in
         curl)
             # Turn the URL FILE pairs into "-o FILE URL" for one curl call (the pairs rotate
@@ -549,19 +555,10 @@ $fetch_u
             fetch_errlog=/dev/null
             [ "$VERBOSE" = 1 ] && fetch_errlog=$staging/curl.err
             # curl's own messages go to the verbose log; the caller prints one clear line.
-            fsize_blocks "$fetch_limit"
-            # The file size limit stops every body at the limit, announced length or not (curl
-            # before 8.4 checks --max-filesize only against an announced one). A write past it
-            # fails; the signal that would kill curl instead, and leave a core, is ignored.
-            fetch_out=$(
-                trap '' XFSZ
-                ulimit -f "$fetch_blocks" 2>/dev/null
-                curl -sSL -w '%{http_code} %{url_effective}\n' "$@" 2>"$fetch_errlog"
-            )
+            fetch_out=$(capped curl -sSL -w '%{http_code} %{url_effective}\n' "$@" 2>"$fetch_errlog")
             fetch_curl=$?
             over_limit "$fetch_outputs" && return 24
             fetch_result=0
-            fetch_first=""
             fetch_ifs=$IFS
             IFS='
 '
@@ -588,11 +585,6 @@ $fetch_u
             if [ "$fetch_result" = 0 ] && [ "$fetch_curl" != 0 ]; then
                 [ "$VERBOSE" = 1 ] && detail "$(cat "$fetch_errlog")"
                 fetch_result=1
-                # 1: a protocol --proto refused, which only a redirect off https can bring.
-                if [ "$fetch_curl" = 1 ] && [ "$fetch_secure" = 1 ]; then
-                    fetch_result=25
-                    downgrade_to=""
-                fi
             fi
             return "$fetch_result"
             ;;
@@ -620,25 +612,20 @@ wget_one() {
         set -- "$@" --tries=1
         case $w_url in https://*) set -- "$@" --https-only --secure-protocol=TLSv1_2 ;; esac
     fi
-    fsize_blocks "$fetch_limit"
     if [ -n "${fetch_auth:-}" ] && [ "$downloader" = wget ]; then
         # GNU wget would send the token's header along a redirect to another host; the API
         # answers directly.
         (
-            trap '' XFSZ
-            ulimit -f "$fetch_blocks" 2>/dev/null
-            WGETRC=$auth_wgetrc exec wget --max-redirect=0 "$@" "$w_url"
+            WGETRC=$auth_wgetrc
+            export WGETRC
+            capped wget --max-redirect=0 "$@" "$w_url"
         ) 2>"$w_file.err"
         w_status=$?
     else
         # busybox wget reads no config file, and a --header would show the token to every
         # local user: it goes without (GitHub's anonymous limit still allows an install).
         [ -n "${fetch_auth:-}" ] && detail "busybox wget cannot send GITHUB_TOKEN privately; asking without it"
-        (
-            trap '' XFSZ
-            ulimit -f "$fetch_blocks" 2>/dev/null
-            exec wget "$@" "$w_url"
-        ) 2>"$w_file.err"
+        capped wget "$@" "$w_url" 2>"$w_file.err"
         w_status=$?
     fi
     case $w_url in
@@ -669,15 +656,22 @@ $w_url"; then
     return "$w_status"
 }
 
-# fsize_blocks BYTES: sets $fetch_blocks to the `ulimit -f` that lets a file grow a little past
-# BYTES and no further. Its unit is 512 bytes, but 1024 in bash outside POSIX mode.
-fsize_blocks() {
-    fb_unit=512
-    if [ -n "${BASH_VERSION:-}" ]; then
-        # shellcheck disable=SC3028 # read only under bash, which sets it
-        case :${SHELLOPTS:-}: in *:posix:*) ;; *) fb_unit=1024 ;; esac
-    fi
-    fetch_blocks=$(($1 / fb_unit + 2))
+# capped COMMAND...: runs COMMAND with no file it writes allowed past a little over $fetch_limit
+# bytes, which stops every body at the limit, announced length or not (curl before 8.4 checks
+# --max-filesize only against an announced one). A write past it fails; the signal that would
+# kill the downloader instead, and leave a core, is ignored. The unit of `ulimit -f` is 512
+# bytes, but 1024 in bash outside POSIX mode.
+capped() {
+    (
+        cp_unit=512
+        if [ -n "${BASH_VERSION:-}" ]; then
+            # shellcheck disable=SC3028 # read only under bash, which sets it
+            case :${SHELLOPTS:-}: in *:posix:*) ;; *) cp_unit=1024 ;; esac
+        fi
+        trap '' XFSZ
+        ulimit -f $((fetch_limit / cp_unit + 2)) 2>/dev/null
+        exec "$@"
+    )
 }
 
 # over_limit FILE-URL-LINES: whether any FILE (lines alternate: a file, its URL) holds more than
@@ -692,10 +686,9 @@ over_limit() {
             ol_file=$ol_line
             continue
         fi
-        ol_n=0
-        [ -f "$ol_file" ] && ol_n=$(wc -c <"$ol_file")
+        ol_n=$(file_bytes "$ol_file")
         ol_file=""
-        if [ $((ol_n + 0)) -gt "$fetch_limit" ]; then
+        if [ "$ol_n" -gt "$fetch_limit" ]; then
             IFS=$ol_ifs
             failed_url=$ol_line
             return 0
@@ -723,7 +716,7 @@ fetch_failed() {
     case $failed_with in
         22) die "$2 was not found at $base_url ($1 answered 404); check the version" ;;
         23) die "the server refused $1 (HTTP 403/429: rate limited); for GitHub, set GITHUB_TOKEN and try again" ;;
-        24) die "$1 is larger than ${fetch_too_large:-$fetch_limit} bytes, so the download was stopped and discarded; the release source is broken or hostile: check --base-url or CODEX_RELEASE_BASE_URL" ;;
+        24) die_too_large "$1" "${fetch_too_large:-$fetch_limit}" ;;
         25) die "refusing a redirect from https to plain http (${downgrade_to:-from $1}); the release source must stay on https: check --base-url or CODEX_RELEASE_BASE_URL" ;;
         *) die "cannot download $1; check the network, or the proxy in HTTPS_PROXY" ;;
     esac
