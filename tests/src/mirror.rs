@@ -75,6 +75,10 @@ pub enum Fault {
     },
 }
 
+/// What a client that stops an endless body may still be counted as taking: the kernel's socket
+/// buffers on both sides hold a few megabytes beyond what it read.
+pub const ENDLESS_SLACK: u64 = 64 << 20;
+
 /// What [`Fault::Endless`] announces, and the most it sends.
 const ENDLESS_ANNOUNCED: u64 = 1_610_612_736;
 const ENDLESS_MAX: u64 = 2 << 30;
@@ -324,6 +328,17 @@ impl Mirror {
             .wait_timeout_while(sent, Duration::from_secs(30), |s| s.len() < at_least)
             .unwrap_or_else(PoisonError::into_inner);
         sent.clone()
+    }
+
+    /// The bytes a client took from the next [`Fault::Endless`] answer to end after `ended`
+    /// earlier ones, waiting for it as [`Mirror::endless_bytes_sent`] does. Panics unless exactly
+    /// one more ended, and for a target ending in `pattern`.
+    pub fn taken_from_endless(&self, ended: usize, pattern: &str) -> u64 {
+        let sent = self.endless_bytes_sent(ended + 1);
+        assert_eq!(sent.len(), ended + 1, "{pattern}: {sent:?}");
+        let (target, took) = &sent[ended];
+        assert!(target.ends_with(pattern), "{pattern}: {sent:?}");
+        *took
     }
 
     /// Forgets the requests received so far.

@@ -105,6 +105,10 @@ impl FetchError {
     }
 }
 
+/// [`FetchError::TooLarge`]'s `what` for an archive, whose limit is the size the signed manifest
+/// gives it.
+pub const SIGNED_SIZE: &str = " (its size in the signed manifest)";
+
 /// Marker error returned by the redirect policy.
 #[derive(Debug, thiserror::Error)]
 #[error("https to http redirect to {0}")]
@@ -296,7 +300,7 @@ impl Http {
                 FetchError::TooLarge {
                     url: url.to_owned(),
                     limit: expected_size,
-                    what: " (its size in the signed manifest)",
+                    what: SIGNED_SIZE,
                 }
             };
             let from = if resumed { have } else { 0 };

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::archive::{ArchiveError, read_single_entry};
 use crate::digest::Digest;
-use crate::http::{FetchError, Http};
+use crate::http::{FetchError, Http, SIGNED_SIZE};
 use crate::layout::{InstallLock, Layout, LockError, Receipt, check_writable};
 use crate::manifest::{
     MANIFEST_FILE, MAX_API_RESPONSE_SIZE, MAX_MANIFEST_SIZE, Manifest, ManifestError, tag_for,
@@ -427,12 +427,8 @@ impl Installer {
         let (bytes, part) = match &self.source {
             Source::Dir(dir) => {
                 let path = dir.join(file);
-                let bytes = read_capped(
-                    &path,
-                    artifact.archive.size,
-                    " (its size in the signed manifest)",
-                )
-                .map_err(io_err(format!("cannot read {}", path.display())))?;
+                let bytes = read_capped(&path, artifact.archive.size, SIGNED_SIZE)
+                    .map_err(io_err(format!("cannot read {}", path.display())))?;
                 (bytes, None)
             }
             Source::Url { .. } => {
