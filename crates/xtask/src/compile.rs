@@ -31,6 +31,8 @@ pub struct BuildEnv {
     pub source_date_epoch: u64,
     /// Whether the binaries also trust the development signing key (a development build).
     pub trust_development_key: bool,
+    /// The cargo profile: [`PROFILE`] for releases, [`FIXTURE_PROFILE`] for test fixtures.
+    pub profile: &'static str,
 }
 
 impl BuildEnv {
@@ -45,6 +47,10 @@ impl BuildEnv {
 
 /// Cargo profile used for release archives (see the workspace Cargo.toml for its settings).
 pub const PROFILE: &str = "dist";
+
+/// Cargo profile of the end-to-end tests' release fixtures: cheap to compile, packaged exactly
+/// like [`PROFILE`] (see the workspace Cargo.toml).
+pub const FIXTURE_PROFILE: &str = "fixture";
 
 /// Builds every [`Binary`] for `target`, calling `on_progress(done, total, crate)` as crates
 /// finish. Returns the path of each binary.
@@ -63,7 +69,13 @@ pub fn build_target(
     let target_dir = env.cargo_target_dir(target);
     let mut cmd = Command::new(&env.zigbuild);
     cmd.arg("zigbuild")
-        .args(["--profile", PROFILE, "--locked", "--target", target.triple])
+        .args([
+            "--profile",
+            env.profile,
+            "--locked",
+            "--target",
+            target.triple,
+        ])
         .args(["--message-format", "json-render-diagnostics"])
         .current_dir(&env.root)
         .env("CARGO_TARGET_DIR", &target_dir)

@@ -28,6 +28,9 @@ pub struct DistOptions {
     pub version: Option<String>,
     /// Output directory, replaced as a whole when the build succeeds.
     pub out: PathBuf,
+    /// Cargo profile: [`compile::PROFILE`] for what ships, [`compile::FIXTURE_PROFILE`] for the
+    /// tests' fixtures. Everything after compiling is the same for both.
+    pub profile: &'static str,
 }
 
 /// Bumped whenever [`archive::pack`] changes its output, so cached archives are not reused.
@@ -118,15 +121,21 @@ pub fn run(opts: &DistOptions) -> Result<()> {
         commit: commit.clone(),
         source_date_epoch,
         trust_development_key: signing_key.development,
+        profile: opts.profile,
     };
     // The keys this release's own channels trust: a development build must install itself.
     let keys = signature::keys_for(signing_key.development);
     let tty = std::io::stderr().is_terminal();
     eprintln!(
-        "building codex {version} ({}) for {} target(s) with zig {}",
+        "building codex {version} ({}) for {} target(s) with zig {}{}",
         short(&commit),
         opts.targets.len(),
-        tools::zig_version()
+        tools::zig_version(),
+        if opts.profile == compile::PROFILE {
+            String::new()
+        } else {
+            format!(", profile {} (not for shipping)", opts.profile)
+        }
     );
 
     let staging = sibling(&opts.out, "partial")?;

@@ -50,6 +50,10 @@ enum Cmd {
         /// Output directory, replaced only when the build succeeds.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Compile with the tests' cheap `fixture` profile instead of `dist` (same packaging,
+        /// stamping and signing; not for shipping).
+        #[arg(long)]
+        fixture_profile: bool,
     },
     /// Check a release directory: names, single entries, modes, digests, executable formats.
     Verify {
@@ -102,6 +106,7 @@ pub fn main() -> Result<()> {
             host_only,
             version,
             out,
+            fixture_profile,
         } => {
             let targets = if host_only {
                 vec![dist::host_target()?]
@@ -120,6 +125,11 @@ pub fn main() -> Result<()> {
                 targets,
                 version,
                 out,
+                profile: if fixture_profile {
+                    compile::FIXTURE_PROFILE
+                } else {
+                    compile::PROFILE
+                },
             })
         }
         Cmd::Verify { dir, release } => {
