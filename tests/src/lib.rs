@@ -66,6 +66,7 @@ pub fn release(version: &str, targets: &[&'static Target]) -> Result<Release> {
             targets: targets.to_vec(),
             version: Some(version.to_owned()),
             out: dir.clone(),
+            profile: xtask::compile::PROFILE,
         })?;
         log_build(&base, &key, started.elapsed());
         if let Some(id) = &run_id {
