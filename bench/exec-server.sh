@@ -9,14 +9,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-1000}
 mib=${2:-256}
-cargo build --release --quiet --locked -p codex-exec-server --bins
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+cargo build --profile "$bench_profile" --quiet --locked -p codex-exec-server --bins
 # The real Codex comes with the npm test tools (tests/npm-tools/package.json).
 codex=$(cargo xtask codex169 || true)
 # cargo bench runs the harness in the crate folder: absolute paths.
-set -- --runs "$runs" --mb "$mib" --server "$PWD/target/release/codex-exec-server"
+set -- --runs "$runs" --mb "$mib" --server "$bench_bin/codex-exec-server"
 if [ -n "$codex" ]; then
     set -- "$@" --codex "$codex"
 else
     echo "no Codex 0.169 binary for this host: running without the anchor" >&2
 fi
-cargo bench --quiet --locked -p codex-exec-server --bench exec_server -- "$@"
+cargo bench --profile "${CODEX_BENCH_PROFILE:-bench}" --quiet --locked -p codex-exec-server --bench exec_server -- "$@"

@@ -1,6 +1,14 @@
 # Shared by the bench scripts (bash): build host releases, serve them on loopback, take medians.
 # shellcheck shell=bash
 
+# The cargo profile of the helpers and harnesses: release for real figures; the test run's smoke
+# runs pass dev (CODEX_BENCH_PROFILE, docs/release-build.md), which its test build compiled.
+bench_profile=${CODEX_BENCH_PROFILE:-release}
+case $bench_profile in
+    dev) bench_bin=$PWD/target/debug ;;
+    *) bench_bin=$PWD/target/$bench_profile ;;
+esac
+
 # build_releases WORK VERSION...: host-only releases into WORK/<version>, published in the
 # mirror layout under WORK/root/download/v<version>.
 build_releases() {
@@ -12,7 +20,7 @@ build_releases() {
         cargo xtask dist --host-only --version "$v" --out "$work/$v" >/dev/null 2>&1
         cp -r "$work/$v" "$work/root/download/v$v"
     done
-    cargo build --release --quiet --locked -p codex-e2e --bins
+    cargo build --profile "$bench_profile" --quiet --locked -p codex-e2e --bins
     # shellcheck disable=SC2034 # read by the sourcing script
     triple=$(sed -n 's/.*"target": "\(.*\)".*/\1/p' "$work/$v/manifest.json" | head -n 1)
 }
@@ -20,7 +28,7 @@ build_releases() {
 # start_mirror WORK LATEST: serves WORK/root on 127.0.0.1 until the calling script exits; sets
 # $base to the release base URL.
 start_mirror() {
-    coproc MIRROR { exec target/release/codex-mirror --root "$1/root" --latest "v$2" --until-killed; }
+    coproc MIRROR { exec "$bench_bin/codex-mirror" --root "$1/root" --latest "v$2" --until-killed; }
     trap 'kill "$MIRROR_PID" 2>/dev/null || true' EXIT
     # shellcheck disable=SC2034 # read by the sourcing script
     read -r base <&"${MIRROR[0]}"

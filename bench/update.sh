@@ -20,7 +20,7 @@ build_releases "$work" "$A" "$B"
 start_mirror "$work" "$B"
 
 home=$work/home
-HOME=$home CODEX_HOME=$home/.codex target/release/codex-e2e-install \
+HOME=$home CODEX_HOME=$home/.codex "$bench_bin/codex-e2e-install" \
     --base-url "$base" --version "$A" --codex-home "$home/.codex" --bin-dir "$home/bin" >/dev/null
 codex=$home/bin/codex
 root=$home/.codex/packages/standalone

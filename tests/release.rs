@@ -284,46 +284,53 @@ fn a_second_version_is_stamped_into_the_same_linked_binaries() {
     }
 }
 
-#[test]
-fn binaries_carry_no_paths_of_the_machine_that_built_them() {
-    let r = release();
+/// Fails when `bytes` hold the workspace's path or the cargo home's (`--remap-path-prefix`
+/// must have replaced both).
+fn assert_no_build_paths(bytes: &[u8], what: &str) {
     let root = codex_e2e::workspace_root();
     let home = std::env::var("HOME").expect("HOME");
     let needles = [
         root.to_string_lossy().into_owned(),
         format!("{home}/.cargo"),
     ];
+    for needle in &needles {
+        let found = bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+        assert!(!found, "{what} contains {needle}");
+    }
+}
+
+/// Fails when the `codex` in `bytes` has the TUI's `/panic`, which exists only when codex-cli's
+/// tests turn on codex-tui's `test-panic`, or lacks the interactive UI (so the check is real).
+fn assert_no_test_only_code(bytes: &[u8], what: &str) {
+    let needle = b"test-panic: /panic was typed";
+    assert!(
+        !bytes.windows(needle.len()).any(|w| w == needle),
+        "{what} has the test-only /panic"
+    );
+    let ui = b"Ask codex to do anything";
+    assert!(
+        bytes.windows(ui.len()).any(|w| w == ui),
+        "{what} has no interactive UI"
+    );
+}
+
+#[test]
+fn binaries_carry_no_paths_of_the_machine_that_built_them() {
+    let r = release();
     for target in TARGETS {
         for binary in Binary::ALL {
-            let bytes = entry_bytes(&r, binary, target);
-            for needle in &needles {
-                let found = bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
-                assert!(!found, "{} for {} contains {needle}", binary, target.triple);
-            }
+            let what = format!("{binary} for {}", target.triple);
+            assert_no_build_paths(&entry_bytes(&r, binary, target), &what);
         }
     }
 }
 
 #[test]
 fn release_binaries_have_no_test_only_code() {
-    // The TUI's `/panic` exists only when codex-cli's tests turn on codex-tui's `test-panic`:
-    // a release build must not carry it.
     let r = release();
-    let needle = b"test-panic: /panic was typed";
     for target in TARGETS {
-        let bytes = entry_bytes(&r, Binary::Codex, target);
-        assert!(
-            !bytes.windows(needle.len()).any(|w| w == needle),
-            "the release codex for {} has the test-only /panic",
-            target.triple
-        );
-        // The string the check looks for is real: the interactive UI is in the binary.
-        let ui = b"Ask codex to do anything";
-        assert!(
-            bytes.windows(ui.len()).any(|w| w == ui),
-            "the release codex for {} has no interactive UI",
-            target.triple
-        );
+        let what = format!("the release codex for {}", target.triple);
+        assert_no_test_only_code(&entry_bytes(&r, Binary::Codex, target), &what);
     }
 }
 
@@ -426,50 +433,120 @@ fn verify_rejects_tampered_releases() {
     );
 }
 
-#[test]
-fn two_builds_from_different_checkouts_are_byte_identical() {
-    let r = release();
-    // A different path (and length) and a fresh cargo target dir: nothing may leak into outputs.
-    let tmp = tempfile::Builder::new()
-        .prefix("repro-checkout-")
-        .tempdir_in(e2e_dir())
-        .expect("tmp");
-    let src = tmp.path().join("a/second/checkout");
+/// `cargo xtask dist --version VERSION` with `args`, started in a copy of the sources at a
+/// different path (and length) with a fresh cargo target dir, stamping what a build here stamps.
+/// Returns the child and where its release goes.
+fn spawn_build_in_a_copy(tmp: &Path, args: &[&str]) -> (std::process::Child, std::path::PathBuf) {
+    let src = tmp.join("a/second/checkout");
     copy_sources(&src).expect("copy sources");
-    // The macOS target whose linker needed work to be deterministic (docs/release-build.md); the
-    // path remapping it also proves is the same for every target. Each rebuilt target costs CI
-    // about 10 CPU-minutes of its 2 cores, so the others are left to `cargo xtask dist` run twice.
-    let targets = ["aarch64-apple-darwin"];
-    let out = tmp.path().join("dist");
-    let mut cmd = Command::new("cargo");
-    cmd.args(["xtask", "dist", "--version", VERSION, "--out"])
+    let (commit, source_date_epoch) =
+        xtask::dist::release_identity(&codex_e2e::workspace_root()).expect("commit and time");
+    let out = tmp.join("dist");
+    let child = Command::new("cargo")
+        .args(["xtask", "dist", "--version", VERSION, "--out"])
         .arg(&out)
+        .args(args)
         .current_dir(&src)
         .env_remove("CARGO_TARGET_DIR")
-        .env("CODEX_GIT_COMMIT", &r.manifest.commit)
-        .env(
-            "SOURCE_DATE_EPOCH",
-            r.manifest.source_date_epoch.to_string(),
-        );
-    for t in targets {
-        cmd.args(["--target", t]);
-    }
-    let started = std::time::Instant::now();
-    let status = cmd.status().expect("cargo xtask dist in the copy");
-    assert!(status.success());
-    codex_e2e::log_build(&e2e_dir(), "reproducibility rebuild", started.elapsed());
-    let second = codex_installer::Manifest::from_json(
+        .env("CODEX_GIT_COMMIT", commit)
+        .env("SOURCE_DATE_EPOCH", source_date_epoch.to_string())
+        .spawn()
+        .expect("cargo xtask dist in the copy");
+    (child, out)
+}
+
+/// Waits for a build started by [`spawn_build_in_a_copy`] and returns the artifacts of its
+/// release.
+fn finish_build_in_a_copy(
+    mut child: std::process::Child,
+    out: &Path,
+    what: &str,
+    started: std::time::Instant,
+) -> Vec<codex_installer::manifest::Artifact> {
+    let status = child.wait().expect("wait for the build in the copy");
+    assert!(status.success(), "{what} in the copy failed: {status}");
+    codex_e2e::log_build(&e2e_dir(), what, started.elapsed());
+    codex_installer::Manifest::from_json(
         &std::fs::read_to_string(out.join("manifest.json")).expect("manifest"),
     )
-    .expect("parse");
+    .expect("parse")
+    .artifacts
+}
+
+fn tmp_for_a_copy() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("repro-checkout-")
+        .tempdir_in(e2e_dir())
+        .expect("tmp")
+}
+
+#[test]
+fn the_shipped_profile_builds_runs_and_is_byte_identical_from_another_checkout() {
+    // What ships is compiled with the `dist` profile (fat LTO, one codegen unit). The fixtures
+    // compile only the host with it (the other targets use the cheaper fixture profile), so this
+    // proves that profile builds, runs and reproduces: `cargo xtask dist --host-only`, which
+    // is all-`dist`, in a copy must give the fixture's host archives byte for byte. The copy
+    // builds while the fixture does, so that their single-threaded LTO links share the cores.
+    let host = xtask::dist::host_target().expect("host");
+    let tmp = tmp_for_a_copy();
+    let started = std::time::Instant::now();
+    let (child, out) = spawn_build_in_a_copy(tmp.path(), &["--host-only"]);
+    let r = release();
+    let second = finish_build_in_a_copy(child, &out, "reproducibility rebuild (dist)", started);
     let first: Vec<_> = r
         .manifest
         .artifacts
         .iter()
-        .filter(|a| targets.contains(&a.target.as_str()))
+        .filter(|a| a.target == host.triple)
+        .cloned()
         .collect();
-    assert_eq!(first.len(), targets.len() * Binary::ALL.len());
-    assert_eq!(first, second.artifacts.iter().collect::<Vec<_>>());
+    assert_eq!(first.len(), Binary::ALL.len());
+    assert_eq!(first, second);
+
+    let run = tempfile::tempdir().expect("tmp");
+    for binary in Binary::ALL {
+        let shipped = entry_bytes(&r, binary, host);
+        let what = format!("the shipped-profile {binary} for {}", host.triple);
+        assert_no_build_paths(&shipped, &what);
+        if binary == Binary::Codex {
+            assert_no_test_only_code(&shipped, &what);
+        }
+        let path = extract_to(&r, binary, host, run.path());
+        let out = Command::new(&path).arg("--version").output().expect("run");
+        assert!(out.status.success(), "{}", codex_e2e::describe(&out));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!(
+                "{} {VERSION} ({}, commit {})\n",
+                binary.name(),
+                host.triple,
+                r.manifest.commit
+            )
+        );
+    }
+}
+
+#[test]
+fn the_macos_link_is_byte_identical_from_another_checkout() {
+    // The target whose linker needed work to be deterministic (docs/release-build.md), rebuilt
+    // with the fixtures' profile and compared with the fixture; the path remapping it also proves
+    // is the same for every target and profile.
+    let target = "aarch64-apple-darwin";
+    let tmp = tmp_for_a_copy();
+    let started = std::time::Instant::now();
+    let (child, out) =
+        spawn_build_in_a_copy(tmp.path(), &["--fixture-profile", "--target", target]);
+    let r = release();
+    let second = finish_build_in_a_copy(child, &out, "reproducibility rebuild (macOS)", started);
+    let first: Vec<_> = r
+        .manifest
+        .artifacts
+        .iter()
+        .filter(|a| a.target == target)
+        .cloned()
+        .collect();
+    assert_eq!(first.len(), Binary::ALL.len());
+    assert_eq!(first, second);
 }
 
 #[test]

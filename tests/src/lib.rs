@@ -12,6 +12,7 @@ use std::sync::{Mutex, OnceLock};
 use anyhow::{Context, Result};
 use codex_installer::manifest::Manifest;
 use codex_installer::target::Target;
+use xtask::compile::Profiles;
 
 /// A release directory built for a test, and its manifest.
 #[derive(Debug, Clone)]
@@ -33,6 +34,10 @@ pub fn e2e_dir() -> PathBuf {
 }
 
 /// Builds the release `version` for `targets` with the real build driver, once per test process.
+///
+/// The host target is compiled with the shipped profile, the others with the cheap fixture
+/// profile ([`Profiles::FixtureExceptHost`]); all are packaged, stamped, signed and verified
+/// exactly as `cargo xtask dist` does for what ships.
 ///
 /// Test processes (nextest runs one per test) take turns through a file lock; each runs the build,
 /// which is a no-op of a few seconds when nothing changed, so a fixture can never be stale.
@@ -66,7 +71,8 @@ pub fn release(version: &str, targets: &[&'static Target]) -> Result<Release> {
             targets: targets.to_vec(),
             version: Some(version.to_owned()),
             out: dir.clone(),
-            profile: xtask::compile::PROFILE,
+            profiles: Profiles::FixtureExceptHost(xtask::dist::host_target()?),
+            print_build_env: false,
         })?;
         log_build(&base, &key, started.elapsed());
         if let Some(id) = &run_id {

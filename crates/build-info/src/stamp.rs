@@ -14,6 +14,24 @@ use std::ops::Range;
 /// Opens the slot; `dist` finds the slot by it, so it must occur exactly once in a binary.
 pub const MARKER: [u8; 16] = *b"\0codex-stamp:v1\0";
 
+/// [`MARKER`] with every bit flipped: all that the code of [`encode`] and [`find`] holds. An
+/// unoptimised build keeps a constant such code uses as data, and some linkers (Windows') keep
+/// functions nothing calls, which would put a second marker in the binary.
+/// (Runtime code must not even take [`MARKER`]`.len()`: unoptimised, that keeps the array.)
+const MARKER_FLIPPED: [u8; 16] = flip(MARKER);
+
+/// [`MARKER`]'s length, for the code that runs.
+const MARKER_LEN: usize = MARKER.len();
+
+const fn flip(mut bytes: [u8; 16]) -> [u8; 16] {
+    let mut i = 0;
+    while i < bytes.len() {
+        bytes[i] = !bytes[i];
+        i += 1;
+    }
+    bytes
+}
+
 /// Size of the slot in bytes.
 pub const LEN: usize = 192;
 
@@ -60,9 +78,10 @@ pub const fn encode(version: &str, commit: &str) -> Result<[u8; LEN], StampError
         });
     }
     let mut out = [0u8; LEN];
+    let marker = flip(MARKER_FLIPPED);
     let mut i = 0;
-    while i < MARKER.len() {
-        out[i] = MARKER[i];
+    while i < marker.len() {
+        out[i] = marker[i];
         i += 1;
     }
     out[i] = v.len() as u8;
@@ -87,7 +106,7 @@ pub const fn encode(version: &str, commit: &str) -> Result<[u8; LEN], StampError
 /// Version and commit from a slot. The marker is skipped, not compared: the running binary
 /// decodes its own slot, and comparing would put a second copy of the marker into it.
 pub fn decode(slot: &[u8]) -> Result<(&str, &str), StampError> {
-    let body = slot.get(MARKER.len()..LEN).ok_or(StampError::Malformed)?;
+    let body = slot.get(MARKER_LEN..LEN).ok_or(StampError::Malformed)?;
     let (version, rest) = field(body)?;
     let (commit, rest) = field(rest)?;
     if rest.iter().any(|&b| b != 0) {
@@ -106,10 +125,11 @@ fn field(bytes: &[u8]) -> Result<(&str, &[u8]), StampError> {
 
 /// Where the slot is in a binary's bytes.
 pub fn find(binary: &[u8]) -> Result<Range<usize>, StampError> {
+    let marker = flip(std::hint::black_box(MARKER_FLIPPED));
     let mut hits = binary
-        .windows(MARKER.len())
+        .windows(MARKER_LEN)
         .enumerate()
-        .filter(|(_, w)| *w == MARKER)
+        .filter(|(_, w)| *w == marker)
         .map(|(i, _)| i);
     let start = hits.next().ok_or(StampError::Missing)?;
     let extra = hits.count();

@@ -31,17 +31,75 @@ pub struct BuildEnv {
     pub source_date_epoch: u64,
     /// Whether the binaries also trust the development signing key (a development build).
     pub trust_development_key: bool,
-    /// The cargo profile: [`PROFILE`] for releases, [`FIXTURE_PROFILE`] for test fixtures.
-    pub profile: &'static str,
+    /// Which cargo profile compiles which target.
+    pub profiles: Profiles,
 }
 
 impl BuildEnv {
-    /// The cargo target dir of one target. Each target has its own, so that targets can build
-    /// at the same time (cargo locks a target dir), and so that a build of one target never
-    /// depends on which others are built with it (cargo unifies features across the targets
-    /// of one run). The price is compiling the host's proc-macros once per target.
+    /// The cargo target dir of one target.
+    ///
+    /// With [`PROFILE`] each target has its own, so that targets can build at the same time
+    /// (cargo locks a target dir), and so that a build of one target never depends on which
+    /// others are built with it (cargo unifies features across the targets of one run). The
+    /// price is compiling the host's proc-macros and build scripts once per target.
+    ///
+    /// The targets of [`FIXTURE_PROFILE`] share one dir, one target at a time: each target is
+    /// still its own cargo run (no feature unification), and the host's units, a fifth of a
+    /// fixture build, compile once for all of them.
     pub fn cargo_target_dir(&self, target: &Target) -> PathBuf {
-        self.target_dir.join("targets").join(target.triple)
+        match self.profiles.of(target) {
+            PROFILE => self.target_dir.join("targets").join(target.triple),
+            shared => self.target_dir.join(shared),
+        }
+    }
+
+    /// cargo-zigbuild's wrapper scripts for `target`: never shared by two builds that may run
+    /// side by side, which would race to create them.
+    fn zigbuild_cache_dir(&self, target: &Target) -> PathBuf {
+        let dir = self.cargo_target_dir(target);
+        match self.profiles.of(target) {
+            PROFILE => dir.join("zigbuild"),
+            _ => dir.join("zigbuild").join(target.triple),
+        }
+    }
+}
+
+/// Which cargo profile compiles which target of a release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profiles {
+    /// Every target with [`PROFILE`]: what ships.
+    Shipped,
+    /// Every target with [`FIXTURE_PROFILE`] (`cargo xtask dist --fixture-profile`).
+    Fixture,
+    /// The host with [`PROFILE`], every other target with [`FIXTURE_PROFILE`]: the end-to-end
+    /// tests' releases. A test run needs one shipped-profile build anyway (to prove it runs and
+    /// reproduces), and this way it also serves every test that runs the host's programs.
+    FixtureExceptHost(&'static Target),
+}
+
+impl Profiles {
+    /// The cargo profile of `target`.
+    pub fn of(self, target: &Target) -> &'static str {
+        match self {
+            Profiles::Shipped => PROFILE,
+            Profiles::Fixture => FIXTURE_PROFILE,
+            Profiles::FixtureExceptHost(host) if host.triple == target.triple => PROFILE,
+            Profiles::FixtureExceptHost(_) => FIXTURE_PROFILE,
+        }
+    }
+}
+
+impl std::fmt::Display for Profiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Profiles::Shipped => write!(f, "profile {PROFILE}"),
+            Profiles::Fixture => write!(f, "profile {FIXTURE_PROFILE} (not for shipping)"),
+            Profiles::FixtureExceptHost(host) => write!(
+                f,
+                "profile {PROFILE} for {}, {FIXTURE_PROFILE} for the others (not for shipping)",
+                host.triple
+            ),
+        }
     }
 }
 
@@ -66,35 +124,23 @@ pub fn build_target(
     } else {
         0
     };
-    let target_dir = env.cargo_target_dir(target);
     let mut cmd = Command::new(&env.zigbuild);
+    for (key, _) in std::env::vars_os() {
+        if key.to_str().is_some_and(set_by_cargo_for_a_crate) {
+            cmd.env_remove(key);
+        }
+    }
     cmd.arg("zigbuild")
         .args([
             "--profile",
-            env.profile,
+            env.profiles.of(target),
             "--locked",
             "--target",
             target.triple,
         ])
         .args(["--message-format", "json-render-diagnostics"])
         .current_dir(&env.root)
-        .env("CARGO_TARGET_DIR", &target_dir)
-        // cargo-zigbuild's wrapper scripts, per target: builds running side by side must not
-        // race to create the shared ones.
-        .env("CARGO_ZIGBUILD_CACHE_DIR", target_dir.join("zigbuild"))
-        // Placeholders: `dist` stamps the real version and commit into the linked binaries, so
-        // the compiled code is the same for every version.
-        .env(EnvVar::ReleaseVersion.name(), stamp::UNSTAMPED_VERSION)
-        .env(EnvVar::GitCommit.name(), stamp::UNSTAMPED_COMMIT)
-        .env(
-            EnvVar::SourceDateEpoch.name(),
-            env.source_date_epoch.to_string(),
-        )
-        .env("RUSTFLAGS", remap_flags(&env.root, &target_dir)?)
-        .env(
-            EnvVar::TrustDevelopmentKey.name(),
-            if env.trust_development_key { "1" } else { "0" },
-        )
+        .envs(build_vars(env, target)?)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -158,6 +204,54 @@ pub fn build_target(
         }
     }
     Ok(binaries)
+}
+
+/// Whether `key` is one of the variables cargo sets for the crate it runs (`cargo xtask`, a test
+/// binary): they say nothing about the build, yet build scripts watch some of them (ring's
+/// `rerun-if-env-changed=CARGO_MANIFEST_DIR`), so inheriting them would make the same build
+/// rebuild whenever it is started from another crate: from `cargo xtask` after a test, say.
+fn set_by_cargo_for_a_crate(key: &str) -> bool {
+    key.starts_with("CARGO_PKG_")
+        || key.starts_with("CARGO_MANIFEST_")
+        || key.starts_with("CARGO_BIN_")
+        || matches!(
+            key,
+            "CARGO_CRATE_NAME" | "CARGO_PRIMARY_PACKAGE" | "CARGO_TARGET_TMPDIR" | "OUT_DIR"
+        )
+}
+
+/// The environment `target` is compiled in (besides cargo-zigbuild's own): its cargo target dir,
+/// the version placeholders, the timestamp, the path remapping and the key trust. `cargo xtask
+/// dist --print-build-env` prints it for bench/dist-build.sh, whose floor compiles the same way.
+pub fn build_vars(env: &BuildEnv, target: &Target) -> Result<Vec<(String, String)>> {
+    let target_dir = env.cargo_target_dir(target);
+    let path = |p: PathBuf| p.to_string_lossy().into_owned();
+    Ok(vec![
+        ("CARGO_TARGET_DIR".into(), path(target_dir.clone())),
+        (
+            "CARGO_ZIGBUILD_CACHE_DIR".into(),
+            path(env.zigbuild_cache_dir(target)),
+        ),
+        // Placeholders: `dist` stamps the real version and commit into the linked binaries, so
+        // the compiled code is the same for every version.
+        (
+            EnvVar::ReleaseVersion.name().into(),
+            stamp::UNSTAMPED_VERSION.into(),
+        ),
+        (
+            EnvVar::GitCommit.name().into(),
+            stamp::UNSTAMPED_COMMIT.into(),
+        ),
+        (
+            EnvVar::SourceDateEpoch.name().into(),
+            env.source_date_epoch.to_string(),
+        ),
+        ("RUSTFLAGS".into(), remap_flags(&env.root, &target_dir)?),
+        (
+            EnvVar::TrustDevelopmentKey.name().into(),
+            if env.trust_development_key { "1" } else { "0" }.into(),
+        ),
+    ])
 }
 
 /// Maps local source paths to fixed ones so that panic messages and debug strings in the
@@ -228,4 +322,33 @@ fn crate_count(env: &BuildEnv, target: &Target) -> Result<u64> {
         }
     }
     Ok(seen.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_variables_cargo_sets_for_a_running_crate_are_not_passed_to_the_build() {
+        for key in [
+            "CARGO_MANIFEST_DIR",
+            "CARGO_MANIFEST_PATH",
+            "CARGO_PKG_NAME",
+            "CARGO_CRATE_NAME",
+            "CARGO_BIN_EXE_codex",
+            "CARGO_PRIMARY_PACKAGE",
+            "OUT_DIR",
+        ] {
+            assert!(set_by_cargo_for_a_crate(key), "{key}");
+        }
+        for key in [
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "CARGO",
+            "RUSTFLAGS",
+            "PATH",
+        ] {
+            assert!(!set_by_cargo_for_a_crate(key), "{key}");
+        }
+    }
 }

@@ -15,7 +15,7 @@ use codex_installer::signature::{self, TrustedKey};
 use codex_installer::target::{Binary, Os, Target};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::compile::{self, BuildEnv};
+use crate::compile::{self, BuildEnv, Profiles};
 use crate::env::EnvVar;
 use crate::generate::{self, TrustedKeysRegion};
 use crate::{archive, homebrew, macho, npm, signing, tools, verify};
@@ -28,9 +28,12 @@ pub struct DistOptions {
     pub version: Option<String>,
     /// Output directory, replaced as a whole when the build succeeds.
     pub out: PathBuf,
-    /// Cargo profile: [`compile::PROFILE`] for what ships, [`compile::FIXTURE_PROFILE`] for the
-    /// tests' fixtures. Everything after compiling is the same for both.
-    pub profile: &'static str,
+    /// Which cargo profile compiles which target: [`Profiles::Shipped`] for what ships, a
+    /// cheaper one for the tests' fixtures. Everything after compiling is the same for all.
+    pub profiles: Profiles,
+    /// Print the environment each target would be compiled in (`KEY=VALUE` lines under a
+    /// `# <triple>` line) and build nothing.
+    pub print_build_env: bool,
 }
 
 /// Bumped whenever [`archive::pack`] changes its output, so cached archives are not reused.
@@ -79,6 +82,28 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| workspace_root().join("target"))
 }
 
+/// The commit and timestamp a build of the sources at `root` stamps into its release:
+/// [`EnvVar::GitCommit`] and [`EnvVar::SourceDateEpoch`] when set, else the checkout's HEAD and
+/// its commit time.
+pub fn release_identity(root: &Path) -> Result<(String, u64)> {
+    let commit = match EnvVar::GitCommit.get() {
+        Some(c) => c,
+        None => git(root, &["rev-parse", "HEAD"])?,
+    };
+    let source_date_epoch = match EnvVar::SourceDateEpoch.get() {
+        Some(s) => s.parse().with_context(|| {
+            format!(
+                "{} must be whole seconds since 1970, got {s:?}",
+                EnvVar::SourceDateEpoch.name()
+            )
+        })?,
+        None => git(root, &["log", "-1", "--format=%ct"])?
+            .parse()
+            .context("git printed a commit time that is not a number")?,
+    };
+    Ok((commit, source_date_epoch))
+}
+
 /// Builds the release described by `opts`.
 pub fn run(opts: &DistOptions) -> Result<()> {
     let started = Instant::now();
@@ -89,21 +114,7 @@ pub fn run(opts: &DistOptions) -> Result<()> {
     };
     tools::ensure_rust_targets(&opts.targets)?;
     let zigbuild = tools::ensure_zigbuild()?;
-    let commit = match EnvVar::GitCommit.get() {
-        Some(c) => c,
-        None => git(&root, &["rev-parse", "HEAD"])?,
-    };
-    let source_date_epoch = match EnvVar::SourceDateEpoch.get() {
-        Some(s) => s.parse().with_context(|| {
-            format!(
-                "{} must be whole seconds since 1970, got {s:?}",
-                EnvVar::SourceDateEpoch.name()
-            )
-        })?,
-        None => git(&root, &["log", "-1", "--format=%ct"])?
-            .parse()
-            .context("git printed a commit time that is not a number")?,
-    };
+    let (commit, source_date_epoch) = release_identity(&root)?;
     // Read before building, so a bad key fails in seconds rather than after every target.
     let signing_key = signing::release_key(&root)?;
     if signing_key.development {
@@ -112,17 +123,26 @@ pub fn run(opts: &DistOptions) -> Result<()> {
             signing::DEV_KEY_FILE
         );
     }
-    let target_base = target_dir();
     let env = BuildEnv {
         root: root.clone(),
-        target_dir: target_base.join("xtask-dist"),
+        target_dir: target_dir().join("xtask-dist"),
         zigbuild,
         version: version.to_string(),
         commit: commit.clone(),
         source_date_epoch,
         trust_development_key: signing_key.development,
-        profile: opts.profile,
+        profiles: opts.profiles,
     };
+    if opts.print_build_env {
+        println!("# cargo-zigbuild: {}", env.zigbuild.display());
+        for target in &opts.targets {
+            println!("# {} ({})", target.triple, opts.profiles.of(target));
+            for (key, value) in compile::build_vars(&env, target)? {
+                println!("{key}={value}");
+            }
+        }
+        return Ok(());
+    }
     // The keys this release's own channels trust: a development build must install itself.
     let keys = signature::keys_for(signing_key.development);
     let tty = std::io::stderr().is_terminal();
@@ -131,10 +151,10 @@ pub fn run(opts: &DistOptions) -> Result<()> {
         short(&commit),
         opts.targets.len(),
         tools::zig_version(),
-        if opts.profile == compile::PROFILE {
+        if opts.profiles == Profiles::Shipped {
             String::new()
         } else {
-            format!(", profile {} (not for shipping)", opts.profile)
+            format!(", {}", opts.profiles)
         }
     );
 
@@ -336,9 +356,13 @@ fn stamp_version(env: &BuildEnv, target: &Target, bytes: &mut [u8]) -> Result<()
 
 /// How many targets build at the same time: each target's last step, the fat-LTO link, runs on
 /// one core, so a second target's compile fills the others. More than that only adds memory.
-fn parallel_targets(targets: usize) -> usize {
+/// Targets that share a cargo target dir count once: cargo serialises them on its lock, and each
+/// of their runs uses every core.
+fn parallel_targets(env: &BuildEnv, targets: &[&'static Target]) -> usize {
+    let dirs: std::collections::BTreeSet<PathBuf> =
+        targets.iter().map(|t| env.cargo_target_dir(t)).collect();
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    cores.clamp(1, 4).min(targets).max(1)
+    cores.clamp(1, 4).min(dirs.len()).max(1)
 }
 
 /// Builds and packages every target into `staging`, a few at a time; the artifacts come back
@@ -357,7 +381,7 @@ fn build_all(
         ProgressDrawTarget::hidden()
     });
     let results: Vec<(usize, Result<Vec<Artifact>>)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..parallel_targets(targets.len()))
+        let workers: Vec<_> = (0..parallel_targets(env, targets))
             .map(|_| {
                 scope.spawn(|| {
                     let mut done = Vec::new();

