@@ -473,6 +473,19 @@ fn finish_build_in_a_copy(
     .artifacts
 }
 
+/// The artifacts of `triple` in `r`, one per binary.
+fn artifacts_of(r: &Release, triple: &str) -> Vec<codex_installer::manifest::Artifact> {
+    let of: Vec<_> = r
+        .manifest
+        .artifacts
+        .iter()
+        .filter(|a| a.target == triple)
+        .cloned()
+        .collect();
+    assert_eq!(of.len(), Binary::ALL.len(), "{triple}");
+    of
+}
+
 fn tmp_for_a_copy() -> tempfile::TempDir {
     tempfile::Builder::new()
         .prefix("repro-checkout-")
@@ -493,15 +506,7 @@ fn the_shipped_profile_builds_runs_and_is_byte_identical_from_another_checkout()
     let (child, out) = spawn_build_in_a_copy(tmp.path(), &["--host-only"]);
     let r = release();
     let second = finish_build_in_a_copy(child, &out, "reproducibility rebuild (dist)", started);
-    let first: Vec<_> = r
-        .manifest
-        .artifacts
-        .iter()
-        .filter(|a| a.target == host.triple)
-        .cloned()
-        .collect();
-    assert_eq!(first.len(), Binary::ALL.len());
-    assert_eq!(first, second);
+    assert_eq!(artifacts_of(&r, host.triple), second);
 
     let run = tempfile::tempdir().expect("tmp");
     for binary in Binary::ALL {
@@ -538,15 +543,7 @@ fn the_macos_link_is_byte_identical_from_another_checkout() {
         spawn_build_in_a_copy(tmp.path(), &["--fixture-profile", "--target", target]);
     let r = release();
     let second = finish_build_in_a_copy(child, &out, "reproducibility rebuild (macOS)", started);
-    let first: Vec<_> = r
-        .manifest
-        .artifacts
-        .iter()
-        .filter(|a| a.target == target)
-        .cloned()
-        .collect();
-    assert_eq!(first.len(), Binary::ALL.len());
-    assert_eq!(first, second);
+    assert_eq!(artifacts_of(&r, target), second);
 }
 
 #[test]

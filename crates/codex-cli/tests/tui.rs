@@ -344,7 +344,14 @@ fn resume_last_shows_the_earlier_conversation_and_continues_it() {
 fn the_terminal_is_back_in_cooked_mode_after_a_panic() {
     let f = Fixture::new(vec![], "");
     let stty = f.home.path().join("stty.txt");
-    let t = f.tmux("", &format!("stty -a > '{}'", stty.display()));
+    // Written aside and renamed, so the file appears only once complete.
+    let t = f.tmux(
+        "",
+        &format!(
+            "stty -a > '{0}.part' && mv '{0}.part' '{0}'",
+            stty.display()
+        ),
+    );
     t.wait_for("approvals");
     t.type_text("/panic");
     t.press("Enter");
@@ -354,7 +361,6 @@ fn the_terminal_is_back_in_cooked_mode_after_a_panic() {
     while !stty.exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    std::thread::sleep(Duration::from_millis(200));
     let modes = std::fs::read_to_string(&stty).expect("stty output");
     for mode in ["icanon", "echo", "icrnl", "opost"] {
         assert!(
@@ -403,7 +409,14 @@ fn a_patch_the_read_only_sandbox_refuses_is_shown_as_a_diff_and_applied_once_app
 fn the_screen_follows_a_resize_and_sigterm_restores_the_terminal() {
     let f = Fixture::new(vec![], "");
     let stty = f.home.path().join("stty.txt");
-    let t = f.tmux("", &format!("stty -a > '{}'", stty.display()));
+    // Written aside and renamed, so the file appears only once complete.
+    let t = f.tmux(
+        "",
+        &format!(
+            "stty -a > '{0}.part' && mv '{0}.part' '{0}'",
+            stty.display()
+        ),
+    );
     t.wait_for("approvals on-request");
     t.resize(70, 20);
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -434,7 +447,6 @@ fn the_screen_follows_a_resize_and_sigterm_restores_the_terminal() {
     while !stty.exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    std::thread::sleep(Duration::from_millis(200));
     let modes = std::fs::read_to_string(&stty).expect("stty output");
     assert!(
         modes.split_whitespace().any(|w| w == "icanon"),

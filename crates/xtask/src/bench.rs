@@ -160,11 +160,12 @@ mod tests {
             let Ok(toml) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
                 continue;
             };
-            let package = toml
-                .lines()
-                .find_map(|l| l.strip_prefix("name = \""))
-                .and_then(|l| l.strip_suffix('"'))
-                .expect("package name");
+            let name_of = |line: &str| {
+                line.strip_prefix("name = \"")
+                    .and_then(|l| l.strip_suffix('"'))
+                    .map(str::to_owned)
+            };
+            let package = toml.lines().find_map(name_of).expect("package name");
             let mut lines = toml.lines();
             while let Some(line) = lines.next() {
                 if line.trim() != "[[bench]]" {
@@ -172,19 +173,18 @@ mod tests {
                 }
                 let name = lines
                     .next()
-                    .and_then(|l| l.strip_prefix("name = \""))
-                    .and_then(|l| l.strip_suffix('"'))
+                    .and_then(name_of)
                     .expect("[[bench]] starts with its name");
                 // Smoked directly, or by the bench/ script that runs it.
                 let by_a_script = scripts.iter().any(|script| {
-                    let text = std::fs::read_to_string(root.join("bench").join(script))
-                        .expect("script");
+                    let text =
+                        std::fs::read_to_string(root.join("bench").join(script)).expect("script");
                     text.contains(&format!("-p {package} --bench {name}"))
                 });
                 assert!(
                     by_a_script
                         || SMOKES.iter().any(|s| matches!(s.bench,
-                            Bench::Harness { package: p, name: n } if p == package && n == name)),
+                            Bench::Harness { package: p, name: n } if p == package && n == name.as_str())),
                     "the bench {name} of {package} has no smoke run"
                 );
             }
