@@ -487,6 +487,8 @@ fn artifacts_of(r: &Release, triple: &str) -> Vec<codex_installer::manifest::Art
 }
 
 fn tmp_for_a_copy() -> tempfile::TempDir {
+    // The first test of a run may get here before any fixture made the folder.
+    std::fs::create_dir_all(e2e_dir()).expect("e2e dir");
     tempfile::Builder::new()
         .prefix("repro-checkout-")
         .tempdir_in(e2e_dir())

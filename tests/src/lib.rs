@@ -51,10 +51,8 @@ pub fn release(version: &str, targets: &[&'static Target]) -> Result<Release> {
         return Ok(r.clone());
     }
 
+    let lock = release_lock()?;
     let base = e2e_dir();
-    std::fs::create_dir_all(&base)?;
-    let lock = File::create(base.join("release.lock"))?;
-    lock.lock().context("locking the e2e release dir")?;
     // One folder per version and target set, named short enough for any filesystem.
     let name = format!("release-{version}-{}", short_hash(&key));
     let dir = base.join(&name);
@@ -84,6 +82,16 @@ pub fn release(version: &str, targets: &[&'static Target]) -> Result<Release> {
     let r = Release { dir, manifest };
     cache.insert(key, r.clone());
     Ok(r)
+}
+
+/// The lock every build of a release by the tests holds (in [`release`]), so that two never
+/// write the build driver's shared caches at once: held until the returned file is dropped.
+pub fn release_lock() -> Result<File> {
+    let base = e2e_dir();
+    std::fs::create_dir_all(&base)?;
+    let lock = File::create(base.join("release.lock"))?;
+    lock.lock().context("locking the e2e release dir")?;
+    Ok(lock)
 }
 
 /// Publishes each `(release, version)` under the tag `v<version>` into `root` and serves it on

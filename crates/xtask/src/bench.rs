@@ -1,6 +1,6 @@
 //! The benchmarks' smoke runs: every script in `bench/` and every `cargo bench` harness, run at
-//! its smallest size at the end of the full test run, so that a benchmark that no longer runs
-//! fails CI instead of being found the next time someone wants its figures. The figures of a
+//! its smallest size by the full test run (tests/bench.rs), so that a benchmark that no longer
+//! runs fails CI instead of being found the next time someone wants its figures. The figures of a
 //! smoke run mean nothing (one iteration, debug-built helpers) and are not kept.
 
 use std::path::Path;
@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
+use crate::compile;
 use crate::env::EnvVar;
 
 /// A benchmark and the arguments of its smallest run.
@@ -71,11 +72,28 @@ pub const SMOKES: &[Smoke] = &[
 /// The profile the smoke runs compile helpers and harnesses with: the test build's.
 const SMOKE_PROFILE: &str = "dev";
 
-/// Runs every benchmark at its smallest size; the first failure stops with its output above.
-pub fn smoke_all(root: &Path) -> Result<()> {
-    for smoke in SMOKES {
+impl Smoke {
+    /// The smoke run of the benchmark named `name` (a script's file name or a harness's name).
+    pub fn named(name: &str) -> Option<&'static Smoke> {
+        SMOKES.iter().find(|s| s.name() == name)
+    }
+
+    /// The script's file name, or the harness's `[[bench]]` name.
+    pub fn name(&self) -> &'static str {
+        match self.bench {
+            Bench::Script(name) | Bench::Harness { name, .. } => name,
+        }
+    }
+
+    /// Runs the benchmark at its smallest size with the test build's profile and returns its
+    /// output; an error holds that output and says the benchmark no longer runs.
+    ///
+    /// The variables cargo sets for the crate that calls this (a test binary) are removed, as
+    /// for every build the driver starts: the scripts' builds must find the test run's target
+    /// dirs fresh.
+    pub fn run(&self, root: &Path) -> Result<String> {
         let started = Instant::now();
-        let mut cmd = match smoke.bench {
+        let mut cmd = match self.bench {
             Bench::Script(name) => {
                 let mut c = Command::new("bash");
                 c.arg(Path::new("bench").join(name));
@@ -88,28 +106,31 @@ pub fn smoke_all(root: &Path) -> Result<()> {
                 c
             }
         };
-        cmd.args(smoke.args)
+        for (key, _) in std::env::vars_os() {
+            if key.to_str().is_some_and(compile::set_by_cargo_for_a_crate) {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.args(self.args)
             .current_dir(root)
             .env(EnvVar::BenchProfile.name(), SMOKE_PROFILE);
-        let shown = smoke.to_string();
-        eprintln!("==> benchmark smoke run: {shown}");
-        let out = cmd
-            .output()
-            .with_context(|| format!("cannot run {shown}"))?;
+        let out = cmd.output().with_context(|| format!("cannot run {self}"))?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         if !out.status.success() {
-            eprintln!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
             bail!(
-                "the benchmark `{shown}` no longer runs ({}); its output is above",
+                "the benchmark `{self}` no longer runs ({}); its output:\n{text}",
                 out.status
             );
         }
-        eprintln!("    ran in {:.0} s", started.elapsed().as_secs_f64());
+        Ok(format!(
+            "{text}`{self}` ran in {:.0} s\n",
+            started.elapsed().as_secs_f64()
+        ))
     }
-    Ok(())
 }
 
 impl std::fmt::Display for Smoke {

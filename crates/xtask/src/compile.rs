@@ -210,7 +210,7 @@ pub fn build_target(
 /// binary): they say nothing about the build, yet build scripts watch some of them (ring's
 /// `rerun-if-env-changed=CARGO_MANIFEST_DIR`), so inheriting them would make the same build
 /// rebuild whenever it is started from another crate: from `cargo xtask` after a test, say.
-fn set_by_cargo_for_a_crate(key: &str) -> bool {
+pub(crate) fn set_by_cargo_for_a_crate(key: &str) -> bool {
     key.starts_with("CARGO_PKG_")
         || key.starts_with("CARGO_MANIFEST_")
         || key.starts_with("CARGO_BIN_")

@@ -87,8 +87,8 @@ enum Cmd {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
-    /// Install what the tests need, then run format, lint, generated-file and all tests, then
-    /// smoke-run every benchmark.
+    /// Install what the tests need, then run format, lint, generated-file and all tests (the
+    /// benchmarks' smoke runs among them).
     Test {
         /// The inner loop: lint, unit tests and the host-only end-to-end tests (no six-target
         /// fixture, no shipped-profile build, no benchmarks). CI runs the full set.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use codex_installer::target::TARGETS;
 
-use crate::{bench, dist, generate, tools};
+use crate::{dist, generate, tools};
 
 /// Commands the tests run, paired with the Debian package that provides each.
 const DEBIAN_TEST_TOOLS: &[(&str, &str)] = &[
@@ -35,7 +35,8 @@ const DEBIAN_TEST_TOOLS: &[(&str, &str)] = &[
 /// How much of the suite a test run covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// Everything, benchmarks' smoke runs included: CI and the README's test command.
+    /// Everything, the benchmarks' smoke runs (tests/bench.rs) included: CI and the README's
+    /// test command.
     Full,
     /// Lint, unit tests and the host-only end-to-end tests (nextest profile `quick`).
     Quick,
@@ -151,10 +152,6 @@ fn run_checks(root: &Path, scope: Scope, clock: &mut Clock) -> Result<()> {
         )?;
     }
     clock.lap("test execution (fixture builds included)");
-    if scope == Scope::Full {
-        bench::smoke_all(root)?;
-        clock.lap("benchmarks (smoke runs)");
-    }
     eprintln!("all checks passed");
     Ok(())
 }

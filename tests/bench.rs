@@ -1,0 +1,67 @@
+//! Every benchmark still runs: each script in `bench/` and each `cargo bench` harness at its
+//! smallest size (`xtask::bench::SMOKES`), with the helpers the test build compiled. The
+//! scripts build host releases with `cargo xtask dist --host-only`, which the fixtures already
+//! built, so each run costs seconds plus its one or two iterations.
+
+use xtask::bench::{SMOKES, Smoke};
+
+/// The benchmarks smoked here, one test each; must be every entry of [`SMOKES`].
+const SMOKED: [&str; 6] = [
+    "install-sh.sh",
+    "update.sh",
+    "npm.sh",
+    "exec-server.sh",
+    "dist-build.sh",
+    "agent_overhead",
+];
+
+fn smoke(name: &str) {
+    let smoke = Smoke::named(name).unwrap_or_else(|| panic!("no smoke run named {name}"));
+    // The releases the scripts build are the fixtures' host builds: make sure they exist (and
+    // are fresh) before a script asks for them, rather than compile them a second time beside
+    // the fixture build.
+    let host = xtask::dist::host_target().expect("host");
+    codex_e2e::release("0.0.9-bench-smoke.1", &[host]).expect("host release");
+    // The scripts' `cargo xtask dist` shares the build driver's caches with the fixture builds.
+    let _lock = codex_e2e::release_lock().expect("release lock");
+    match smoke.run(&codex_e2e::workspace_root()) {
+        Ok(out) => print!("{out}"),
+        Err(e) => panic!("{e:#}"),
+    }
+}
+
+#[test]
+fn every_benchmark_has_a_smoke_test_here() {
+    let all: Vec<&str> = SMOKES.iter().map(Smoke::name).collect();
+    assert_eq!(all, SMOKED);
+}
+
+#[test]
+fn the_install_sh_benchmark_runs() {
+    smoke("install-sh.sh");
+}
+
+#[test]
+fn the_update_benchmark_runs() {
+    smoke("update.sh");
+}
+
+#[test]
+fn the_npm_benchmark_runs() {
+    smoke("npm.sh");
+}
+
+#[test]
+fn the_exec_server_benchmark_runs() {
+    smoke("exec-server.sh");
+}
+
+#[test]
+fn the_dist_build_benchmark_runs() {
+    smoke("dist-build.sh");
+}
+
+#[test]
+fn the_agent_overhead_benchmark_runs() {
+    smoke("agent_overhead");
+}
