@@ -15,14 +15,12 @@ cd "$(dirname "$0")/.."
 targets=$(sed -n 's/^| `\([a-z0-9_-]*\)` .*/\1/p' docs/targets.md)
 [ -n "$targets" ] || { echo "no targets found in docs/targets.md" >&2; exit 1; }
 smoke=
+target_args=()
 if [ "${1:-}" = --smoke ]; then
     smoke=1
-    host=$(rustc -vV | sed -n 's/^host: //p')
-    case $host in
-        x86_64-unknown-linux-gnu) targets=x86_64-unknown-linux-musl ;;
-        aarch64-unknown-linux-gnu) targets=aarch64-unknown-linux-musl ;;
-        *) targets=$host ;;
-    esac
+    target_args=(--host-only)
+else
+    for t in $targets; do target_args+=(--target "$t"); done
 fi
 
 work=$PWD/target/bench-dist-build
@@ -34,8 +32,6 @@ if [ -n "$smoke" ]; then
 else
     ours_dir=$work/ours
 fi
-target_args=()
-for t in $targets; do target_args+=(--target "$t"); done
 
 now() { date +%s.%N; }
 elapsed() { awk "BEGIN { print $2 - $1 }"; }
@@ -46,6 +42,8 @@ ratio() { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }
 CARGO_TARGET_DIR=$ours_dir cargo xtask dist --print-build-env "${target_args[@]}" \
     >"$work/build-env.txt" 2>/dev/null
 zigbuild=$(sed -n 's/^# cargo-zigbuild: //p' "$work/build-env.txt")
+# The targets the driver chose (--host-only: this machine's release target), one per `# <triple>`.
+targets=$(sed -n 's/^# \([a-z0-9_-]*\) (.*)$/\1/p' "$work/build-env.txt")
 zigbuild_all() {
     local t
     for t in $targets; do

@@ -340,18 +340,20 @@ fn resume_last_shows_the_earlier_conversation_and_continues_it() {
     );
 }
 
+/// A shell command that saves `stty -a` to `path`, written aside and renamed so that the file
+/// appears only once complete.
+fn save_stty_to(path: &std::path::Path) -> String {
+    format!(
+        "stty -a > '{0}.part' && mv '{0}.part' '{0}'",
+        path.display()
+    )
+}
+
 #[test]
 fn the_terminal_is_back_in_cooked_mode_after_a_panic() {
     let f = Fixture::new(vec![], "");
     let stty = f.home.path().join("stty.txt");
-    // Written aside and renamed, so the file appears only once complete.
-    let t = f.tmux(
-        "",
-        &format!(
-            "stty -a > '{0}.part' && mv '{0}.part' '{0}'",
-            stty.display()
-        ),
-    );
+    let t = f.tmux("", &save_stty_to(&stty));
     t.wait_for("approvals");
     t.type_text("/panic");
     t.press("Enter");
@@ -409,14 +411,7 @@ fn a_patch_the_read_only_sandbox_refuses_is_shown_as_a_diff_and_applied_once_app
 fn the_screen_follows_a_resize_and_sigterm_restores_the_terminal() {
     let f = Fixture::new(vec![], "");
     let stty = f.home.path().join("stty.txt");
-    // Written aside and renamed, so the file appears only once complete.
-    let t = f.tmux(
-        "",
-        &format!(
-            "stty -a > '{0}.part' && mv '{0}.part' '{0}'",
-            stty.display()
-        ),
-    );
+    let t = f.tmux("", &save_stty_to(&stty));
     t.wait_for("approvals on-request");
     t.resize(70, 20);
     let deadline = Instant::now() + Duration::from_secs(10);

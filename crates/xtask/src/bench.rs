@@ -55,7 +55,7 @@ pub const SMOKES: &[Smoke] = &[
         bench: Bench::Script("exec-server.sh"),
         args: &["2", "1"],
     },
-    // The host target with the fixture profile, from clean and with nothing changed.
+    // The host target only, with nothing changed, in the test run's own target dirs.
     Smoke {
         bench: Bench::Script("dist-build.sh"),
         args: &["--smoke"],
@@ -106,12 +106,8 @@ impl Smoke {
                 c
             }
         };
-        for (key, _) in std::env::vars_os() {
-            if key.to_str().is_some_and(compile::set_by_cargo_for_a_crate) {
-                cmd.env_remove(key);
-            }
-        }
-        cmd.args(self.args)
+        compile::without_cargo_crate_vars(&mut cmd)
+            .args(self.args)
             .current_dir(root)
             .env(EnvVar::BenchProfile.name(), SMOKE_PROFILE);
         let out = cmd.output().with_context(|| format!("cannot run {self}"))?;

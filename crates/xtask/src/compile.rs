@@ -125,12 +125,8 @@ pub fn build_target(
         0
     };
     let mut cmd = Command::new(&env.zigbuild);
-    for (key, _) in std::env::vars_os() {
-        if key.to_str().is_some_and(set_by_cargo_for_a_crate) {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.arg("zigbuild")
+    without_cargo_crate_vars(&mut cmd)
+        .arg("zigbuild")
         .args([
             "--profile",
             env.profiles.of(target),
@@ -210,7 +206,7 @@ pub fn build_target(
 /// binary): they say nothing about the build, yet build scripts watch some of them (ring's
 /// `rerun-if-env-changed=CARGO_MANIFEST_DIR`), so inheriting them would make the same build
 /// rebuild whenever it is started from another crate: from `cargo xtask` after a test, say.
-pub(crate) fn set_by_cargo_for_a_crate(key: &str) -> bool {
+fn set_by_cargo_for_a_crate(key: &str) -> bool {
     key.starts_with("CARGO_PKG_")
         || key.starts_with("CARGO_MANIFEST_")
         || key.starts_with("CARGO_BIN_")
@@ -218,6 +214,17 @@ pub(crate) fn set_by_cargo_for_a_crate(key: &str) -> bool {
             key,
             "CARGO_CRATE_NAME" | "CARGO_PRIMARY_PACKAGE" | "CARGO_TARGET_TMPDIR" | "OUT_DIR"
         )
+}
+
+/// Removes from `cmd`'s environment the variables [`set_by_cargo_for_a_crate`] names, for every
+/// command that builds, or runs scripts that build, in the driver's target dirs.
+pub(crate) fn without_cargo_crate_vars(cmd: &mut Command) -> &mut Command {
+    for (key, _) in std::env::vars_os() {
+        if key.to_str().is_some_and(set_by_cargo_for_a_crate) {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
 }
 
 /// The environment `target` is compiled in (besides cargo-zigbuild's own): its cargo target dir,
