@@ -6,13 +6,14 @@
 use xtask::bench::{SMOKES, Smoke};
 
 /// The benchmarks smoked here, one test each; must be every entry of [`SMOKES`].
-const SMOKED: [&str; 6] = [
+const SMOKED: [&str; 7] = [
     "install-sh.sh",
     "update.sh",
     "npm.sh",
     "exec-server.sh",
     "dist-build.sh",
     "agent_overhead",
+    "startup",
 ];
 
 fn smoke(name: &str) {
@@ -64,4 +65,9 @@ fn the_dist_build_benchmark_runs() {
 #[test]
 fn the_agent_overhead_benchmark_runs() {
     smoke("agent_overhead");
+}
+
+#[test]
+fn the_startup_benchmark_runs() {
+    smoke("startup");
 }

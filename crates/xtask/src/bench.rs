@@ -67,6 +67,13 @@ pub const SMOKES: &[Smoke] = &[
         },
         args: &["2"],
     },
+    Smoke {
+        bench: Bench::Harness {
+            package: "codex-cli",
+            name: "startup",
+        },
+        args: &["2"],
+    },
 ];
 
 /// The profile the smoke runs compile helpers and harnesses with: the test build's.

@@ -1,0 +1,133 @@
+//! Start-up cost of the `codex` binary, the two things a script pays on every call:
+//! - `codex --version`: spawn to exit;
+//! - `codex exec`: spawn to the moment its first request has arrived at the model (the loopback
+//!   scripted model): loading config.toml, finding the credentials, checking the workspace,
+//!   building the instructions and connecting.
+//!
+//! The floor, measured in the same run and interleaved with both: spawning `/bin/true` to its
+//! exit, the least any process costs here. Medians of RUNS runs each (default 40).
+//!
+//! `cargo bench -p codex-cli --bench startup [-- RUNS]`
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use codex_scripted_model::{Reply, ScriptedModel, script};
+
+fn main() {
+    let runs: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(40);
+    let codex = Path::new(env!("CARGO_BIN_EXE_codex"));
+    // A workspace as users have it: a git repository with an AGENTS.md.
+    let work = tempfile::tempdir().expect("work dir");
+    let init = Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(work.path())
+        .status()
+        .expect("git init");
+    assert!(init.success(), "git init");
+    std::fs::write(work.path().join("AGENTS.md"), "Run the tests with make.\n").expect("agents");
+    let model = ScriptedModel::start(Vec::new()).expect("scripted model");
+    let home = tempfile::tempdir().expect("home");
+    std::fs::write(
+        home.path().join("config.toml"),
+        format!(
+            "model = \"bench\"\nmodel_provider = \"scripted\"\n[model_providers.scripted]\nbase_url = \"{}\"\n",
+            model.base_url()
+        ),
+    )
+    .expect("config");
+
+    let (mut floor, mut version, mut exec) = (Vec::new(), Vec::new(), Vec::new());
+    // One unmeasured round warms the page cache for all three.
+    for i in 0..=runs {
+        let f = spawn_to_exit(Command::new("/bin/true"));
+        let mut v = Command::new(codex);
+        v.arg("--version");
+        let v = spawn_to_exit(v);
+        let e = exec_to_first_request(codex, &model, work.path(), home.path());
+        if i > 0 {
+            floor.push(f);
+            version.push(v);
+            exec.push(e);
+        }
+    }
+    let floor = median(&mut floor);
+    println!("codex start-up, median of {runs} runs, floor: /bin/true spawn to exit");
+    println!("{:<36} {:>10} {:>8}", "what", "median", "× floor");
+    println!(
+        "{:<36} {:>10} {:>8}",
+        "/bin/true (floor)",
+        ms(floor),
+        "1.00"
+    );
+    for (label, mut samples) in [
+        ("codex --version", version),
+        ("codex exec, spawn to first request", exec),
+    ] {
+        let m = median(&mut samples);
+        println!(
+            "{:<36} {:>10} {:>8.2}",
+            label,
+            ms(m),
+            m.as_secs_f64() / floor.as_secs_f64()
+        );
+    }
+}
+
+fn spawn_to_exit(mut cmd: Command) -> Duration {
+    let began = Instant::now();
+    let status = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("spawn");
+    let took = began.elapsed();
+    assert!(status.success(), "{cmd:?} failed");
+    took
+}
+
+/// Spawns `codex exec` and returns how long its first request took to arrive; the model
+/// answers it with a one-word message so the run ends normally.
+fn exec_to_first_request(
+    codex: &Path,
+    model: &ScriptedModel,
+    work: &Path,
+    home: &Path,
+) -> Duration {
+    model.push(Reply::Sse(script::responses_text("done")));
+    let before = model.requests().len();
+    let began = Instant::now();
+    let out = Command::new(codex)
+        .args(["exec", "--ephemeral", "benchmark"])
+        .current_dir(work)
+        .env("CODEX_HOME", home)
+        .env_remove("RUST_LOG")
+        .env_remove("OPENAI_API_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run codex exec");
+    assert!(
+        out.status.success(),
+        "codex exec failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let requests = model.requests();
+    assert_eq!(requests.len(), before + 1, "one request per run");
+    requests[before].received_at.duration_since(began)
+}
+
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
