@@ -7,20 +7,28 @@
 //! The floor, measured in the same run and interleaved with both: spawning `/bin/true` to its
 //! exit, the least any process costs here. Medians of RUNS runs each (default 40).
 //!
-//! `cargo bench -p codex-cli --bench startup [-- RUNS]`
+//! `--against PATH` also times another `codex` build (an earlier commit's, say), interleaved
+//! with this one, so "no slower than before" is measured in one run on one machine state.
+//!
+//! `cargo bench -p codex-cli --bench startup [-- RUNS] [--against PATH]`
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use codex_scripted_model::{Reply, ScriptedModel, script};
 
 fn main() {
-    let runs: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(40);
-    let codex = Path::new(env!("CARGO_BIN_EXE_codex"));
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runs: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(40);
+    let against = args
+        .iter()
+        .position(|a| a == "--against")
+        .map(|i| PathBuf::from(args.get(i + 1).expect("--against PATH")));
+    let mut builds = vec![("this build", PathBuf::from(env!("CARGO_BIN_EXE_codex")))];
+    if let Some(other) = against {
+        builds.push(("--against", other));
+    }
     // A workspace as users have it: a git repository with an AGENTS.md.
     let work = tempfile::tempdir().expect("work dir");
     let init = Command::new("git")
