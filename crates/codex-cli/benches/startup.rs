@@ -49,40 +49,48 @@ fn main() {
     )
     .expect("config");
 
-    let (mut floor, mut version, mut exec) = (Vec::new(), Vec::new(), Vec::new());
-    // One unmeasured round warms the page cache for all three.
+    let mut floor = Vec::new();
+    let mut version = vec![Vec::new(); builds.len()];
+    let mut exec = vec![Vec::new(); builds.len()];
+    // One unmeasured round warms the page cache for every program.
     for i in 0..=runs {
         let f = spawn_to_exit(Command::new("/bin/true"));
-        let mut v = Command::new(codex);
-        v.arg("--version");
-        let v = spawn_to_exit(v);
-        let e = exec_to_first_request(codex, &model, work.path(), home.path());
+        for (b, (_, codex)) in builds.iter().enumerate() {
+            let mut v = Command::new(codex);
+            v.arg("--version");
+            let v = spawn_to_exit(v);
+            let e = exec_to_first_request(codex, &model, work.path(), home.path());
+            if i > 0 {
+                version[b].push(v);
+                exec[b].push(e);
+            }
+        }
         if i > 0 {
             floor.push(f);
-            version.push(v);
-            exec.push(e);
         }
     }
     let floor = median(&mut floor);
     println!("codex start-up, median of {runs} runs, floor: /bin/true spawn to exit");
-    println!("{:<36} {:>10} {:>8}", "what", "median", "× floor");
+    println!("{:<48} {:>10} {:>8}", "what", "median", "× floor");
     println!(
-        "{:<36} {:>10} {:>8}",
+        "{:<48} {:>10} {:>8}",
         "/bin/true (floor)",
         ms(floor),
         "1.00"
     );
-    for (label, mut samples) in [
-        ("codex --version", version),
-        ("codex exec, spawn to first request", exec),
-    ] {
-        let m = median(&mut samples);
-        println!(
-            "{:<36} {:>10} {:>8.2}",
-            label,
-            ms(m),
-            m.as_secs_f64() / floor.as_secs_f64()
-        );
+    for (b, (build, _)) in builds.iter().enumerate() {
+        for (what, samples) in [
+            ("codex --version", &mut version[b]),
+            ("codex exec, spawn to first request", &mut exec[b]),
+        ] {
+            let m = median(samples);
+            println!(
+                "{:<48} {:>10} {:>8.2}",
+                format!("{what} ({build})"),
+                ms(m),
+                m.as_secs_f64() / floor.as_secs_f64()
+            );
+        }
     }
 }
 
