@@ -125,6 +125,8 @@ fn add(path: &std::path::Path, a: &AddArgs) -> Result<()> {
             McpTransport::StreamableHttp {
                 url: url.clone(),
                 bearer_token_env_var: a.bearer_token_env_var.clone(),
+                http_headers: BTreeMap::new(),
+                env_http_headers: BTreeMap::new(),
             }
         }
         (None, Some((program, rest))) => McpTransport::Stdio {
@@ -132,6 +134,7 @@ fn add(path: &std::path::Path, a: &AddArgs) -> Result<()> {
             args: rest.to_vec(),
             env: a.env.iter().cloned().collect::<BTreeMap<_, _>>(),
             cwd: None,
+            env_vars: Vec::new(),
         },
         (None, None) => bail!(
             "give the server's command after `--` (codex mcp add {} -- npx -y SERVER), or --url URL",
@@ -143,6 +146,9 @@ fn add(path: &std::path::Path, a: &AddArgs) -> Result<()> {
         startup_timeout: DEFAULT_STARTUP_TIMEOUT,
         tool_timeout: DEFAULT_TOOL_TIMEOUT,
         enabled: true,
+        required: false,
+        enabled_tools: None,
+        disabled_tools: Vec::new(),
     };
     let replaced = mcp::add_server(path, &a.name, &server)?;
     let verb = if replaced { "replaced" } else { "added" };
@@ -241,6 +247,7 @@ fn get_text(name: &str, s: &McpServer) -> String {
         McpTransport::StreamableHttp {
             url,
             bearer_token_env_var,
+            ..
         } => {
             out.push_str("  transport: streamable HTTP\n");
             out.push_str(&format!("  url: {url}\n"));
