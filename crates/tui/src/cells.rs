@@ -142,6 +142,13 @@ fn step_lines(details: &ItemDetails, expanded: bool) -> Vec<Line<'static>> {
             lines
         }
         ItemDetails::TodoList { items } => plan_lines(items),
+        // Dimmed and labelled, so it reads as the model's thinking, not its answer.
+        ItemDetails::Reasoning { text } => std::iter::once(Line::from("thinking".italic()))
+            .chain(
+                text.lines()
+                    .map(|l| Line::from(l.to_string().dim().italic())),
+            )
+            .collect(),
     }
 }
 
