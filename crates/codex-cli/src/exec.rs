@@ -441,8 +441,20 @@ pub(crate) fn load_config(
     for o in overrides {
         options.overrides.push(codex_config::parse_override(o)?);
     }
-    let config = codex_config::load(&codex_home, &options)?;
-    Ok((codex_home, config))
+    let mut warnings = Vec::new();
+    match codex_config::load_warning(&codex_home, &options, &mut warnings) {
+        Ok(mut config) => {
+            // Shown by `prepare`, where a full-screen front end takes them.
+            config.warnings = warnings;
+            Ok((codex_home, config))
+        }
+        Err(e) => {
+            for w in warnings {
+                eprintln!("warning: {w}");
+            }
+            Err(e.into())
+        }
+    }
 }
 
 /// A random id in UUID form.

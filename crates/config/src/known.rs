@@ -103,8 +103,8 @@ pub const NOT_LIKE_0_169: &[(&str, &str)] = &[
         "Any other key Codex 0.169 reads (see KEYS_0_169) is accepted so that its config.toml loads, and ignored: it configures a feature this codex does not have (ChatGPT login, OpenTelemetry, plugins, apps, realtime audio, Windows, ...).",
     ),
     (
-        "profiles.NAME.*",
-        "0.169 allows only some keys in a [profiles.NAME] table; here any known key may be laid over the top level, so a profile 0.169 refuses under --strict-config can load here.",
+        "profile, profiles.NAME.*",
+        "0.169 refuses these legacy profiles (`profile = NAME`, or --profile NAME while a [profiles.NAME] table exists) and reads only $CODEX_HOME/NAME.config.toml; here they are still read, NAME.config.toml laid over the table. 0.169 also allows only some keys in the table; here any known key may be in it.",
     ),
     (
         "profile (undefined)",
@@ -113,6 +113,10 @@ pub const NOT_LIKE_0_169: &[(&str, &str)] = &[
     (
         "show_raw_agent_reasoning",
         "Accepted and ignored: no provider this codex speaks streams raw reasoning text, only summaries.",
+    ),
+    (
+        "model_providers.ID.wire_api, model_providers.ID.name",
+        "0.169 refuses `wire_api = \"chat\"` and a provider without `name`; here Chat Completions is supported (Ollama, llama.cpp, vLLM) and `name` is optional.",
     ),
     (
         "model_providers.ID.*",

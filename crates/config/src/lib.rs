@@ -261,17 +261,30 @@ pub fn built_in_providers() -> BTreeMap<String, ModelProvider> {
 /// Reads `$CODEX_HOME/config.toml` (a missing file is empty) and layers `options` over it,
 /// with the profile's file `$CODEX_HOME/NAME.config.toml` when there is one.
 pub fn load(codex_home: &Path, options: &Options) -> Result<Config, ConfigError> {
+    let mut warnings = Vec::new();
+    let mut config = load_warning(codex_home, options, &mut warnings)?;
+    config.warnings = warnings;
+    Ok(config)
+}
+
+/// [`load`], with the warnings pushed to `warnings` as they are found (and not into
+/// [`Config::warnings`]), so that they can be shown also when the load then fails: an unknown
+/// key is often the reason a later error happens (`modle_provider`).
+pub fn load_warning(
+    codex_home: &Path,
+    options: &Options,
+    warnings: &mut Vec<String>,
+) -> Result<Config, ConfigError> {
     let path = codex_home.join("config.toml");
     let file = read_table(&path)?.unwrap_or_default();
-    let mut warnings = Vec::new();
-    check_keys(&path, &file, options.strict_config, &mut warnings)?;
+    check_keys(&path, &file, options.strict_config, warnings)?;
     let profile_file = match selected_profile(&file, options) {
         Some(name) => {
             check_profile_name(&name)?;
             let p = codex_home.join(format!("{name}.config.toml"));
             let table = read_table(&p)?;
             if let Some(t) = &table {
-                check_keys(&p, t, options.strict_config, &mut warnings)?;
+                check_keys(&p, t, options.strict_config, warnings)?;
             } else if profile_table(&file, &name).is_none() {
                 return Err(ConfigError::UnknownProfile {
                     name,
@@ -283,9 +296,7 @@ pub fn load(codex_home: &Path, options: &Options) -> Result<Config, ConfigError>
         }
         None => None,
     };
-    let mut config = layer(file, profile_file, options)?;
-    config.warnings = warnings;
-    Ok(config)
+    layer(file, profile_file, options)
 }
 
 /// Layers `options` over the parsed file, without a profile file or key checks (those need
