@@ -87,8 +87,8 @@ impl Fixture {
 }
 
 /// Runs `cmd`, echoing its stderr for the test log.
-pub fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("run codex");
+pub fn run(mut cmd: impl std::borrow::BorrowMut<Command>) -> Output {
+    let out = cmd.borrow_mut().output().expect("run codex");
     eprintln!(
         "--- codex stderr ---\n{}--- end ---",
         String::from_utf8_lossy(&out.stderr)
