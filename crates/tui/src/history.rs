@@ -88,7 +88,7 @@ fn trim(path: &Path, max: u64) -> std::io::Result<()> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
     let result = open
         .open(&tmp)
-        .and_then(|mut f| f.write_all(text[start..].as_bytes()))
+        .and_then(|mut f| f.write_all(&text.as_bytes()[start..]))
         .and_then(|()| std::fs::rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
