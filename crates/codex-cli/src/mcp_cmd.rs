@@ -243,6 +243,11 @@ fn get_text(name: &str, s: &McpServer) -> String {
                 out.push_str(&format!("  cwd: {}\n", cwd.display()));
             }
             out.push_str(&format!("  env: {}\n", env_names(s)));
+            if let McpTransport::Stdio { env_vars, .. } = &s.transport
+                && !env_vars.is_empty()
+            {
+                out.push_str(&format!("  env passed on: {}\n", env_vars.join(" ")));
+            }
         }
         McpTransport::StreamableHttp {
             url,
@@ -257,7 +262,33 @@ fn get_text(name: &str, s: &McpServer) -> String {
                     .as_ref()
                     .map_or("none".to_owned(), |v| format!("from ${v}"))
             ));
+            if let McpTransport::StreamableHttp {
+                http_headers,
+                env_http_headers,
+                ..
+            } = &s.transport
+            {
+                // Names only, as for env: header values are often credentials.
+                let mut names: Vec<String> =
+                    http_headers.keys().map(|h| format!("{h}=*****")).collect();
+                names.extend(env_http_headers.iter().map(|(h, v)| format!("{h}=${v}")));
+                if !names.is_empty() {
+                    out.push_str(&format!("  headers: {}\n", names.join(" ")));
+                }
+            }
         }
+    }
+    if s.required {
+        out.push_str("  required: true\n");
+    }
+    if let Some(only) = &s.enabled_tools {
+        out.push_str(&format!("  enabled tools: {}\n", only.join(" ")));
+    }
+    if !s.disabled_tools.is_empty() {
+        out.push_str(&format!(
+            "  disabled tools: {}\n",
+            s.disabled_tools.join(" ")
+        ));
     }
     out.push_str(&format!(
         "  startup timeout: {} s\n  tool timeout: {} s\n",

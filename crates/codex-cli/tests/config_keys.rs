@@ -326,3 +326,60 @@ fn a_required_mcp_server_that_fails_stops_the_session_before_the_model_is_asked(
     );
     assert!(f.model.requests().is_empty());
 }
+
+/// A loopback HTTP server that records the head of each request it gets and answers 500, so an
+/// MCP client's first request can be inspected.
+fn recording_http_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/mcp", listener.local_addr().expect("addr"));
+    let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = heads.clone();
+    std::thread::spawn(move || {
+        // Bounded: a few attempts of one client are all this serves.
+        for stream in listener.incoming().take(8) {
+            let Ok(mut s) = stream else { break };
+            let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            seen.lock()
+                .expect("lock")
+                .push(String::from_utf8_lossy(&buf).to_ascii_lowercase());
+            let _ = s.write_all(
+                b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            );
+        }
+    });
+    (url, heads)
+}
+
+#[test]
+fn http_headers_and_env_http_headers_are_sent_to_a_url_server() {
+    let (url, heads) = recording_http_server();
+    let f = Fixture::new(
+        vec![text("ok")],
+        &format!(
+            "[mcp_servers.web]\nurl = \"{url}\"\nstartup_timeout_sec = 10\n\
+             http_headers = {{ \"X-Team\" = \"core\" }}\n\
+             env_http_headers = {{ \"X-Key\" = \"CFGTEST_HEADER_VALUE\", \"X-Unset\" = \"CFGTEST_UNSET_VAR\" }}\n"
+        ),
+    );
+    let out = run(f
+        .exec(&["go"])
+        .env("CFGTEST_HEADER_VALUE", "from-the-env")
+        .env_remove("CFGTEST_UNSET_VAR"));
+    // The server refused, so the session went on without it, with a warning.
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("MCP server web"), "{}", stderr(&out));
+    let heads = heads.lock().expect("lock").clone();
+    let first = heads.first().expect("the server got a request");
+    assert!(first.contains("\r\nx-team: core\r\n"), "{first}");
+    assert!(first.contains("\r\nx-key: from-the-env\r\n"), "{first}");
+    assert!(!first.contains("x-unset"), "{first}");
+}
