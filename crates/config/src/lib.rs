@@ -182,6 +182,10 @@ pub struct Config {
     pub warnings: Vec<String>,
 }
 
+/// The temporary directory's variable: writable under workspace-write unless
+/// `sandbox_workspace_write.exclude_tmpdir_env_var` (the only variable codex_config reads).
+pub const TMPDIR_ENV: &str = "TMPDIR";
+
 /// How much of the AGENTS.md files is read, unless `project_doc_max_bytes` says (as 0.169).
 pub const DEFAULT_PROJECT_DOC_MAX_BYTES: usize = 32 * 1024;
 
@@ -499,7 +503,7 @@ impl Config {
                 if !ww.exclude_tmpdir_env_var {
                     // $TMPDIR when it is set (as 0.169); where it is not, the system's temp dir
                     // is /tmp on Unix, which `exclude_slash_tmp` governs.
-                    match std::env::var_os("TMPDIR").filter(|t| !t.is_empty()) {
+                    match std::env::var_os(TMPDIR_ENV).filter(|t| !t.is_empty()) {
                         Some(t) => roots.push(PathBuf::from(t)),
                         None if !cfg!(unix) => roots.push(std::env::temp_dir()),
                         None => {}

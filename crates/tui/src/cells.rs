@@ -273,4 +273,17 @@ mod tests {
         assert!(lines[1].to_string().contains("line 4"));
         assert_eq!(output_lines(&text, true).len(), 8);
     }
+
+    #[test]
+    fn a_reasoning_summary_is_a_labelled_dim_step() {
+        let lines = step_lines(
+            &ItemDetails::Reasoning {
+                text: "first thought\nsecond".into(),
+            },
+            false,
+        );
+        let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        assert_eq!(text, ["thinking", "first thought", "second"]);
+        assert!(lines[1].spans[0].style.add_modifier.contains(Modifier::DIM));
+    }
 }

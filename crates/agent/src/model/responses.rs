@@ -261,3 +261,51 @@ pub(super) fn error_message(error: Option<&Value>) -> String {
         (None, None) => "the provider gave no reason".to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_go_into_reasoning_and_text_only_when_set_and_keep_other_text_fields() {
+        let mut body = json!({"model": "m", "text": {"format": {"type": "json_schema"}}});
+        add_settings(&mut body, &ModelSettings::default());
+        assert_eq!(
+            body,
+            json!({"model": "m", "text": {"format": {"type": "json_schema"}}})
+        );
+        add_settings(
+            &mut body,
+            &ModelSettings {
+                reasoning_effort: Some("xhigh".into()),
+                reasoning_summary: Some(codex_config::ReasoningSummary::Auto),
+                verbosity: Some(codex_config::Verbosity::Low),
+            },
+        );
+        assert_eq!(
+            body["reasoning"],
+            json!({"effort": "xhigh", "summary": "auto"})
+        );
+        assert_eq!(
+            body["text"],
+            json!({"format": {"type": "json_schema"}, "verbosity": "low"})
+        );
+    }
+
+    #[test]
+    fn a_reasoning_item_becomes_its_summary_text_and_one_without_summary_nothing() {
+        let mut d = Decoder::default();
+        let ev = |item: Value| sse::Event {
+            event: None,
+            data: json!({"type": "response.output_item.done", "item": item}).to_string(),
+        };
+        let with = ev(json!({"type": "reasoning", "summary": [
+            {"type": "summary_text", "text": "a"}, {"type": "summary_text", "text": "b"}]}));
+        assert_eq!(
+            d.event(&with).expect("decodes"),
+            [ResponseEvent::ReasoningSummary("a\n\nb".into())]
+        );
+        let without = ev(json!({"type": "reasoning", "summary": [], "encrypted_content": "x"}));
+        assert!(d.event(&without).expect("decodes").is_empty());
+    }
+}
