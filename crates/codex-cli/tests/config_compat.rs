@@ -9,6 +9,15 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use codex_scripted_model::{Reply, ScriptedModel, script};
+use serde_json::json;
+
+mod support {
+    #[path = "config_fixture.rs"]
+    pub mod config_fixture;
+}
+use support::config_fixture::{Fixture, run, stderr};
+
 const UNDEFINED: &str = "nowhere_defined_provider";
 
 /// Each key as dotted TOML lines, so that any set of them concatenates into one valid file.
@@ -313,4 +322,125 @@ fn the_keys_other_parts_of_codex_read_are_not_unknown_here() {
     );
     assert_eq!(v, Verdict::Accepted, "{err}");
     assert!(!err.contains("warning"), "{err}");
+}
+
+/// Variables set in both programs' environment for the policy tests.
+const PROBE_VARS: &[(&str, &str)] = &[
+    ("CFGTEST_PLAIN", "1"),
+    ("CFGTEST_API_KEY", "2"),
+    ("cfgtest_lower_token", "3"),
+    ("CFGTEST_DROP_ME", "4"),
+];
+
+/// The CFGTEST* names in `env` output, sorted.
+fn probe_names(env_output: &str) -> Vec<String> {
+    let mut names: Vec<String> = env_output
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k.to_string()))
+        .filter(|k| k.to_ascii_uppercase().starts_with("CFGTEST"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The names a command of 0.169's model sees under `policy` (its shell tool is
+/// `exec_command`).
+fn env_names_169(bin: &Path, policy: &str) -> Vec<String> {
+    let model = ScriptedModel::start(vec![
+        Reply::Sse(script::responses_function_call(
+            "call_env",
+            "exec_command",
+            &json!({"cmd": "env"}),
+        )),
+        Reply::Sse(script::responses_text("done")),
+    ])
+    .expect("scripted model");
+    let home = fresh_home(&format!(
+        "model = \"scripted-1\"\nmodel_provider = \"s\"\n{policy}\n\
+         [model_providers.s]\nname = \"S\"\nbase_url = \"{}\"\nenv_key = \"CFG169_KEY\"\nwire_api = \"responses\"\n",
+        model.base_url()
+    ));
+    let work = git_work();
+    let mut cmd = Command::new(bin);
+    cmd.args(["exec", "--skip-git-repo-check", "run env"])
+        .current_dir(work.path())
+        .env("CODEX_HOME", home.path())
+        .env("CFG169_KEY", "k")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null());
+    for (k, v) in PROBE_VARS {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run codex 0.169");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let requests = model.requests();
+    let output = requests
+        .get(1)
+        .and_then(|r| {
+            r.body["input"]
+                .as_array()?
+                .iter()
+                .find(|i| i["type"] == "function_call_output")
+                .and_then(|i| i["output"].as_str().map(str::to_string))
+        })
+        .expect("0.169 sent the command's output back");
+    probe_names(&output)
+}
+
+/// The same for this codex.
+fn env_names_ours(policy: &str) -> Vec<String> {
+    let f = Fixture::new(
+        vec![
+            Reply::Sse(script::responses_function_call(
+                "call_env",
+                "shell",
+                &json!({"command": ["/usr/bin/env"]}),
+            )),
+            Reply::Sse(script::responses_text("done")),
+        ],
+        policy,
+    );
+    let mut cmd = f.exec(&["run env"]);
+    for (k, v) in PROBE_VARS {
+        cmd.env(k, v);
+    }
+    let out = run(cmd);
+    assert!(out.status.success(), "{}", stderr(&out));
+    probe_names(&f.tool_output(1, "call_env"))
+}
+
+#[test]
+fn shell_environment_policy_gives_commands_the_same_variables_as_0_169() {
+    let Some(c169) = xtask::tools::codex_169_for_tests() else {
+        return;
+    };
+    // ignore_default_excludes is set in each: its default differs on purpose (NOT_LIKE_0_169).
+    let shapes = [
+        "shell_environment_policy.ignore_default_excludes = false",
+        "shell_environment_policy.ignore_default_excludes = true",
+        "shell_environment_policy.ignore_default_excludes = false\nshell_environment_policy.exclude = [\"cfgtest_drop_*\"]\nshell_environment_policy.set = { CFGTEST_SET = \"s\" }",
+        "shell_environment_policy.ignore_default_excludes = true\nshell_environment_policy.inherit = \"core\"\nshell_environment_policy.set = { CFGTEST_SET = \"s\" }",
+        "shell_environment_policy.ignore_default_excludes = true\nshell_environment_policy.inherit = \"none\"\nshell_environment_policy.set = { CFGTEST_SET = \"s\", CFGTEST_OTHER = \"o\" }\nshell_environment_policy.include_only = [\"cfgtest_s*\", \"CFGTEST_P*\"]",
+        "shell_environment_policy.ignore_default_excludes = true\nshell_environment_policy.include_only = [\"*_?ey\", \"cfgtest_plain\"]",
+    ];
+    for policy in shapes {
+        let theirs = env_names_169(&c169, policy);
+        assert!(!theirs.is_empty() || policy.contains("none"), "{policy}");
+        assert_eq!(env_names_ours(policy), theirs, "under {policy}");
+    }
+    // Where the default differs: 0.169 hands secret-looking names over, this codex does not.
+    assert_eq!(
+        env_names_169(&c169, ""),
+        [
+            "CFGTEST_API_KEY",
+            "CFGTEST_DROP_ME",
+            "CFGTEST_PLAIN",
+            "cfgtest_lower_token"
+        ]
+    );
+    assert_eq!(env_names_ours(""), ["CFGTEST_DROP_ME", "CFGTEST_PLAIN"]);
 }

@@ -88,7 +88,7 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "shell_environment_policy.ignore_default_excludes",
         kind: "bool, default false",
-        doc: "Keep variables whose names contain KEY, SECRET or TOKEN (removed by default). The model provider's key variable and the exec-server token are removed whatever this says.",
+        doc: "Keep variables whose names contain KEY, SECRET or TOKEN (removed by default, unlike Codex 0.169, which keeps them). The model provider's key variable and the exec-server token are removed whatever this says.",
     },
     Key {
         name: "shell_environment_policy.exclude",

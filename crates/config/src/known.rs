@@ -127,6 +127,18 @@ pub const NOT_LIKE_0_169: &[(&str, &str)] = &[
         "Accepted and ignored: OAuth login to MCP servers and per-tool settings are not supported; use bearer_token_env_var.",
     ),
     (
+        "shell_environment_policy.ignore_default_excludes",
+        "Defaults to false here, so names containing KEY, SECRET or TOKEN are removed unless the user keeps them; 0.169 keeps them by default (its commands even see the provider's key variable, which this codex never hands over). Set it explicitly and both behave alike (checked in config_compat.rs).",
+    ),
+    (
+        "model_reasoning_summary, model_verbosity",
+        "Sent only when set; 0.169 sends reasoning.summary = auto unless told otherwise, and leaves text.verbosity out for models it does not know.",
+    ),
+    (
+        "mcp_servers.NAME (stdio)",
+        "As in 0.169, a stdio server gets only HOME, LOGNAME, PATH, SHELL, USER, LANG, LC_ALL, TERM, TMPDIR and TZ from codex's environment, plus env_vars and env; before this change it inherited everything.",
+    ),
+    (
         "shell_environment_policy.experimental_use_profile",
         "Accepted and ignored: commands never run through the user's shell profile.",
     ),
