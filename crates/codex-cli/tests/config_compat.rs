@@ -16,7 +16,7 @@ mod support {
     #[path = "config_fixture.rs"]
     pub mod config_fixture;
 }
-use support::config_fixture::{Fixture, run, stderr};
+use support::config_fixture::{Fixture, run, stderr, stdout};
 
 const UNDEFINED: &str = "nowhere_defined_provider";
 
@@ -410,6 +410,7 @@ fn env_names_ours(policy: &str) -> Vec<String> {
     }
     let out = run(cmd);
     assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "done");
     probe_names(&f.tool_output(1, "call_env"))
 }
 
