@@ -136,6 +136,12 @@ pub enum ItemDetails {
         /// How it went.
         status: Status,
     },
+    /// A summary of the model's reasoning (`model_reasoning_summary`); not shown with
+    /// `hide_agent_reasoning = true`.
+    Reasoning {
+        /// The summary's text.
+        text: String,
+    },
     /// The model's plan (`update_plan`).
     TodoList {
         /// The steps.
@@ -191,6 +197,7 @@ impl AgentEvent {
             },
             AgentEvent::ItemCompleted { item } => Some(match &item.details {
                 ItemDetails::AgentMessage { text } => format!("codex: {text}"),
+                ItemDetails::Reasoning { text } => format!("thinking: {text}"),
                 ItemDetails::CommandExecution {
                     exit_code,
                     sandbox_denied,

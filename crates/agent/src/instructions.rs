@@ -14,13 +14,29 @@ watching in real time.";
 
 /// The full instructions for a session in `cwd` under `sandbox`.
 pub fn build(cwd: &Path, sandbox: &SandboxPolicy) -> std::io::Result<String> {
+    build_with(cwd, sandbox, &crate::project_docs::DocOptions::default())
+}
+
+/// [`build`] with the user's global AGENTS.md and the project doc settings of `docs`: the
+/// global instructions come before the project's, which are nearer the code and win.
+pub fn build_with(
+    cwd: &Path,
+    sandbox: &SandboxPolicy,
+    docs: &crate::project_docs::DocOptions,
+) -> std::io::Result<String> {
     let mut text = String::from(BASE);
     text.push_str(&format!(
         "\n\nThe working directory is {}. {}",
         cwd.display(),
         sandbox_words(sandbox)
     ));
-    if let Some(docs) = crate::project_docs::instructions(cwd)? {
+    if let Some(home) = &docs.codex_home
+        && let Some(global) = crate::project_docs::global_instructions(home)?
+    {
+        text.push_str("\n\nThe user's own instructions ($CODEX_HOME/AGENTS.md):\n");
+        text.push_str(&global);
+    }
+    if let Some(docs) = crate::project_docs::instructions_with(cwd, docs)? {
         text.push_str("\n\nProject instructions (AGENTS.md files; nearer ones win):\n");
         text.push_str(&docs);
     }

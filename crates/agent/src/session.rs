@@ -52,6 +52,7 @@ pub struct Session {
     notify: Vec<String>,
     turns: u64,
     context_tokens: u64,
+    hide_reasoning: bool,
 }
 
 impl Session {
@@ -74,6 +75,7 @@ impl Session {
             notify: Vec::new(),
             turns: 0,
             context_tokens: 0,
+            hide_reasoning: false,
         }
     }
 
@@ -113,6 +115,13 @@ impl Session {
     /// message; see [`crate::notify`].
     pub fn with_notify(mut self, argv: Vec<String>) -> Self {
         self.notify = argv;
+        self
+    }
+
+    /// `hide_agent_reasoning = true`: the model's reasoning summaries are neither shown nor
+    /// logged.
+    pub fn with_hidden_reasoning(mut self, hide: bool) -> Self {
+        self.hide_reasoning = hide;
         self
     }
 
@@ -263,6 +272,11 @@ impl Session {
                     // Only for watching the answer appear: the whole message follows as an item.
                     ResponseEvent::TextDelta(delta) => {
                         emit(&AgentEvent::AgentMessageDelta { delta });
+                    }
+                    ResponseEvent::ReasoningSummary(text) => {
+                        if !self.hide_reasoning {
+                            self.completed(emit, ItemDetails::Reasoning { text })?;
+                        }
                     }
                     ResponseEvent::Item(item) => {
                         match &item {

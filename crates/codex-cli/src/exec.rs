@@ -10,11 +10,11 @@ use clap::builder::TypedValueParser as _;
 use codex_agent::approval::{ApprovalPolicy, Approvals, Asker};
 use codex_agent::events::{AgentEvent, ItemDetails};
 use codex_agent::executor::{Backend, Executor};
-use codex_agent::model::{ClientOptions, ModelClient};
+use codex_agent::model::{ClientOptions, ModelClient, ModelSettings};
 use codex_agent::rollout::Saved;
 use codex_agent::rollout::{Rollout, SessionMeta};
 use codex_agent::session::Session;
-use codex_agent::tools::{DEFAULT_SHELL_TIMEOUT, ToolContext, child_env};
+use codex_agent::tools::{DEFAULT_SHELL_TIMEOUT, ToolContext, command_env};
 use codex_agent::truncate::DEFAULT_MAX_BYTES;
 use codex_sandbox::SandboxMode;
 
@@ -28,9 +28,14 @@ pub struct AgentArgs {
     /// The model (overrides `model` in config.toml).
     #[arg(short = 'm', long, value_name = "MODEL")]
     pub model: Option<String>,
-    /// The config.toml profile to apply (`[profiles.NAME]`).
+    /// The profile to apply: `$CODEX_HOME/NAME.config.toml` and/or the `[profiles.NAME]` table
+    /// of config.toml, laid over config.toml (the file over the table when both exist).
     #[arg(short = 'p', long, value_name = "NAME")]
     pub profile: Option<String>,
+    /// Refuse a config.toml (or profile file) with a key codex does not know, instead of
+    /// warning about it.
+    #[arg(long)]
+    pub strict_config: bool,
     /// Override a config.toml key, e.g. `-c model_provider=ollama` or
     /// `-c sandbox_workspace_write.network_access=true` (VALUE is TOML, else a string). Repeatable.
     #[arg(short = 'c', long = "config", value_name = "KEY=VALUE")]
@@ -266,6 +271,7 @@ pub(crate) fn config_for(args: &AgentArgs) -> Result<(PathBuf, codex_config::Con
         model: args.model.clone(),
         sandbox_mode: args.sandbox,
         approval_policy: args.ask_for_approval,
+        strict_config: args.strict_config,
         ..codex_config::Options::default()
     };
     load_config(options, &args.config)
@@ -276,6 +282,13 @@ pub(crate) fn config_for(args: &AgentArgs) -> Result<(PathBuf, codex_config::Con
 /// here, so a bad setup fails at once with one line.
 pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
     let (codex_home, mut config) = config_for(args)?;
+    let warn = |line: String| match &setup.warnings {
+        Some(w) => w.lock().unwrap_or_else(|p| p.into_inner()).push(line),
+        None => eprintln!("{line}"),
+    };
+    for w in std::mem::take(&mut config.warnings) {
+        warn(format!("warning: {w}"));
+    }
     if let Some((_, saved)) = &setup.resume
         && args.model.is_none()
     {
@@ -314,7 +327,8 @@ pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
         &config.model_provider,
         &config.model,
         ClientOptions::default(),
-    )?;
+    )?
+    .with_settings(ModelSettings::from_config(&config));
     let (id, instructions, rollout) = match &setup.resume {
         Some((path, saved)) => {
             let rollout = if setup.ephemeral {
@@ -332,8 +346,13 @@ pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
             )
         }
         None => {
-            let instructions = codex_agent::instructions::build(&cwd, &policy)
-                .context("cannot read the project's AGENTS.md files")?;
+            let docs = codex_agent::project_docs::DocOptions {
+                max_bytes: config.project_doc_max_bytes,
+                fallback_filenames: config.project_doc_fallback_filenames.clone(),
+                codex_home: Some(codex_home.clone()),
+            };
+            let instructions = codex_agent::instructions::build_with(&cwd, &policy, &docs)
+                .context("cannot read the AGENTS.md files")?;
             let id = session_id();
             let rollout = if setup.ephemeral {
                 None
@@ -370,19 +389,26 @@ pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
     }
     // Started together, each within its own start-up timeout; one that fails is left out.
     let (mcp, failures) = codex_mcp_client::McpManager::start(&config.mcp_servers).await;
+    if let Some(f) = failures.iter().find(|f| {
+        config
+            .mcp_servers
+            .get(&f.server)
+            .is_some_and(|s| s.required)
+    }) {
+        bail!(
+            "{f}; it is required (required = true in [mcp_servers.{}])",
+            f.server
+        );
+    }
     for f in failures {
-        let line = format!("warning: {f}; the session goes on without it");
-        match &setup.warnings {
-            Some(w) => w.lock().unwrap_or_else(|p| p.into_inner()).push(line),
-            None => eprintln!("{line}"),
-        }
+        warn(format!("warning: {f}; the session goes on without it"));
     }
     let tools = ToolContext {
         mcp: std::sync::Arc::new(mcp),
         cwd,
         sandbox: policy,
         executor,
-        env: child_env(&secrets),
+        env: command_env(&config.shell_environment_policy, &secrets),
         default_timeout: DEFAULT_SHELL_TIMEOUT,
         max_output_bytes: DEFAULT_MAX_BYTES,
         approvals: Approvals::new(config.approval_policy, setup.asker),
@@ -399,7 +425,9 @@ pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
         ),
         None => Session::new(id, client, instructions, tools, rollout),
     };
-    Ok(session.with_notify(config.notify.clone()))
+    Ok(session
+        .with_notify(config.notify.clone())
+        .with_hidden_reasoning(config.hide_agent_reasoning))
 }
 
 /// `$CODEX_HOME` and the configuration layered from it, `options` and the `-c` arguments
@@ -413,8 +441,20 @@ pub(crate) fn load_config(
     for o in overrides {
         options.overrides.push(codex_config::parse_override(o)?);
     }
-    let config = codex_config::load(&codex_home, &options)?;
-    Ok((codex_home, config))
+    let mut warnings = Vec::new();
+    match codex_config::load_warning(&codex_home, &options, &mut warnings) {
+        Ok(mut config) => {
+            // Shown by `prepare`, where a full-screen front end takes them.
+            config.warnings = warnings;
+            Ok((codex_home, config))
+        }
+        Err(e) => {
+            for w in warnings {
+                eprintln!("warning: {w}");
+            }
+            Err(e.into())
+        }
+    }
 }
 
 /// A random id in UUID form.

@@ -125,6 +125,8 @@ fn add(path: &std::path::Path, a: &AddArgs) -> Result<()> {
             McpTransport::StreamableHttp {
                 url: url.clone(),
                 bearer_token_env_var: a.bearer_token_env_var.clone(),
+                http_headers: BTreeMap::new(),
+                env_http_headers: BTreeMap::new(),
             }
         }
         (None, Some((program, rest))) => McpTransport::Stdio {
@@ -132,6 +134,7 @@ fn add(path: &std::path::Path, a: &AddArgs) -> Result<()> {
             args: rest.to_vec(),
             env: a.env.iter().cloned().collect::<BTreeMap<_, _>>(),
             cwd: None,
+            env_vars: Vec::new(),
         },
         (None, None) => bail!(
             "give the server's command after `--` (codex mcp add {} -- npx -y SERVER), or --url URL",
@@ -143,6 +146,9 @@ fn add(path: &std::path::Path, a: &AddArgs) -> Result<()> {
         startup_timeout: DEFAULT_STARTUP_TIMEOUT,
         tool_timeout: DEFAULT_TOOL_TIMEOUT,
         enabled: true,
+        required: false,
+        enabled_tools: None,
+        disabled_tools: Vec::new(),
     };
     let replaced = mcp::add_server(path, &a.name, &server)?;
     let verb = if replaced { "replaced" } else { "added" };
@@ -237,10 +243,16 @@ fn get_text(name: &str, s: &McpServer) -> String {
                 out.push_str(&format!("  cwd: {}\n", cwd.display()));
             }
             out.push_str(&format!("  env: {}\n", env_names(s)));
+            if let McpTransport::Stdio { env_vars, .. } = &s.transport
+                && !env_vars.is_empty()
+            {
+                out.push_str(&format!("  env passed on: {}\n", env_vars.join(" ")));
+            }
         }
         McpTransport::StreamableHttp {
             url,
             bearer_token_env_var,
+            ..
         } => {
             out.push_str("  transport: streamable HTTP\n");
             out.push_str(&format!("  url: {url}\n"));
@@ -250,7 +262,33 @@ fn get_text(name: &str, s: &McpServer) -> String {
                     .as_ref()
                     .map_or("none".to_owned(), |v| format!("from ${v}"))
             ));
+            if let McpTransport::StreamableHttp {
+                http_headers,
+                env_http_headers,
+                ..
+            } = &s.transport
+            {
+                // Names only, as for env: header values are often credentials.
+                let mut names: Vec<String> =
+                    http_headers.keys().map(|h| format!("{h}=*****")).collect();
+                names.extend(env_http_headers.iter().map(|(h, v)| format!("{h}=${v}")));
+                if !names.is_empty() {
+                    out.push_str(&format!("  headers: {}\n", names.join(" ")));
+                }
+            }
         }
+    }
+    if s.required {
+        out.push_str("  required: true\n");
+    }
+    if let Some(only) = &s.enabled_tools {
+        out.push_str(&format!("  enabled tools: {}\n", only.join(" ")));
+    }
+    if !s.disabled_tools.is_empty() {
+        out.push_str(&format!(
+            "  disabled tools: {}\n",
+            s.disabled_tools.join(" ")
+        ));
     }
     out.push_str(&format!(
         "  startup timeout: {} s\n  tool timeout: {} s\n",

@@ -154,6 +154,8 @@ fn run_inner(
         dismiss_banner: Box::new(crate::update::dismiss_banner),
         replay,
         history_file: Some(home.join("history.jsonl")),
+        save_history: config.history.persistence == codex_config::HistoryPersistence::SaveAll,
+        history_max_bytes: config.history.max_bytes,
         context_window: config.model_context_window,
     };
     let runtime = runtime()?;

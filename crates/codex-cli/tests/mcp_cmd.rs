@@ -171,3 +171,46 @@ fn mistakes_are_one_line_that_says_what_to_do_and_change_nothing() {
         "model = \n"
     );
 }
+
+#[test]
+fn servers_with_codex_0_169_keys_are_listed_shown_and_survive_adding_another() {
+    let home = tempfile::tempdir().expect("tmp");
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[mcp_servers.docs]\ncommand = \"docs-server\"\nenv_vars = [\"LANG\"]\nstartup_timeout_ms = 2500\nrequired = true\nenabled_tools = [\"search\", \"read\"]\ndisabled_tools = [\"read\"]\n\n[mcp_servers.web]\nurl = \"https://example.invalid/mcp\"\nhttp_headers = { \"X-Team\" = \"t0p-s3cret\" }\nenv_http_headers = { \"X-Key\" = \"WEB_KEY\" }\n",
+    )
+    .expect("write");
+    let list = ok(&codex(home.path(), &["mcp", "list"]));
+    assert!(list.contains("docs") && list.contains("web"), "{list}");
+    let docs = ok(&codex(home.path(), &["mcp", "get", "docs"]));
+    for line in [
+        "env passed on: LANG",
+        "required: true",
+        "enabled tools: search read",
+        "disabled tools: read",
+        "startup timeout: 2.5 s",
+    ] {
+        assert!(docs.contains(line), "{line} missing from:\n{docs}");
+    }
+    let web = ok(&codex(home.path(), &["mcp", "get", "web"]));
+    assert!(
+        web.contains("headers: X-Team=***** X-Key=$WEB_KEY"),
+        "{web}"
+    );
+    assert!(!web.contains("t0p-s3cret"), "{web}");
+
+    ok(&codex(
+        home.path(),
+        &["mcp", "add", "other", "--", "other-server"],
+    ));
+    let text = std::fs::read_to_string(&config).expect("read");
+    for kept in [
+        "env_vars = [\"LANG\"]",
+        "required = true",
+        "enabled_tools = [\"search\", \"read\"]",
+        "env_http_headers = { \"X-Key\" = \"WEB_KEY\" }",
+    ] {
+        assert!(text.contains(kept), "{kept} lost:\n{text}");
+    }
+}

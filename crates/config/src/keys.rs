@@ -53,7 +53,82 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "profiles.NAME.*",
         kind: "table",
-        doc: "Any of these keys, laid over the top level by `--profile NAME`.",
+        doc: "Any of these keys, laid over the top level by `--profile NAME`. The file `$CODEX_HOME/NAME.config.toml` (Codex 0.169's profiles) is laid over that, table by table; a profile must be one or the other (or both).",
+    },
+    Key {
+        name: "model_reasoning_effort",
+        kind: "string, optional",
+        doc: "How hard a reasoning model thinks: `minimal`, `low`, `medium`, `high` (or another value the model takes, such as `xhigh` or `none`), sent as `reasoning.effort` (Chat Completions: `reasoning_effort`). Unset: the model's default.",
+    },
+    Key {
+        name: "model_reasoning_summary",
+        kind: "`auto`, `concise`, `detailed` or `none`, optional",
+        doc: "Ask the model for summaries of its reasoning (`reasoning.summary`, Responses API only); they are shown as `thinking` steps.",
+    },
+    Key {
+        name: "model_verbosity",
+        kind: "`low`, `medium` or `high`, optional",
+        doc: "How long the model's answers are (`text.verbosity`, Responses API only).",
+    },
+    Key {
+        name: "hide_agent_reasoning",
+        kind: "bool, default false",
+        doc: "Do not show the model's reasoning summaries (progress, `--json` and the interactive codex).",
+    },
+    Key {
+        name: "show_raw_agent_reasoning",
+        kind: "bool, default false",
+        doc: "Accepted for Codex 0.169's sake; no provider codex speaks sends raw reasoning, so it changes nothing.",
+    },
+    Key {
+        name: "shell_environment_policy.inherit",
+        kind: "`all` (default), `core` or `none`",
+        doc: "The environment of the model's commands starts from codex's whole environment, only HOME, LOGNAME, PATH, SHELL, USER, USERNAME, TMPDIR, TEMP and TMP (`core`), or nothing.",
+    },
+    Key {
+        name: "shell_environment_policy.ignore_default_excludes",
+        kind: "bool, default false",
+        doc: "Keep variables whose names contain KEY, SECRET or TOKEN (removed by default, unlike Codex 0.169, which keeps them). The model provider's key variable and the exec-server token are removed whatever this says.",
+    },
+    Key {
+        name: "shell_environment_policy.exclude",
+        kind: "array of globs, default empty",
+        doc: "Remove the variables matching any of these (case-insensitive, `*` and `?`).",
+    },
+    Key {
+        name: "shell_environment_policy.set",
+        kind: "table of strings, default empty",
+        doc: "Variables set for every command, after the removals.",
+    },
+    Key {
+        name: "shell_environment_policy.include_only",
+        kind: "array of globs, default empty",
+        doc: "When not empty, keep only the variables matching one of these (applied last).",
+    },
+    Key {
+        name: "shell_environment_policy.experimental_use_profile",
+        kind: "bool, default false",
+        doc: "Accepted for Codex 0.169's sake; commands never run through a shell profile.",
+    },
+    Key {
+        name: "history.persistence",
+        kind: "`save-all` (default) or `none`",
+        doc: "Whether the interactive codex appends each prompt to `$CODEX_HOME/history.jsonl` (mode 0600), one `{\"session_id\", \"ts\", \"text\"}` line each, as Codex 0.169.",
+    },
+    Key {
+        name: "history.max_bytes",
+        kind: "integer, optional",
+        doc: "Once history.jsonl is larger than this, its oldest lines are dropped.",
+    },
+    Key {
+        name: "project_doc_max_bytes",
+        kind: "integer, default 32768",
+        doc: "How many bytes of AGENTS.md files are put into the instructions, in all; `0` reads none.",
+    },
+    Key {
+        name: "project_doc_fallback_filenames",
+        kind: "array of strings, default empty",
+        doc: "File names read, in this order, in a folder that has no AGENTS.override.md or AGENTS.md.",
     },
     Key {
         name: "sandbox_mode",
@@ -69,6 +144,16 @@ pub const KEYS: &[Key] = &[
         name: "sandbox_workspace_write.writable_roots",
         kind: "array of paths, default empty",
         doc: "More directories writable under `workspace-write`, besides the workspace, the temp dir and `$CODEX_HOME/memories`.",
+    },
+    Key {
+        name: "sandbox_workspace_write.exclude_slash_tmp",
+        kind: "bool, default false",
+        doc: "`/tmp` is not writable under `workspace-write`.",
+    },
+    Key {
+        name: "sandbox_workspace_write.exclude_tmpdir_env_var",
+        kind: "bool, default false",
+        doc: "`$TMPDIR` is not writable under `workspace-write`.",
     },
     Key {
         name: "sandbox_allow_weaker",
@@ -111,6 +196,11 @@ pub const KEYS: &[Key] = &[
         doc: "The program's working directory.",
     },
     Key {
+        name: "mcp_servers.NAME.env_vars",
+        kind: "array of strings, default empty",
+        doc: "Names of codex's own environment variables passed on to the program (it otherwise gets only a minimal environment and `env`).",
+    },
+    Key {
         name: "mcp_servers.NAME.url",
         kind: "string",
         doc: "A streamable-HTTP MCP server's endpoint, instead of `command`.",
@@ -121,9 +211,24 @@ pub const KEYS: &[Key] = &[
         doc: "The environment variable whose value is sent as `Authorization: Bearer` to a `url` server.",
     },
     Key {
+        name: "mcp_servers.NAME.http_headers",
+        kind: "table of strings, default empty",
+        doc: "Headers sent to a `url` server with every request.",
+    },
+    Key {
+        name: "mcp_servers.NAME.env_http_headers",
+        kind: "table of strings, default empty",
+        doc: "Headers sent to a `url` server whose values come from environment variables: header name → variable name (an unset variable sends no header).",
+    },
+    Key {
         name: "mcp_servers.NAME.startup_timeout_sec",
         kind: "seconds, default 10",
         doc: "How long the server may take to start and list its tools.",
+    },
+    Key {
+        name: "mcp_servers.NAME.startup_timeout_ms",
+        kind: "milliseconds, optional",
+        doc: "The same limit in milliseconds (Codex 0.169's older spelling); set one of the two.",
     },
     Key {
         name: "mcp_servers.NAME.tool_timeout_sec",
@@ -134,6 +239,21 @@ pub const KEYS: &[Key] = &[
         name: "mcp_servers.NAME.enabled",
         kind: "bool, default true",
         doc: "`false` keeps the entry without starting the server.",
+    },
+    Key {
+        name: "mcp_servers.NAME.required",
+        kind: "bool, default false",
+        doc: "The session does not start when this server fails to start (otherwise it goes on without it, with a warning).",
+    },
+    Key {
+        name: "mcp_servers.NAME.enabled_tools",
+        kind: "array of strings, optional",
+        doc: "Only these of the server's tools are offered to the model.",
+    },
+    Key {
+        name: "mcp_servers.NAME.disabled_tools",
+        kind: "array of strings, default empty",
+        doc: "These of the server's tools are not offered to the model (applied after `enabled_tools`).",
     },
 ];
 
@@ -163,6 +283,23 @@ mod tests {
             sandbox_allow_weaker = true
             approval_policy = "untrusted"
             model_context_window = 32000
+            model_reasoning_effort = "high"
+            model_reasoning_summary = "detailed"
+            model_verbosity = "low"
+            hide_agent_reasoning = true
+            show_raw_agent_reasoning = false
+            project_doc_max_bytes = 100
+            project_doc_fallback_filenames = ["CLAUDE.md"]
+            [shell_environment_policy]
+            inherit = "core"
+            ignore_default_excludes = true
+            exclude = ["A*"]
+            include_only = ["P*"]
+            set = { PX = "1" }
+            experimental_use_profile = false
+            [history]
+            persistence = "none"
+            max_bytes = 1000
             [model_providers.local]
             name = "Local"
             base_url = "http://127.0.0.1:1/v1"
@@ -173,23 +310,33 @@ mod tests {
             [sandbox_workspace_write]
             network_access = true
             writable_roots = ["/srv"]
+            exclude_slash_tmp = true
+            exclude_tmpdir_env_var = true
             [mcp_servers.files]
             command = "npx"
             args = ["-y", "server"]
             env = { ROOT = "/srv" }
             cwd = "/srv"
-            startup_timeout_sec = 5
+            startup_timeout_ms = 5000
             tool_timeout_sec = 30.5
             enabled = false
+            required = true
+            env_vars = ["HOME"]
+            enabled_tools = ["read", "list"]
+            disabled_tools = ["list"]
             [mcp_servers.web]
             url = "https://example.invalid/mcp"
             bearer_token_env_var = "WEB_TOKEN"
+            http_headers = { "X-Team" = "core" }
+            env_http_headers = { "X-Key" = "WEB_KEY" }
+            startup_timeout_sec = 5
         "#;
         let table: toml::Table = file.parse().expect("toml");
         for k in KEYS {
             let top = k.name.split('.').next().expect("name");
             assert!(table.contains_key(top), "{} is not in the sample", k.name);
         }
+        assert_eq!(crate::known::unknown_keys(&table), Vec::<String>::new());
         let c = crate::resolve(table, &crate::Options::default()).expect("resolve");
         assert_eq!(c.model, "from-profile");
         assert_eq!(c.model_provider.wire_api, crate::WireApi::Chat);
@@ -202,8 +349,24 @@ mod tests {
         assert_eq!(c.notify, ["notify-send", "codex"]);
         assert_eq!(c.approval_policy, crate::ApprovalPolicy::Untrusted);
         assert_eq!(c.model_context_window, Some(32_000));
+        assert_eq!(c.model_reasoning_effort.as_deref(), Some("high"));
+        assert_eq!(
+            c.model_reasoning_summary,
+            Some(crate::ReasoningSummary::Detailed)
+        );
+        assert_eq!(c.model_verbosity, Some(crate::Verbosity::Low));
+        assert!(c.hide_agent_reasoning);
+        assert_eq!(c.project_doc_max_bytes, 100);
+        assert_eq!(c.project_doc_fallback_filenames, ["CLAUDE.md"]);
+        assert_eq!(c.shell_environment_policy.inherit, crate::Inherit::Core);
+        assert_eq!(c.history.persistence, crate::HistoryPersistence::None);
+        assert_eq!(c.history.max_bytes, Some(1000));
+        assert!(c.sandbox_workspace_write.exclude_slash_tmp);
         let files = &c.mcp_servers["files"];
         assert!(!files.enabled);
+        assert!(files.required);
+        assert_eq!(files.startup_timeout, std::time::Duration::from_secs(5));
+        assert!(files.offers("read") && !files.offers("list") && !files.offers("write"));
         assert_eq!(files.tool_timeout, std::time::Duration::from_millis(30_500));
         assert!(matches!(
             &c.mcp_servers["web"].transport,

@@ -1,15 +1,19 @@
 //! The agent's configuration, layered once in [`load`]:
 //! built-in defaults, then `$CODEX_HOME/config.toml`, then the selected profile
-//! (`--profile NAME` or the file's `profile = "NAME"`: its `[profiles.NAME]` table over the top
-//! level), then each `-c key.path=value` override, then flags such as `--model`.
+//! (`--profile NAME` or the file's `profile = "NAME"`: first its `[profiles.NAME]` table over the
+//! top level, then the file `$CODEX_HOME/NAME.config.toml` over that, as Codex 0.169 reads it),
+//! then each `-c key.path=value` override, then flags such as `--model`.
 //!
 //! Other parts of codex read their own keys from the same file (the installer reads
-//! `release_base_url` and `update_check`); unknown keys are left to them.
+//! `release_base_url` and `update_check`). A key nobody reads is named in a warning
+//! ([`Config::warnings`]), or with `--strict-config` refused ([`known`]).
 
 pub mod approval;
 mod keys;
+pub mod known;
 pub mod mcp;
 mod overrides;
+mod settings;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,7 +22,12 @@ use serde::Deserialize;
 
 pub use approval::ApprovalPolicy;
 pub use keys::{KEYS, Key, markdown as keys_markdown};
+pub use known::{KEYS_0_169, NOT_LIKE_0_169};
 pub use overrides::{Override, parse_override};
+pub use settings::{
+    History, HistoryPersistence, Inherit, ReasoningSummary, ShellEnvironmentPolicy, Verbosity,
+    glob_match,
+};
 
 /// The model when nothing names one.
 pub const DEFAULT_MODEL: &str = "gpt-5-codex";
@@ -45,8 +54,30 @@ pub enum ConfigError {
         why: String,
     },
     /// The profile is not defined.
-    #[error("profile `{0}` is not defined: add a [profiles.{0}] table to config.toml")]
-    UnknownProfile(String),
+    #[error(
+        "profile `{name}` is not defined: looked for {file} and a [profiles.{name}] table in {config}; create one of them"
+    )]
+    UnknownProfile {
+        /// The profile.
+        name: String,
+        /// Where its file would be.
+        file: PathBuf,
+        /// The config.toml whose table was looked for.
+        config: PathBuf,
+    },
+    /// The profile's name cannot be a file name.
+    #[error("profile `{0}`: a profile name is letters, digits, `_`, `-` and `.` (not first)")]
+    BadProfileName(String),
+    /// `--strict-config`: a key nobody reads.
+    #[error(
+        "{path}: unknown configuration field `{key}`; remove it or fix its spelling (or run without --strict-config)"
+    )]
+    UnknownKey {
+        /// The file.
+        path: PathBuf,
+        /// The key's dotted path.
+        key: String,
+    },
     /// The provider is not built in and not defined.
     #[error(
         "model_provider `{0}` is not defined: add [model_providers.{0}] with base_url (and env_key) to config.toml"
@@ -97,6 +128,10 @@ pub struct WorkspaceWrite {
     /// `writable_roots`: more directories commands may write (default none); relative ones are
     /// taken from the working directory.
     pub writable_roots: Vec<PathBuf>,
+    /// `exclude_slash_tmp`: `/tmp` is not writable.
+    pub exclude_slash_tmp: bool,
+    /// `exclude_tmpdir_env_var`: `$TMPDIR` is not writable.
+    pub exclude_tmpdir_env_var: bool,
 }
 
 /// The resolved configuration.
@@ -126,7 +161,33 @@ pub struct Config {
     /// `model_context_window`: the model's context window in tokens, when the built-in table
     /// does not know the model.
     pub model_context_window: Option<u64>,
+    /// `model_reasoning_effort`: sent as given (`minimal`, `low`, `medium`, `high`, ...).
+    pub model_reasoning_effort: Option<String>,
+    /// `model_reasoning_summary`.
+    pub model_reasoning_summary: Option<ReasoningSummary>,
+    /// `model_verbosity`.
+    pub model_verbosity: Option<Verbosity>,
+    /// `hide_agent_reasoning`: reasoning summaries are not shown.
+    pub hide_agent_reasoning: bool,
+    /// `[shell_environment_policy]`.
+    pub shell_environment_policy: ShellEnvironmentPolicy,
+    /// `[history]`.
+    pub history: History,
+    /// `project_doc_max_bytes`: how much of the AGENTS.md files is read, in all.
+    pub project_doc_max_bytes: usize,
+    /// `project_doc_fallback_filenames`: names tried in a folder without AGENTS.md.
+    pub project_doc_fallback_filenames: Vec<String>,
+    /// One line per problem that did not stop the load (unknown keys), for the front end to
+    /// show.
+    pub warnings: Vec<String>,
 }
+
+/// The temporary directory's variable: writable under workspace-write unless
+/// `sandbox_workspace_write.exclude_tmpdir_env_var` (the only variable codex_config reads).
+pub const TMPDIR_ENV: &str = "TMPDIR";
+
+/// How much of the AGENTS.md files is read, unless `project_doc_max_bytes` says (as 0.169).
+pub const DEFAULT_PROJECT_DOC_MAX_BYTES: usize = 32 * 1024;
 
 /// The keys [`Config`] reads, as they are in the file.
 #[derive(Debug, Default, Deserialize)]
@@ -146,6 +207,18 @@ struct Raw {
     notify: Vec<String>,
     approval_policy: Option<ApprovalPolicy>,
     model_context_window: Option<u64>,
+    model_reasoning_effort: Option<String>,
+    model_reasoning_summary: Option<ReasoningSummary>,
+    model_verbosity: Option<Verbosity>,
+    #[serde(default)]
+    hide_agent_reasoning: bool,
+    #[serde(default)]
+    shell_environment_policy: ShellEnvironmentPolicy,
+    #[serde(default)]
+    history: History,
+    project_doc_max_bytes: Option<usize>,
+    #[serde(default)]
+    project_doc_fallback_filenames: Vec<String>,
 }
 
 /// What to layer over the file.
@@ -161,6 +234,8 @@ pub struct Options {
     pub sandbox_mode: Option<SandboxMode>,
     /// `--ask-for-approval`.
     pub approval_policy: Option<ApprovalPolicy>,
+    /// `--strict-config`: an unknown key is an error instead of a warning.
+    pub strict_config: bool,
 }
 
 /// Providers that need no table in config.toml.
@@ -187,42 +262,163 @@ pub fn built_in_providers() -> BTreeMap<String, ModelProvider> {
     m
 }
 
-/// Reads `$CODEX_HOME/config.toml` (a missing file is empty) and layers `options` over it.
+/// Reads `$CODEX_HOME/config.toml` (a missing file is empty) and layers `options` over it,
+/// with the profile's file `$CODEX_HOME/NAME.config.toml` when there is one.
 pub fn load(codex_home: &Path, options: &Options) -> Result<Config, ConfigError> {
-    let path = codex_home.join("config.toml");
-    let file = match std::fs::read_to_string(&path) {
-        Ok(text) => text.parse::<toml::Table>().map_err(|e| ConfigError::File {
-            path: path.clone(),
-            detail: e.message().to_string(),
-        })?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => toml::Table::new(),
-        Err(e) => {
-            return Err(ConfigError::File {
-                path,
-                detail: e.to_string(),
-            });
-        }
-    };
-    resolve(file, options)
+    let mut warnings = Vec::new();
+    let mut config = load_warning(codex_home, options, &mut warnings)?;
+    config.warnings = warnings;
+    Ok(config)
 }
 
-/// Layers `options` over the parsed file.
-pub fn resolve(mut table: toml::Table, options: &Options) -> Result<Config, ConfigError> {
-    let profile = options.profile.clone().or_else(|| {
+/// [`load`], with the warnings pushed to `warnings` as they are found (and not into
+/// [`Config::warnings`]), so that they can be shown also when the load then fails: an unknown
+/// key is often the reason a later error happens (`modle_provider`).
+pub fn load_warning(
+    codex_home: &Path,
+    options: &Options,
+    warnings: &mut Vec<String>,
+) -> Result<Config, ConfigError> {
+    let path = codex_home.join("config.toml");
+    let file = read_table(&path)?.unwrap_or_default();
+    check_keys(&path, &file, options.strict_config, warnings)?;
+    let profile_file = match selected_profile(&file, options) {
+        Some(name) => {
+            check_profile_name(&name)?;
+            let p = codex_home.join(format!("{name}.config.toml"));
+            let table = read_table(&p)?;
+            if let Some(t) = &table {
+                check_keys(&p, t, options.strict_config, warnings)?;
+            } else if profile_table(&file, &name).is_none() {
+                return Err(ConfigError::UnknownProfile {
+                    name,
+                    file: p,
+                    config: path,
+                });
+            }
+            table
+        }
+        None => None,
+    };
+    layer(file, profile_file, options)
+}
+
+/// Layers `options` over the parsed file, without a profile file or key checks (those need
+/// the files' paths: see [`load`]).
+pub fn resolve(table: toml::Table, options: &Options) -> Result<Config, ConfigError> {
+    if let Some(name) = selected_profile(&table, options)
+        && profile_table(&table, &name).is_none()
+    {
+        return Err(ConfigError::UnknownProfile {
+            file: PathBuf::from(format!("{name}.config.toml")),
+            config: PathBuf::from("config.toml"),
+            name,
+        });
+    }
+    layer(table, None, options)
+}
+
+/// `None` for a missing file.
+fn read_table(path: &Path) -> Result<Option<toml::Table>, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => text
+            .parse::<toml::Table>()
+            .map(Some)
+            .map_err(|e| ConfigError::File {
+                path: path.to_owned(),
+                detail: e.message().to_string(),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(ConfigError::File {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        }),
+    }
+}
+
+/// Unknown keys of the file at `path`: the first is an error when `strict`, else all are named
+/// in one warning.
+fn check_keys(
+    path: &Path,
+    table: &toml::Table,
+    strict: bool,
+    warnings: &mut Vec<String>,
+) -> Result<(), ConfigError> {
+    let unknown = known::unknown_keys(table);
+    if let Some(first) = unknown.first() {
+        if strict {
+            return Err(ConfigError::UnknownKey {
+                path: path.to_owned(),
+                key: first.clone(),
+            });
+        }
+        let names: Vec<String> = unknown.iter().map(|k| format!("`{k}`")).collect();
+        warnings.push(format!(
+            "{}: unknown configuration keys ignored: {} (check their spelling; --strict-config makes this an error)",
+            path.display(),
+            names.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+fn selected_profile(table: &toml::Table, options: &Options) -> Option<String> {
+    options.profile.clone().or_else(|| {
         table
             .get("profile")
             .and_then(|v| v.as_str())
             .map(str::to_string)
-    });
+    })
+}
+
+fn profile_table(table: &toml::Table, name: &str) -> Option<toml::Table> {
+    table
+        .get("profiles")
+        .and_then(|p| p.get(name))
+        .and_then(|p| p.as_table())
+        .cloned()
+}
+
+/// The name becomes part of a file name: no separators, no `..`, nothing hidden.
+fn check_profile_name(name: &str) -> Result<(), ConfigError> {
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::BadProfileName(name.to_string()))
+    }
+}
+
+/// Lays `over` into `base`, table by table, so a profile file can set one key of a table.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+fn layer(
+    mut table: toml::Table,
+    profile_file: Option<toml::Table>,
+    options: &Options,
+) -> Result<Config, ConfigError> {
+    let profile = selected_profile(&table, options);
     if let Some(name) = &profile {
-        let layer = table
-            .get("profiles")
-            .and_then(|p| p.get(name))
-            .and_then(|p| p.as_table())
-            .cloned()
-            .ok_or_else(|| ConfigError::UnknownProfile(name.clone()))?;
-        for (k, v) in layer {
+        // The older [profiles.NAME] table first, key by key as before; the profile's own file,
+        // 0.169's way, over it.
+        for (k, v) in profile_table(&table, name).unwrap_or_default() {
             table.insert(k, v);
+        }
+        if let Some(file) = profile_file {
+            merge(&mut table, file);
         }
     }
     for o in &options.overrides {
@@ -239,6 +435,16 @@ pub fn resolve(mut table: toml::Table, options: &Options) -> Result<Config, Conf
     let model_provider = providers
         .remove(&model_provider_id)
         .ok_or_else(|| ConfigError::UnknownProvider(model_provider_id.clone()))?;
+    if raw
+        .model_reasoning_effort
+        .as_deref()
+        .is_some_and(|e| e.trim().is_empty())
+    {
+        return Err(ConfigError::Invalid(
+            "model_reasoning_effort is empty: set minimal, low, medium or high, or remove it"
+                .into(),
+        ));
+    }
     Ok(Config {
         model: options
             .model
@@ -261,14 +467,26 @@ pub fn resolve(mut table: toml::Table, options: &Options) -> Result<Config, Conf
             .or(raw.approval_policy)
             .unwrap_or_default(),
         model_context_window: raw.model_context_window,
+        model_reasoning_effort: raw.model_reasoning_effort,
+        model_reasoning_summary: raw.model_reasoning_summary,
+        model_verbosity: raw.model_verbosity,
+        hide_agent_reasoning: raw.hide_agent_reasoning,
+        shell_environment_policy: raw.shell_environment_policy,
+        history: raw.history,
+        project_doc_max_bytes: raw
+            .project_doc_max_bytes
+            .unwrap_or(DEFAULT_PROJECT_DOC_MAX_BYTES),
+        project_doc_fallback_filenames: raw.project_doc_fallback_filenames,
+        warnings: Vec::new(),
     })
 }
 
 impl Config {
     /// The policy for commands run in `cwd`: read-only and danger-full-access as named;
-    /// workspace-write may write `cwd`, the temp dir (`std::env::temp_dir()` and, on Unix,
-    /// `/tmp`), `codex_home/memories` and the configured `writable_roots`, and reach the network
-    /// only with `network_access = true`.
+    /// workspace-write may write `cwd`, the temp dir (`std::env::temp_dir()` unless
+    /// `exclude_tmpdir_env_var` and, on Unix, `/tmp` unless `exclude_slash_tmp`),
+    /// `codex_home/memories` and the configured `writable_roots`, and reach the network only
+    /// with `network_access = true`.
     pub fn sandbox_policy(&self, cwd: &Path, codex_home: &Path) -> SandboxPolicy {
         let mut policy = self.sandbox_policy_strict(cwd, codex_home);
         policy.allow_weaker = self.sandbox_allow_weaker && policy.is_sandboxed();
@@ -281,8 +499,17 @@ impl Config {
             SandboxMode::DangerFullAccess => SandboxPolicy::danger_full_access(),
             SandboxMode::WorkspaceWrite => {
                 let ww = &self.sandbox_workspace_write;
-                let mut roots = vec![cwd.to_path_buf(), std::env::temp_dir()];
-                if cfg!(unix) {
+                let mut roots = vec![cwd.to_path_buf()];
+                if !ww.exclude_tmpdir_env_var {
+                    // $TMPDIR when it is set (as 0.169); where it is not, the system's temp dir
+                    // is /tmp on Unix, which `exclude_slash_tmp` governs.
+                    match std::env::var_os(TMPDIR_ENV).filter(|t| !t.is_empty()) {
+                        Some(t) => roots.push(PathBuf::from(t)),
+                        None if !cfg!(unix) => roots.push(std::env::temp_dir()),
+                        None => {}
+                    }
+                }
+                if cfg!(unix) && !ww.exclude_slash_tmp {
                     roots.push(PathBuf::from("/tmp"));
                 }
                 roots.push(codex_home.join("memories"));
@@ -298,6 +525,9 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod load_tests;
 
 #[cfg(test)]
 mod tests {
@@ -333,6 +563,7 @@ mod tests {
             WorkspaceWrite {
                 network_access: true,
                 writable_roots: vec!["/data".into(), "out".into()],
+                ..WorkspaceWrite::default()
             }
         );
     }

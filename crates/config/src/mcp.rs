@@ -31,6 +31,9 @@ pub enum McpTransport {
         env: BTreeMap<String, String>,
         /// Its working directory (default: codex's).
         cwd: Option<PathBuf>,
+        /// Names of codex's own environment variables passed through to it (`env_vars`).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        env_vars: Vec<String>,
     },
     /// A server at a URL, speaking MCP's streamable HTTP transport.
     StreamableHttp {
@@ -38,6 +41,13 @@ pub enum McpTransport {
         url: String,
         /// The environment variable holding a bearer token to send, if any.
         bearer_token_env_var: Option<String>,
+        /// Headers sent with every request (`http_headers`).
+        #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+        http_headers: BTreeMap<String, String>,
+        /// Headers whose value is read from an environment variable: header → variable
+        /// (`env_http_headers`); an unset variable sends no header.
+        #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+        env_http_headers: BTreeMap<String, String>,
     },
 }
 
@@ -55,6 +65,25 @@ pub struct McpServer {
     pub tool_timeout: Duration,
     /// `enabled = false` keeps the entry but does not start the server.
     pub enabled: bool,
+    /// `required = true`: the session does not start without it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
+    /// `enabled_tools`: when set, only these of its tools are offered to the model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled_tools: Option<Vec<String>>,
+    /// `disabled_tools`: these of its tools are not offered (after `enabled_tools`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub disabled_tools: Vec<String>,
+}
+
+impl McpServer {
+    /// Whether the tool named `tool` (its own name on the server) is offered to the model.
+    pub fn offers(&self, tool: &str) -> bool {
+        self.enabled_tools
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|t| t == tool))
+            && !self.disabled_tools.iter().any(|t| t == tool)
+    }
 }
 
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -62,8 +91,8 @@ fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 }
 
 /// The table as written, before its shape is checked.
+/// Unknown keys are not refused here: [`crate::known`] names them in a warning.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct RawServer {
     command: Option<String>,
     #[serde(default)]
@@ -74,8 +103,20 @@ pub(crate) struct RawServer {
     url: Option<String>,
     bearer_token_env_var: Option<String>,
     startup_timeout_sec: Option<f64>,
+    startup_timeout_ms: Option<u64>,
     tool_timeout_sec: Option<f64>,
     enabled: Option<bool>,
+    #[serde(default)]
+    required: bool,
+    enabled_tools: Option<Vec<String>>,
+    #[serde(default)]
+    disabled_tools: Vec<String>,
+    #[serde(default)]
+    env_vars: Vec<String>,
+    #[serde(default)]
+    http_headers: BTreeMap<String, String>,
+    #[serde(default)]
+    env_http_headers: BTreeMap<String, String>,
 }
 
 /// Checks each table: exactly one of `command` and `url`, and timeouts that are positive numbers.
@@ -88,9 +129,12 @@ pub(crate) fn resolve(
         let bad = |why: &str| ConfigError::Invalid(format!("mcp_servers.{name}: {why}"));
         let transport = match (r.command, r.url) {
             (Some(command), None) => {
-                if r.bearer_token_env_var.is_some() {
+                if r.bearer_token_env_var.is_some()
+                    || !r.http_headers.is_empty()
+                    || !r.env_http_headers.is_empty()
+                {
                     return Err(bad(
-                        "bearer_token_env_var is for url servers, not command ones",
+                        "bearer_token_env_var, http_headers and env_http_headers are for url servers, not command ones",
                     ));
                 }
                 McpTransport::Stdio {
@@ -98,12 +142,17 @@ pub(crate) fn resolve(
                     args: r.args,
                     env: r.env,
                     cwd: r.cwd,
+                    env_vars: r.env_vars,
                 }
             }
             (None, Some(url)) => {
-                if !r.args.is_empty() || !r.env.is_empty() || r.cwd.is_some() {
+                if !r.args.is_empty()
+                    || !r.env.is_empty()
+                    || r.cwd.is_some()
+                    || !r.env_vars.is_empty()
+                {
                     return Err(bad(
-                        "args, env and cwd are for command servers, not url ones",
+                        "args, env, env_vars and cwd are for command servers, not url ones",
                     ));
                 }
                 if !(url.starts_with("https://") || url.starts_with("http://")) {
@@ -112,6 +161,8 @@ pub(crate) fn resolve(
                 McpTransport::StreamableHttp {
                     url,
                     bearer_token_env_var: r.bearer_token_env_var,
+                    http_headers: r.http_headers,
+                    env_http_headers: r.env_http_headers,
                 }
             }
             (Some(_), Some(_)) => {
@@ -132,12 +183,22 @@ pub(crate) fn resolve(
                 "{key} = {s} is not a number of seconds between 0 and 86400"
             ))),
         };
+        let startup_sec = match (r.startup_timeout_sec, r.startup_timeout_ms) {
+            (Some(_), Some(_)) => {
+                return Err(bad(
+                    "set startup_timeout_sec or startup_timeout_ms, not both",
+                ));
+            }
+            // 0.169's older spelling, in milliseconds.
+            (None, Some(ms)) => Some(ms as f64 / 1000.0),
+            (s, None) => s,
+        };
         out.insert(
             name.clone(),
             McpServer {
                 transport,
                 startup_timeout: timeout(
-                    r.startup_timeout_sec,
+                    startup_sec,
                     "startup_timeout_sec",
                     DEFAULT_STARTUP_TIMEOUT,
                 )?,
@@ -147,6 +208,9 @@ pub(crate) fn resolve(
                     DEFAULT_TOOL_TIMEOUT,
                 )?,
                 enabled: r.enabled.unwrap_or(true),
+                required: r.required,
+                enabled_tools: r.enabled_tools,
+                disabled_tools: r.disabled_tools,
             },
         );
     }
@@ -231,6 +295,7 @@ pub fn add_server(path: &Path, name: &str, server: &McpServer) -> Result<bool, C
             args,
             env,
             cwd,
+            env_vars,
         } => {
             t["command"] = value(command.as_str());
             if !args.is_empty() {
@@ -246,14 +311,31 @@ pub fn add_server(path: &Path, name: &str, server: &McpServer) -> Result<bool, C
                 }
                 t["env"] = value(e);
             }
+            if !env_vars.is_empty() {
+                t["env_vars"] = value(env_vars.iter().map(String::as_str).collect::<Array>());
+            }
         }
         McpTransport::StreamableHttp {
             url,
             bearer_token_env_var,
+            http_headers,
+            env_http_headers,
         } => {
             t["url"] = value(url.as_str());
             if let Some(var) = bearer_token_env_var {
                 t["bearer_token_env_var"] = value(var.as_str());
+            }
+            for (key, map) in [
+                ("http_headers", http_headers),
+                ("env_http_headers", env_http_headers),
+            ] {
+                if !map.is_empty() {
+                    let mut e = toml_edit::InlineTable::new();
+                    for (k, v) in map {
+                        e.insert(k, v.as_str().into());
+                    }
+                    t[key] = value(e);
+                }
             }
         }
     }
@@ -265,6 +347,21 @@ pub fn add_server(path: &Path, name: &str, server: &McpServer) -> Result<bool, C
     }
     if !server.enabled {
         t["enabled"] = value(false);
+    }
+    if server.required {
+        t["required"] = value(true);
+    }
+    if let Some(only) = &server.enabled_tools {
+        t["enabled_tools"] = value(only.iter().map(String::as_str).collect::<Array>());
+    }
+    if !server.disabled_tools.is_empty() {
+        t["disabled_tools"] = value(
+            server
+                .disabled_tools
+                .iter()
+                .map(String::as_str)
+                .collect::<Array>(),
+        );
     }
     match servers.get_mut(name).and_then(Item::as_table_mut) {
         // In place: the table keeps its position and the comments above it.
@@ -337,10 +434,14 @@ mod tests {
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
                 cwd: None,
+                env_vars: Vec::new(),
             },
             startup_timeout: DEFAULT_STARTUP_TIMEOUT,
             tool_timeout: DEFAULT_TOOL_TIMEOUT,
             enabled: true,
+            required: false,
+            enabled_tools: None,
+            disabled_tools: Vec::new(),
         }
     }
 
@@ -399,10 +500,8 @@ mod tests {
         insta::assert_snapshot!(parse("[mcp_servers.a]\ncommand = \"x\"\nurl = \"https://h\"\n"), @"configuration: mcp_servers.a: set command (a stdio server) or url (a streamable HTTP server), not both");
         insta::assert_snapshot!(parse("[mcp_servers.a]\ncommand = \"x\"\ntool_timeout_sec = 0\n"), @"configuration: mcp_servers.a: tool_timeout_sec = 0 is not a number of seconds between 0 and 86400");
         insta::assert_snapshot!(parse("[mcp_servers.\"a b\"]\ncommand = \"x\"\n"), @r#"configuration: MCP server name "a b" must be 1 to 32 letters, digits, `_` or `-`"#);
-        assert!(
-            parse("[mcp_servers.a]\ncommand = \"x\"\nbogus = 1\n")
-                .contains("unknown field `bogus`")
-        );
+        // Unknown keys are for the warning (crate::known), not a failed load.
+        assert!(parse("[mcp_servers.a]\ncommand = \"x\"\nbogus = 1\n").contains("Stdio"));
         let ok = parse(
             "[mcp_servers.h]\nurl = \"https://h/mcp\"\nbearer_token_env_var = \"TOK\"\nstartup_timeout_sec = 2.5\n",
         );

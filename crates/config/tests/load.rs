@@ -110,7 +110,11 @@ fn bad_configuration_says_what_to_fix() {
     let e = load(h.path(), &o).expect_err("unknown profile");
     assert_eq!(
         e.to_string(),
-        "profile `ghost` is not defined: add a [profiles.ghost] table to config.toml"
+        format!(
+            "profile `ghost` is not defined: looked for {} and a [profiles.ghost] table in {}; create one of them",
+            h.path().join("ghost.config.toml").display(),
+            h.path().join("config.toml").display()
+        )
     );
 
     let e = parse_override("model").expect_err("no =");

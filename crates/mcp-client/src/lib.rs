@@ -268,9 +268,11 @@ async fn start_one(
             args,
             env,
             cwd,
+            env_vars,
         } => {
-            let transport =
-                spawn_stdio(name, command, args, env, cwd.as_deref(), &lines).map_err(|e| {
+            let env = stdio_env(std::env::vars(), env_vars, env);
+            let transport = spawn_stdio(name, command, args, &env, cwd.as_deref(), &lines)
+                .map_err(|e| {
                     fail(format!(
                         "could not be started ({command}: {e}); check its command in config.toml"
                     ))
@@ -283,6 +285,7 @@ async fn start_one(
         McpTransport::StreamableHttp {
             url,
             bearer_token_env_var,
+            ..
         } => {
             let transport =
                 http_transport(url, bearer_token_env_var.as_deref(), server).map_err(&fail)?;
@@ -312,6 +315,10 @@ async fn start_one(
     };
     let mut tools = Vec::new();
     for t in listed {
+        if !server.offers(&t.name) {
+            // enabled_tools / disabled_tools: never offered to the model.
+            continue;
+        }
         let qualified = format!("{name}{SEPARATOR}{}", t.name);
         let valid = qualified.len() <= MAX_TOOL_NAME
             && qualified
@@ -387,7 +394,8 @@ fn spawn_stdio(
     lines: &Arc<Mutex<Vec<String>>>,
 ) -> std::io::Result<TokioChildProcess> {
     let mut cmd = tokio::process::Command::new(command);
-    cmd.args(args).envs(env).kill_on_drop(true);
+    // Only what stdio_env chose: codex's own secrets (the model's API key) stay out.
+    cmd.args(args).env_clear().envs(env).kill_on_drop(true);
     if let Some(cwd) = cwd {
         cmd.current_dir(cwd);
     }
@@ -415,6 +423,27 @@ fn spawn_stdio(
     Ok(transport)
 }
 
+/// What a stdio server gets from codex's environment `vars` unless `env_vars` names more, as
+/// Codex 0.169: enough to find programs and a home, no secrets.
+pub const DEFAULT_STDIO_ENV: &[&str] = &[
+    "HOME", "LOGNAME", "PATH", "SHELL", "USER", "LANG", "LC_ALL", "TERM", "TMPDIR", "TZ",
+];
+
+/// A stdio server's environment: [`DEFAULT_STDIO_ENV`] and the `env_vars` names taken from
+/// `vars` (codex's environment), then the table `env` over them.
+pub fn stdio_env(
+    vars: impl IntoIterator<Item = (String, String)>,
+    env_vars: &[String],
+    env: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = vars
+        .into_iter()
+        .filter(|(k, _)| DEFAULT_STDIO_ENV.contains(&k.as_str()) || env_vars.contains(k))
+        .collect();
+    out.extend(env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    out
+}
+
 /// rmcp's streamable-HTTP transport on [`http::McpHttp`], with the bearer token from its
 /// variable. A token never goes over plain HTTP to another machine.
 fn http_transport(
@@ -439,6 +468,28 @@ fn http_transport(
             ));
         }
         config = config.auth_header(token);
+    }
+    if let McpTransport::StreamableHttp {
+        http_headers,
+        env_http_headers,
+        ..
+    } = &server.transport
+    {
+        // The variables' values are read now and never logged: they may be credentials.
+        let from_env = env_http_headers
+            .iter()
+            .filter_map(|(h, var)| Some((h, std::env::var(var).ok().filter(|v| !v.is_empty())?)));
+        let all = http_headers
+            .iter()
+            .map(|(h, v)| (h, v.clone()))
+            .chain(from_env);
+        for (name, value) in all {
+            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| format!("has a bad header name {name:?}; fix it in config.toml"))?;
+            let value = reqwest::header::HeaderValue::from_str(&value)
+                .map_err(|_| format!("has a bad value for header {name}; fix it in config.toml"))?;
+            config.custom_headers.insert(name, value);
+        }
     }
     let client = http::McpHttp::new(server.startup_timeout.min(Duration::from_secs(30)))
         .map_err(|e| format!("cannot make an HTTP client: {e}"))?;

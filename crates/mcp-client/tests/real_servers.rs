@@ -23,10 +23,14 @@ fn stdio(command: &str, args: &[&str], startup: Duration) -> McpServer {
             args: args.iter().map(|s| s.to_string()).collect(),
             env: BTreeMap::new(),
             cwd: None,
+            env_vars: Vec::new(),
         },
         startup_timeout: startup,
         tool_timeout: DEFAULT_TOOL_TIMEOUT,
         enabled: true,
+        required: false,
+        enabled_tools: None,
+        disabled_tools: Vec::new(),
     }
 }
 
@@ -171,10 +175,15 @@ fn http(url: &str, token_var: Option<&str>) -> McpServer {
         transport: McpTransport::StreamableHttp {
             url: url.into(),
             bearer_token_env_var: token_var.map(str::to_owned),
+            http_headers: BTreeMap::new(),
+            env_http_headers: BTreeMap::new(),
         },
         startup_timeout: Duration::from_secs(30),
         tool_timeout: DEFAULT_TOOL_TIMEOUT,
         enabled: true,
+        required: false,
+        enabled_tools: None,
+        disabled_tools: Vec::new(),
     }
 }
 

@@ -142,6 +142,13 @@ fn step_lines(details: &ItemDetails, expanded: bool) -> Vec<Line<'static>> {
             lines
         }
         ItemDetails::TodoList { items } => plan_lines(items),
+        // Dimmed and labelled, so it reads as the model's thinking, not its answer.
+        ItemDetails::Reasoning { text } => std::iter::once(Line::from("thinking".italic()))
+            .chain(
+                text.lines()
+                    .map(|l| Line::from(l.to_string().dim().italic())),
+            )
+            .collect(),
     }
 }
 
@@ -265,5 +272,18 @@ mod tests {
         assert!(lines[0].to_string().contains("3 earlier lines"));
         assert!(lines[1].to_string().contains("line 4"));
         assert_eq!(output_lines(&text, true).len(), 8);
+    }
+
+    #[test]
+    fn a_reasoning_summary_is_a_labelled_dim_step() {
+        let lines = step_lines(
+            &ItemDetails::Reasoning {
+                text: "first thought\nsecond".into(),
+            },
+            false,
+        );
+        let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        assert_eq!(text, ["thinking", "first thought", "second"]);
+        assert!(lines[1].spans[0].style.add_modifier.contains(Modifier::DIM));
     }
 }

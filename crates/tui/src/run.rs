@@ -42,8 +42,12 @@ pub struct Options {
     pub dismiss_banner: Box<dyn FnMut(&str) + Send>,
     /// A resumed session's saved lines, shown first.
     pub replay: Vec<SavedLine>,
-    /// `$CODEX_HOME/history.jsonl`, when there is a CODEX_HOME.
+    /// `$CODEX_HOME/history.jsonl`, when there is a CODEX_HOME: read for Up at start-up.
     pub history_file: Option<PathBuf>,
+    /// Whether prompts are appended to `history_file` (`history.persistence`).
+    pub save_history: bool,
+    /// `history.max_bytes`: the file's oldest lines go once it is larger.
+    pub history_max_bytes: Option<u64>,
     /// `model_context_window` from config.toml, over the built-in table.
     pub context_window: Option<u64>,
 }
@@ -138,7 +142,13 @@ pub async fn run(mut options: Options, mut open: OpenSession) -> Result<Exit> {
             Action::None => {}
             Action::Submit(text) => {
                 if let Some(path) = &options.history_file
-                    && let Err(e) = history::append(path, &app.status.session_id, &text)
+                    && options.save_history
+                    && let Err(e) = history::append(
+                        path,
+                        &app.status.session_id,
+                        &text,
+                        options.history_max_bytes,
+                    )
                 {
                     tracing::warn!("cannot save the prompt to {}: {e}", path.display());
                 }

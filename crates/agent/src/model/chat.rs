@@ -5,16 +5,20 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::{DecodeError, Item, Prompt, ResponseEvent, Role, Usage};
+use super::{DecodeError, Item, ModelSettings, Prompt, ResponseEvent, Role, Usage};
 use crate::sse;
 
 /// The request body for one turn.
-pub(super) fn request_body(model: &str, prompt: &Prompt) -> Value {
+pub(super) fn request_body(model: &str, prompt: &Prompt, settings: &ModelSettings) -> Value {
     let mut body = json!({
         "model": model,
         "messages": messages(prompt),
         "stream": true,
     });
+    // Chat Completions has no reasoning summaries or verbosity; effort is its own field.
+    if let Some(effort) = &settings.reasoning_effort {
+        body["reasoning_effort"] = json!(effort);
+    }
     // OpenAI rejects an empty `tools` array, so a prompt without tools sends none.
     if !prompt.tools.is_empty() {
         let tools: Vec<Value> = prompt

@@ -89,6 +89,9 @@ pub struct Prompt {
 pub enum ResponseEvent {
     /// More assistant text, as it streams.
     TextDelta(String),
+    /// A summary of the model's reasoning, whole (a `reasoning` output item's summary parts).
+    /// Not part of the conversation: it is shown, not sent back.
+    ReasoningSummary(String),
     /// A completed output item: an assistant [`Item::Message`] or an [`Item::FunctionCall`].
     Item(Item),
     /// The response is complete; always the last event of a good stream.
@@ -151,6 +154,29 @@ impl Default for ClientOptions {
     }
 }
 
+/// How the model is asked to answer: `model_reasoning_effort`, `model_reasoning_summary` and
+/// `model_verbosity`. What is `None` is not sent, so the model's defaults apply.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModelSettings {
+    /// `reasoning.effort` (Chat Completions: `reasoning_effort`).
+    pub reasoning_effort: Option<String>,
+    /// `reasoning.summary` (Responses API only).
+    pub reasoning_summary: Option<codex_config::ReasoningSummary>,
+    /// `text.verbosity` (Responses API only).
+    pub verbosity: Option<codex_config::Verbosity>,
+}
+
+impl ModelSettings {
+    /// The settings of a loaded configuration.
+    pub fn from_config(config: &codex_config::Config) -> Self {
+        ModelSettings {
+            reasoning_effort: config.model_reasoning_effort.clone(),
+            reasoning_summary: config.model_reasoning_summary,
+            verbosity: config.model_verbosity,
+        }
+    }
+}
+
 /// A client for one model of one provider.
 #[derive(Clone)]
 pub struct ModelClient {
@@ -162,6 +188,7 @@ pub struct ModelClient {
     wire_api: WireApi,
     model: String,
     options: ClientOptions,
+    settings: ModelSettings,
 }
 
 impl std::fmt::Debug for ModelClient {
@@ -174,6 +201,7 @@ impl std::fmt::Debug for ModelClient {
             .field("model", &self.model)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("options", &self.options)
+            .field("settings", &self.settings)
             .finish()
     }
 }
@@ -234,7 +262,14 @@ impl ModelClient {
             wire_api: provider.wire_api,
             model: model.to_string(),
             options,
+            settings: ModelSettings::default(),
         })
+    }
+
+    /// Sends `settings` with every request from now on.
+    pub fn with_settings(mut self, settings: ModelSettings) -> Self {
+        self.settings = settings;
+        self
     }
 
     /// The model the requests ask for.
@@ -263,12 +298,12 @@ impl ModelClient {
         let (url, body, decoder) = match self.wire_api {
             WireApi::Responses => (
                 format!("{}/responses", self.base_url),
-                responses::request_body(&self.model, prompt),
+                responses::request_body(&self.model, prompt, &self.settings),
                 Decoder::Responses(responses::Decoder::default()),
             ),
             WireApi::Chat => (
                 format!("{}/chat/completions", self.base_url),
-                chat::request_body(&self.model, prompt),
+                chat::request_body(&self.model, prompt, &self.settings),
                 Decoder::Chat(chat::Decoder::default()),
             ),
         };

@@ -3,11 +3,11 @@
 
 use serde_json::{Value, json};
 
-use super::{DecodeError, Item, Prompt, ResponseEvent, Role, Usage};
+use super::{DecodeError, Item, ModelSettings, Prompt, ResponseEvent, Role, Usage};
 use crate::sse;
 
 /// The request body for one turn.
-pub(super) fn request_body(model: &str, prompt: &Prompt) -> Value {
+pub(super) fn request_body(model: &str, prompt: &Prompt, settings: &ModelSettings) -> Value {
     let tools: Vec<Value> = prompt
         .tools
         .iter()
@@ -22,7 +22,7 @@ pub(super) fn request_body(model: &str, prompt: &Prompt) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut body = json!({
         "model": model,
         "instructions": prompt.instructions,
         "input": prompt.input.iter().map(input_item).collect::<Vec<_>>(),
@@ -33,7 +33,30 @@ pub(super) fn request_body(model: &str, prompt: &Prompt) -> Value {
         "stream": true,
         // Conversations are kept by codex (session logs), not by the provider.
         "store": false,
-    })
+    });
+    add_settings(&mut body, settings);
+    body
+}
+
+/// `reasoning: {effort, summary}` and `text.verbosity`, each only when configured; `text` may
+/// hold other fields, which are kept.
+fn add_settings(body: &mut Value, settings: &ModelSettings) {
+    let mut reasoning = serde_json::Map::new();
+    if let Some(effort) = &settings.reasoning_effort {
+        reasoning.insert("effort".into(), json!(effort));
+    }
+    if let Some(summary) = settings.reasoning_summary {
+        reasoning.insert("summary".into(), json!(summary.as_str()));
+    }
+    if !reasoning.is_empty() {
+        body["reasoning"] = Value::Object(reasoning);
+    }
+    if let Some(v) = settings.verbosity {
+        if !body["text"].is_object() {
+            body["text"] = json!({});
+        }
+        body["text"]["verbosity"] = json!(v.as_str());
+    }
 }
 
 fn input_item(item: &Item) -> Value {
@@ -97,10 +120,17 @@ impl Decoder {
                 let item = v.get("item").ok_or_else(|| {
                     DecodeError::Malformed("response.output_item.done without an item".into())
                 })?;
-                output_item(item)?
-                    .map(ResponseEvent::Item)
-                    .into_iter()
-                    .collect()
+                if item.get("type").and_then(Value::as_str) == Some("reasoning") {
+                    reasoning_summary(item)
+                        .map(ResponseEvent::ReasoningSummary)
+                        .into_iter()
+                        .collect()
+                } else {
+                    output_item(item)?
+                        .map(ResponseEvent::Item)
+                        .into_iter()
+                        .collect()
+                }
             }
             "response.completed" => {
                 self.completed = true;
@@ -192,6 +222,19 @@ fn output_item(item: &Value) -> Result<Option<Item>, DecodeError> {
     }
 }
 
+/// The text of a reasoning item's `summary` parts, `None` when it has none (no summary asked
+/// for, or only encrypted content).
+fn reasoning_summary(item: &Value) -> Option<String> {
+    let parts: Vec<&str> = item
+        .get("summary")?
+        .as_array()?
+        .iter()
+        .filter_map(|p| p.get("text").and_then(Value::as_str))
+        .filter(|t| !t.trim().is_empty())
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("\n\n"))
+}
+
 fn usage(v: &Value) -> Option<Usage> {
     let n = |name: &str| v.get(name).and_then(Value::as_u64);
     let input_tokens = n("input_tokens")?;
@@ -216,5 +259,53 @@ pub(super) fn error_message(error: Option<&Value>) -> String {
         (Some(m), None) => super::one_line(m),
         (None, Some(c)) => c.to_string(),
         (None, None) => "the provider gave no reason".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_go_into_reasoning_and_text_only_when_set_and_keep_other_text_fields() {
+        let mut body = json!({"model": "m", "text": {"format": {"type": "json_schema"}}});
+        add_settings(&mut body, &ModelSettings::default());
+        assert_eq!(
+            body,
+            json!({"model": "m", "text": {"format": {"type": "json_schema"}}})
+        );
+        add_settings(
+            &mut body,
+            &ModelSettings {
+                reasoning_effort: Some("xhigh".into()),
+                reasoning_summary: Some(codex_config::ReasoningSummary::Auto),
+                verbosity: Some(codex_config::Verbosity::Low),
+            },
+        );
+        assert_eq!(
+            body["reasoning"],
+            json!({"effort": "xhigh", "summary": "auto"})
+        );
+        assert_eq!(
+            body["text"],
+            json!({"format": {"type": "json_schema"}, "verbosity": "low"})
+        );
+    }
+
+    #[test]
+    fn a_reasoning_item_becomes_its_summary_text_and_one_without_summary_nothing() {
+        let mut d = Decoder::default();
+        let ev = |item: Value| sse::Event {
+            event: None,
+            data: json!({"type": "response.output_item.done", "item": item}).to_string(),
+        };
+        let with = ev(json!({"type": "reasoning", "summary": [
+            {"type": "summary_text", "text": "a"}, {"type": "summary_text", "text": "b"}]}));
+        assert_eq!(
+            d.event(&with).expect("decodes"),
+            [ResponseEvent::ReasoningSummary("a\n\nb".into())]
+        );
+        let without = ev(json!({"type": "reasoning", "summary": [], "encrypted_content": "x"}));
+        assert!(d.event(&without).expect("decodes").is_empty());
     }
 }

@@ -177,13 +177,22 @@ impl ToolContext {
 /// The agent's own environment minus what looks like a secret (names containing KEY, SECRET
 /// or TOKEN, and `extra_secrets`), so a command's output cannot leak the API key to the model.
 pub fn child_env(extra_secrets: &[&str]) -> BTreeMap<String, String> {
-    std::env::vars()
-        .filter(|(k, _)| {
-            let upper = k.to_ascii_uppercase();
-            !["KEY", "SECRET", "TOKEN"].iter().any(|s| upper.contains(s))
-                && !extra_secrets.contains(&k.as_str())
-        })
-        .collect()
+    command_env(
+        &codex_config::ShellEnvironmentPolicy::default(),
+        extra_secrets,
+    )
+}
+
+/// The environment of the model's commands as `[shell_environment_policy]` shapes codex's own,
+/// without `extra_secrets` (the provider's key variable, the exec-server token) whatever the
+/// policy says: the policy may keep secret-looking names, never codex's own credentials.
+pub fn command_env(
+    policy: &codex_config::ShellEnvironmentPolicy,
+    extra_secrets: &[&str],
+) -> BTreeMap<String, String> {
+    let mut env = policy.environment(std::env::vars());
+    env.retain(|k, _| !extra_secrets.contains(&k.as_str()));
+    env
 }
 
 /// Parses a call's JSON arguments, or says what is wrong with them.

@@ -88,21 +88,7 @@ impl OurServer {
 /// file), else where `cargo xtask npm-tools` installed it; `None` (with a notice) when there is
 /// none.
 pub fn codex_169() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("CODEX_169_BIN").filter(|p| !p.is_empty()) {
-        let p = PathBuf::from(p);
-        assert!(
-            p.is_file(),
-            "CODEX_169_BIN={} does not name a file",
-            p.display()
-        );
-        return Some(p);
-    }
-    let installed = xtask::tools::codex_169_bin(&xtask::tools::npm_tools_dir());
-    if installed.is_some() {
-        return installed;
-    }
-    eprintln!("SKIPPED: no Codex 0.169 binary (run `cargo xtask npm-tools` or set CODEX_169_BIN)");
-    None
+    xtask::tools::codex_169_for_tests()
 }
 
 /// One scripted registry answer.
