@@ -41,6 +41,16 @@ pub const KEYS: &[Key] = &[
         doc: "The API it speaks: the Responses API, or Chat Completions (Ollama, llama.cpp, vLLM).",
     },
     Key {
+        name: "model_providers.ID.requires_openai_auth",
+        kind: "bool, default false (true for the built-in `openai`)",
+        doc: "When no key is found (in `env_key`, then in auth.json), sign model requests in with the ChatGPT account of `codex login`: its access token, renewed before it expires, and its account id header.",
+    },
+    Key {
+        name: "auth_issuer",
+        kind: "string, default `https://auth.openai.com`",
+        doc: "The OAuth issuer `codex login` signs in with (browser and device-code flows) and ChatGPT tokens are renewed at; for tests and private deployments. Not in Codex 0.169, which always uses the default.",
+    },
+    Key {
         name: "model_providers.ID.name",
         kind: "string, optional",
         doc: "A display name.",
@@ -163,11 +173,13 @@ mod tests {
             sandbox_allow_weaker = true
             approval_policy = "untrusted"
             model_context_window = 32000
+            auth_issuer = "http://127.0.0.1:2"
             [model_providers.local]
             name = "Local"
             base_url = "http://127.0.0.1:1/v1"
             env_key = "LOCAL_KEY"
             wire_api = "chat"
+            requires_openai_auth = true
             [profiles.p]
             model = "from-profile"
             [sandbox_workspace_write]
@@ -202,6 +214,8 @@ mod tests {
         assert_eq!(c.notify, ["notify-send", "codex"]);
         assert_eq!(c.approval_policy, crate::ApprovalPolicy::Untrusted);
         assert_eq!(c.model_context_window, Some(32_000));
+        assert_eq!(c.auth_issuer, "http://127.0.0.1:2");
+        assert!(c.model_provider.requires_openai_auth);
         let files = &c.mcp_servers["files"];
         assert!(!files.enabled);
         assert_eq!(files.tool_timeout, std::time::Duration::from_millis(30_500));

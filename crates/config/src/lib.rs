@@ -22,6 +22,8 @@ pub use overrides::{Override, parse_override};
 
 /// The model when nothing names one.
 pub const DEFAULT_MODEL: &str = "gpt-5-codex";
+/// The sign-in issuer when `auth_issuer` names none.
+pub const DEFAULT_AUTH_ISSUER: &str = "https://auth.openai.com";
 /// The provider when nothing names one.
 pub const DEFAULT_PROVIDER: &str = "openai";
 
@@ -82,6 +84,10 @@ pub struct ModelProvider {
     /// The API it speaks.
     #[serde(default)]
     pub wire_api: WireApi,
+    /// Without a key, sign in with the ChatGPT account of `codex login` (the built-in `openai`
+    /// provider does).
+    #[serde(default)]
+    pub requires_openai_auth: bool,
 }
 
 /// The sandbox for commands the agent runs (`sandbox_mode`, `--sandbox`): one type for the whole
@@ -126,6 +132,8 @@ pub struct Config {
     /// `model_context_window`: the model's context window in tokens, when the built-in table
     /// does not know the model.
     pub model_context_window: Option<u64>,
+    /// `auth_issuer`: the OAuth issuer `codex login` signs in with and tokens are renewed at.
+    pub auth_issuer: String,
 }
 
 /// The keys [`Config`] reads, as they are in the file.
@@ -146,6 +154,7 @@ struct Raw {
     notify: Vec<String>,
     approval_policy: Option<ApprovalPolicy>,
     model_context_window: Option<u64>,
+    auth_issuer: Option<String>,
 }
 
 /// What to layer over the file.
@@ -173,6 +182,7 @@ pub fn built_in_providers() -> BTreeMap<String, ModelProvider> {
             base_url: "https://api.openai.com/v1".into(),
             env_key: Some("OPENAI_API_KEY".into()),
             wire_api: WireApi::Responses,
+            requires_openai_auth: true,
         },
     );
     m.insert(
@@ -182,6 +192,7 @@ pub fn built_in_providers() -> BTreeMap<String, ModelProvider> {
             base_url: "http://localhost:11434/v1".into(),
             env_key: None,
             wire_api: WireApi::Chat,
+            requires_openai_auth: false,
         },
     );
     m
@@ -261,6 +272,10 @@ pub fn resolve(mut table: toml::Table, options: &Options) -> Result<Config, Conf
             .or(raw.approval_policy)
             .unwrap_or_default(),
         model_context_window: raw.model_context_window,
+        auth_issuer: raw
+            .auth_issuer
+            .filter(|i| !i.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_AUTH_ISSUER.to_string()),
     })
 }
 

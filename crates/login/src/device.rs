@@ -102,7 +102,7 @@ pub async fn finish(
             .await
             .map_err(|e| LoginError::Unreachable {
                 url: url.clone(),
-                detail: chain(&e),
+                detail: chain(&e.without_url()),
             })?;
         let status = response.status().as_u16();
         let body = response.text().await.unwrap_or_default();

@@ -20,8 +20,6 @@ pub use manager::{AuthManager, Bearer};
 pub use oauth::Issuer;
 pub use storage::{AuthDotJson, AuthMode, TokenData};
 
-/// The issuer Codex signs in with when `auth_issuer` names none.
-pub const DEFAULT_ISSUER: &str = "https://auth.openai.com";
 /// The OAuth client id of the Codex CLI (the one 0.169 registers as).
 pub const CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
 /// The callback port 0.169 listens on; the issuer's allow-list has it, so it is tried first.

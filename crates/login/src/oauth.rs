@@ -197,12 +197,12 @@ impl Issuer {
     ) -> Result<T, LoginError> {
         let response = request.send().await.map_err(|e| LoginError::Unreachable {
             url: url.to_string(),
-            detail: chain(&e),
+            detail: chain(&e.without_url()),
         })?;
         let status = response.status().as_u16();
         let text = response.text().await.map_err(|e| LoginError::Unreachable {
             url: url.to_string(),
-            detail: chain(&e),
+            detail: chain(&e.without_url()),
         })?;
         if !(200..300).contains(&status) {
             return Err(LoginError::Issuer {

@@ -102,6 +102,10 @@ pub enum ModelError {
         /// The provider's message (with its error code when it gave one).
         message: String,
     },
+    /// The ChatGPT sign-in could not give a token (it could not be renewed, auth.json could
+    /// not be written...).
+    #[error("ChatGPT sign-in: {0}")]
+    SignIn(codex_login::LoginError),
     /// The HTTP client could not be set up (e.g. no TLS roots).
     #[error("cannot set up the HTTP client: {0}")]
     Client(String),

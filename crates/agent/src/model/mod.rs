@@ -158,6 +158,8 @@ pub struct ModelClient {
     provider_id: String,
     env_key: Option<String>,
     api_key: Option<String>,
+    /// The signed-in ChatGPT account, used instead of `api_key` when set.
+    chatgpt: Option<std::sync::Arc<codex_login::AuthManager>>,
     base_url: String,
     wire_api: WireApi,
     model: String,
@@ -173,6 +175,7 @@ impl std::fmt::Debug for ModelClient {
             .field("wire_api", &self.wire_api)
             .field("model", &self.model)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("chatgpt", &self.chatgpt.is_some())
             .field("options", &self.options)
             .finish()
     }
@@ -230,11 +233,19 @@ impl ModelClient {
             provider_id: provider_id.to_string(),
             env_key: provider.env_key.clone(),
             api_key: api_key.filter(|k| !k.is_empty()),
+            chatgpt: None,
             base_url,
             wire_api: provider.wire_api,
             model: model.to_string(),
             options,
         })
+    }
+
+    /// Signs requests in with this ChatGPT account (its access token, renewed before it
+    /// expires and once after a 401, and its account id header) instead of an API key.
+    pub fn with_chatgpt_auth(mut self, auth: std::sync::Arc<codex_login::AuthManager>) -> Self {
+        self.chatgpt = Some(auth);
+        self
     }
 
     /// The model the requests ask for.
@@ -272,7 +283,7 @@ impl ModelClient {
                 Decoder::Chat(chat::Decoder::default()),
             ),
         };
-        let response = self.send(&url, &body).await?;
+        let (response, secret) = self.send(&url, &body).await?;
         Ok(ResponseStream {
             response: Some(response),
             parser: sse::Parser::new(),
@@ -282,18 +293,20 @@ impl ModelClient {
             idle_timeout: self.options.timeout,
             url,
             base_url: self.base_url.clone(),
-            api_key: self.api_key.clone(),
+            api_key: secret,
         })
     }
 
-    /// Posts `body` until a 2xx answer starts or retrying is pointless.
+    /// Posts `body` until a 2xx answer starts or retrying is pointless; returns the answer
+    /// and the secret it was sent with (to scrub from the stream's errors).
     async fn send(
         &self,
         url: &str,
         body: &serde_json::Value,
-    ) -> Result<reqwest::Response, ModelError> {
+    ) -> Result<(reqwest::Response, Option<String>), ModelError> {
         let max_attempts = self.options.max_retries.saturating_add(1);
         let mut attempt = 0;
+        let mut renewed_after_401 = false;
         loop {
             attempt += 1;
             let mut request = self
@@ -301,9 +314,25 @@ impl ModelClient {
                 .post(url)
                 .header(reqwest::header::ACCEPT, "text/event-stream")
                 .json(body);
-            if let Some(key) = &self.api_key {
-                request = request.bearer_auth(key);
-            }
+            let bearer = match &self.chatgpt {
+                Some(auth) => Some(auth.bearer().await.map_err(ModelError::SignIn)?),
+                None => None,
+            };
+            let secret = match &bearer {
+                Some(b) => {
+                    request = request.bearer_auth(&b.token);
+                    if let Some(account) = &b.account_id {
+                        request = request.header(codex_login::ACCOUNT_ID_HEADER, account);
+                    }
+                    Some(b.token.clone())
+                }
+                None => {
+                    if let Some(key) = &self.api_key {
+                        request = request.bearer_auth(key);
+                    }
+                    self.api_key.clone()
+                }
+            };
             let failure = match tokio::time::timeout(self.options.timeout, request.send()).await {
                 Err(_) => ModelError::Timeout {
                     url: url.to_string(),
@@ -315,8 +344,24 @@ impl ModelClient {
                     detail: self.redact(&error_chain(&e)),
                     attempts: attempt,
                 },
-                Ok(Ok(response)) if response.status().is_success() => return Ok(response),
+                Ok(Ok(response)) if response.status().is_success() => {
+                    return Ok((response, secret));
+                }
                 Ok(Ok(response)) => {
+                    if response.status() == reqwest::StatusCode::UNAUTHORIZED
+                        && !renewed_after_401
+                        && let (Some(auth), Some(b)) = (&self.chatgpt, &bearer)
+                    {
+                        // An access token revoked or expired early: renew it once and try
+                        // again (not counted as a retry).
+                        drop(response);
+                        renewed_after_401 = true;
+                        auth.refresh_after_unauthorized(b)
+                            .await
+                            .map_err(ModelError::SignIn)?;
+                        attempt -= 1;
+                        continue;
+                    }
                     let status = response.status().as_u16();
                     let retry_after = response
                         .headers()
@@ -754,6 +799,7 @@ mod tests {
             base_url: "http://127.0.0.1:9/v1".into(),
             env_key: None,
             wire_api: WireApi::Responses,
+            requires_openai_auth: false,
         };
         let client = ModelClient::with_api_key("p", &provider, "m", None, ClientOptions::default())
             .expect("client");
