@@ -164,9 +164,9 @@ pub fn load(codex_home: &Path) -> Result<Option<AuthDotJson>, LoginError> {
 pub fn save(codex_home: &Path, auth: &AuthDotJson) -> Result<(), LoginError> {
     let target = path(codex_home);
     create_home(codex_home)?;
-    let mut json = serde_json::to_string_pretty(auth)
+    // Byte for byte what 0.169 writes: pretty JSON, no final newline.
+    let json = serde_json::to_string_pretty(auth)
         .map_err(|e| LoginError::BadAnswer(format!("cannot encode the credentials: {e}")))?;
-    json.push('\n');
     let tmp = codex_home.join(format!(".{FILE_NAME}.{}.tmp", random_suffix()));
     let result = (|| {
         let mut file = create_private(&tmp)?;
@@ -253,7 +253,7 @@ mod tests {
         let text = std::fs::read_to_string(path(home.path())).expect("read");
         assert_eq!(
             text,
-            "{\n  \"auth_mode\": \"apikey\",\n  \"OPENAI_API_KEY\": \"sk-test\"\n}\n"
+            "{\n  \"auth_mode\": \"apikey\",\n  \"OPENAI_API_KEY\": \"sk-test\"\n}"
         );
         #[cfg(unix)]
         {
