@@ -32,9 +32,18 @@ pub mod env {
     /// The command that opens a URL in a browser (the standard variable; `%s` stands for the
     /// URL, else it is appended). Without it, the platform's opener is used.
     pub const BROWSER: &str = "BROWSER";
-    /// Every variable, for docs.
+    /// Every variable with its doc, for docs/login.md (`cargo xtask generate`).
     pub const ALL: &[(&str, &str)] = &[(
         BROWSER,
-        "The command `codex login` opens the sign-in URL with (`%s` is the URL, else it is appended); default: xdg-open, open or start",
+        "The command `codex login` opens the sign-in URL with (`%s` is the URL, else it is appended; the first of a `:`-separated list); default: `xdg-open`, `open` or `cmd /c start`",
     )];
+
+    /// [`ALL`] as a Markdown table.
+    pub fn markdown() -> String {
+        let mut s = String::from("| Variable | Meaning |\n| --- | --- |\n");
+        for (name, doc) in ALL {
+            s.push_str(&format!("| `{name}` | {doc} |\n"));
+        }
+        s
+    }
 }
