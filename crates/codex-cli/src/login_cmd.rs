@@ -113,19 +113,15 @@ fn status(args: &LoginArgs) -> i32 {
     }
 }
 
-/// The secret piped on stdin, trimmed; `None` when stdin was empty.
-fn read_secret(what: &str, example: &str) -> Result<Option<String>> {
+/// The secret piped on stdin for `--{flag}`, trimmed; `None` when stdin was empty.
+fn read_secret(flag: &str, what: &str, example: &str) -> Result<Option<String>> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         anyhow::bail!(
-            "--with-{what} reads the {} from stdin, which is a terminal: pipe it in, e.g. `{example}`",
-            what.replace('-', " ")
+            "--{flag} reads the {what} from stdin, which is a terminal: pipe it in, e.g. `{example}`"
         );
     }
-    eprintln!(
-        "Reading {} from stdin...",
-        what.replace("api-key", "API key").replace('-', " ")
-    );
+    eprintln!("Reading {what} from stdin...");
     let mut text = String::new();
     stdin
         .lock()
@@ -138,7 +134,8 @@ fn read_secret(what: &str, example: &str) -> Result<Option<String>> {
 fn with_api_key(args: &LoginArgs) -> Result<i32> {
     let codex_home = home(&args.config)?;
     let Some(key) = read_secret(
-        "api-key",
+        "with-api-key",
+        "API key",
         "printenv OPENAI_API_KEY | codex login --with-api-key",
     )?
     else {
@@ -153,7 +150,8 @@ fn with_api_key(args: &LoginArgs) -> Result<i32> {
 fn with_access_token(args: &LoginArgs) -> Result<i32> {
     let codex_home = home(&args.config)?;
     let Some(token) = read_secret(
-        "access-token",
+        "with-access-token",
+        "access token",
         "printenv CODEX_ACCESS_TOKEN | codex login --with-access-token",
     )?
     else {

@@ -181,12 +181,40 @@ fn mode_of(path: &Path) -> u32 {
 #[test]
 fn browser_sign_in_saves_the_issuers_tokens_in_auth_json_with_mode_0600() {
     let f = Fixture::new(Vec::new());
-    let out = run(f.browser_login(), None);
+    let mut login = f.browser_login();
+    login.env("RUST_LOG", "trace");
+    let out = run(login, None);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
         err.contains("/oauth/authorize?"),
         "the URL is always printed: {err}"
+    );
+    assert!(err.contains("TRACE"), "the trace log is on stderr");
+    let t = &f.issuer.issued()[0];
+    for secret in [&t.id_token, &t.access_token, &t.refresh_token] {
+        assert!(
+            !err.contains(secret.as_str()),
+            "a token is in the trace log"
+        );
+    }
+    let exchange = f
+        .issuer
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/oauth/token")
+        .expect("the code was exchanged");
+    let verifier = exchange
+        .body
+        .as_str()
+        .unwrap_or_default()
+        .split('&')
+        .find_map(|p| p.strip_prefix("code_verifier="))
+        .expect("a PKCE verifier")
+        .to_string();
+    assert!(
+        !err.contains(&verifier),
+        "the PKCE verifier is in the trace log"
     );
     assert!(err.contains("Successfully logged in"), "{err}");
     let issued = f.issuer.issued();
@@ -572,4 +600,50 @@ fn no_token_reaches_the_log_the_rollout_json_output_or_a_commands_environment() 
             }
         }
     }
+}
+
+#[test]
+fn an_access_token_on_stdin_signs_model_requests_in_with_its_account() {
+    let f = Fixture::new(vec![text("done")]);
+    let token = f.issuer.issue().access_token;
+    let login = run(
+        f.codex(&["login", "--with-access-token"]),
+        Some(&format!("{token}\n")),
+    );
+    assert!(login.status.success(), "{}", stderr(&login));
+    assert!(!stderr(&login).contains(&token));
+    let auth = f.auth();
+    assert_eq!(auth["auth_mode"], "chatgpt");
+    assert_eq!(auth["tokens"]["access_token"], token);
+    assert_eq!(auth["tokens"]["account_id"], issuer::ACCOUNT_ID);
+    assert_eq!(mode_of(&f.auth_path()), 0o600);
+    let out = run(f.codex(&["exec", "hi"]), None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let request = &f.model.requests()[0];
+    let bearer = format!("Bearer {token}");
+    assert_eq!(request.header("authorization"), Some(bearer.as_str()));
+    assert_eq!(
+        request.header("chatgpt-account-id"),
+        Some(issuer::ACCOUNT_ID)
+    );
+}
+
+#[test]
+fn a_piped_access_token_that_is_not_a_jwt_is_one_line_and_writes_nothing() {
+    let f = Fixture::new(Vec::new());
+    let out = run(
+        f.codex(&["login", "--with-access-token"]),
+        Some("not-a-jwt-secret"),
+    );
+    let line = one_error_line(&out);
+    assert!(line.contains("not a JWT"), "{line}");
+    assert!(!stderr(&out).contains("not-a-jwt-secret"));
+    assert!(!f.auth_path().exists());
+    let empty = run(f.codex(&["login", "--with-access-token"]), Some(""));
+    assert_eq!(empty.status.code(), Some(1));
+    assert_eq!(
+        stderr(&empty),
+        "Reading access token from stdin...\nNo access token provided via stdin.\n"
+    );
+    assert!(!f.auth_path().exists());
 }
