@@ -6,6 +6,7 @@
 //! 5xx or a network error are retried with backoff (honouring `Retry-After`); once events have
 //! started to flow nothing is retried, since the agent may already have shown part of them.
 
+mod auth;
 mod chat;
 mod error;
 mod responses;
@@ -241,13 +242,6 @@ impl ModelClient {
         })
     }
 
-    /// Signs requests in with this ChatGPT account (its access token, renewed before it
-    /// expires and once after a 401, and its account id header) instead of an API key.
-    pub fn with_chatgpt_auth(mut self, auth: std::sync::Arc<codex_login::AuthManager>) -> Self {
-        self.chatgpt = Some(auth);
-        self
-    }
-
     /// The model the requests ask for.
     pub fn model(&self) -> &str {
         &self.model
@@ -309,30 +303,12 @@ impl ModelClient {
         let mut renewed_after_401 = false;
         loop {
             attempt += 1;
-            let mut request = self
+            let request = self
                 .http
                 .post(url)
                 .header(reqwest::header::ACCEPT, "text/event-stream")
                 .json(body);
-            let bearer = match &self.chatgpt {
-                Some(auth) => Some(auth.bearer().await.map_err(ModelError::SignIn)?),
-                None => None,
-            };
-            let secret = match &bearer {
-                Some(b) => {
-                    request = request.bearer_auth(&b.token);
-                    if let Some(account) = &b.account_id {
-                        request = request.header(codex_login::ACCOUNT_ID_HEADER, account);
-                    }
-                    Some(b.token.clone())
-                }
-                None => {
-                    if let Some(key) = &self.api_key {
-                        request = request.bearer_auth(key);
-                    }
-                    self.api_key.clone()
-                }
-            };
+            let (request, signed) = self.sign(request).await?;
             let failure = match tokio::time::timeout(self.options.timeout, request.send()).await {
                 Err(_) => ModelError::Timeout {
                     url: url.to_string(),
@@ -345,20 +321,15 @@ impl ModelClient {
                     attempts: attempt,
                 },
                 Ok(Ok(response)) if response.status().is_success() => {
-                    return Ok((response, secret));
+                    return Ok((response, signed.secret));
                 }
                 Ok(Ok(response)) => {
                     if response.status() == reqwest::StatusCode::UNAUTHORIZED
                         && !renewed_after_401
-                        && let (Some(auth), Some(b)) = (&self.chatgpt, &bearer)
+                        && self.renew_after_401(&signed).await?
                     {
-                        // An access token revoked or expired early: renew it once and try
-                        // again (not counted as a retry).
-                        drop(response);
+                        // Sent again with the renewed token, once; not counted as a retry.
                         renewed_after_401 = true;
-                        auth.refresh_after_unauthorized(b)
-                            .await
-                            .map_err(ModelError::SignIn)?;
                         attempt -= 1;
                         continue;
                     }
