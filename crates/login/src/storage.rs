@@ -42,6 +42,10 @@ pub struct AuthDotJson {
     /// When the tokens were last obtained or refreshed (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_refresh: Option<String>,
+    /// Fields codex does not use (other versions may write more), kept when it rewrites the
+    /// file after a renewal.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl std::fmt::Debug for AuthDotJson {
@@ -55,6 +59,7 @@ impl std::fmt::Debug for AuthDotJson {
             )
             .field("tokens", &self.tokens)
             .field("last_refresh", &self.last_refresh)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -94,6 +99,7 @@ impl AuthDotJson {
             openai_api_key: Some(key.to_string()),
             tokens: None,
             last_refresh: None,
+            extra: serde_json::Map::new(),
         }
     }
 
@@ -104,6 +110,7 @@ impl AuthDotJson {
             openai_api_key: None,
             tokens: Some(tokens),
             last_refresh: Some(crate::time::rfc3339(crate::time::now_secs())),
+            extra: serde_json::Map::new(),
         }
     }
 
@@ -298,6 +305,23 @@ mod tests {
         );
         assert!(e.contains("codex logout"), "{e}");
         assert!(!e.contains("sk-secret"), "{e}");
+    }
+
+    #[test]
+    fn fields_codex_does_not_know_survive_a_rewrite() {
+        let home = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            path(home.path()),
+            r#"{"OPENAI_API_KEY": "sk-x", "future_field": {"a": 1}}"#,
+        )
+        .expect("write");
+        let auth = load(home.path()).expect("load").expect("some");
+        save(home.path(), &auth).expect("save");
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path(home.path())).expect("read"))
+                .expect("json");
+        assert_eq!(v["future_field"], serde_json::json!({"a": 1}));
+        assert_eq!(v["OPENAI_API_KEY"], "sk-x");
     }
 
     #[test]
