@@ -30,6 +30,7 @@ pub struct LoginArgs {
     /// machines).
     #[arg(long)]
     pub device_auth: bool,
+    /// `status`, or none to sign in.
     #[command(subcommand)]
     pub command: Option<LoginCommand>,
 }

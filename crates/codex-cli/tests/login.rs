@@ -546,6 +546,13 @@ fn a_second_401_after_renewal_fails_with_one_line() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(f.grants(), ["refresh_token"], "renewed once, not in a loop");
     assert_eq!(f.model.requests().len(), 2);
+    let err = stderr(&out);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("refused the ChatGPT sign-in (401: token revoked)"),
+        "{err}"
+    );
+    assert!(last.contains("codex login"), "{err}");
 }
 
 /// Every file under `dir`, read as text.

@@ -403,6 +403,11 @@ impl ModelClient {
         };
         let provider_id = self.provider_id.clone();
         match status {
+            401 | 403 if self.chatgpt.is_some() => ModelError::SignInRejected {
+                provider_id,
+                status,
+                message: api.message,
+            },
             401 | 403 => ModelError::Unauthorized {
                 provider_id,
                 env_key: self.env_key.clone(),
