@@ -239,10 +239,22 @@ fn browser_sign_in_saves_the_issuers_tokens_in_auth_json_with_mode_0600() {
     assert_eq!(stderr(&status), "Logged in using ChatGPT\n");
 }
 
+/// Listens on 127.0.0.1:`port`, waiting for another test's sign-in to let go of it.
+fn hold(port: u16) -> std::net::TcpListener {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match std::net::TcpListener::bind(("127.0.0.1", port)) {
+            Ok(l) => return l,
+            Err(e) if Instant::now() > deadline => panic!("port {port} stays taken: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+}
+
 #[test]
 fn the_default_callback_port_in_use_falls_back_to_a_free_port_and_sign_in_still_works() {
-    // Whoever holds 1455 (this listener, or a parallel test), codex must not need it.
-    let _held = std::net::TcpListener::bind(("127.0.0.1", 1455));
+    // Held by this test for its whole run: a parallel sign-in holds them only for moments.
+    let _held = [1455, 1457].map(hold);
     let f = Fixture::new(Vec::new());
     let out = run(f.browser_login(), None);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -252,7 +264,7 @@ fn the_default_callback_port_in_use_falls_back_to_a_free_port_and_sign_in_still_
         .nth(1)
         .and_then(|s| s.split('.').next())
         .expect("the server's address is printed");
-    assert_ne!(port, "1455", "{err}");
+    assert!(port != "1455" && port != "1457", "{err}");
     assert!(
         err.contains(&format!("127.0.0.1%3A{port}%2Fauth%2Fcallback")),
         "{err}"

@@ -38,15 +38,23 @@ impl std::fmt::Debug for BrowserLogin {
 impl BrowserLogin {
     /// Listens on 127.0.0.1:`port` (a free port when it is taken) and builds the sign-in URL.
     pub async fn start(issuer: &Issuer, port: u16) -> Result<BrowserLogin, LoginError> {
-        let listener = match TcpListener::bind(("127.0.0.1", port)).await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::info!(port, error = %e, "callback port taken; using a free one");
-                TcpListener::bind(("127.0.0.1", 0))
-                    .await
-                    .map_err(LoginError::Listen)?
+        // The issuer accepts redirects to 1455 and 1457; any other port only works with an
+        // issuer that accepts any loopback port (RFC 8252, 7.3), but beats not signing in.
+        let mut listener = None;
+        for candidate in [port, crate::FALLBACK_PORT, 0] {
+            match TcpListener::bind(("127.0.0.1", candidate)).await {
+                Ok(l) => {
+                    listener = Some(l);
+                    break;
+                }
+                Err(e) if candidate != 0 => {
+                    tracing::info!(port = candidate, error = %e, "callback port taken");
+                }
+                Err(e) => return Err(LoginError::Listen(e)),
             }
-        };
+        }
+        let listener = listener
+            .ok_or_else(|| LoginError::Listen(std::io::Error::other("no port to listen on")))?;
         let port = listener.local_addr().map_err(LoginError::Listen)?.port();
         let pkce = Pkce::generate()?;
         let state = random_b64(32)?;
@@ -168,51 +176,16 @@ async fn respond(conn: &mut TcpStream, status: u16, content_type: &str, body: &s
     let _ = conn.shutdown().await;
 }
 
-/// Opens `url` with `$BROWSER` (`%s` is the URL, else it is appended; the first of a
-/// colon-separated list) or the platform's opener. `false` when nothing could be started:
-/// the caller has printed the URL anyway.
+/// Opens `url` with `$BROWSER` or the platform's opener. `false` when nothing could be
+/// started: the caller has printed the URL anyway.
 pub fn open(url: &str) -> bool {
-    let mut command = match std::env::var(crate::env::BROWSER)
-        .ok()
-        .filter(|b| !b.trim().is_empty())
-    {
-        Some(browser) => {
-            let first = browser.split(':').next().unwrap_or_default().to_string();
-            let mut words = first
-                .split_whitespace()
-                .map(str::to_string)
-                .collect::<Vec<_>>();
-            if words.iter().any(|w| w.contains("%s")) {
-                for w in &mut words {
-                    *w = w.replace("%s", url);
-                }
-            } else {
-                words.push(url.to_string());
-            }
-            let Some((program, args)) = words.split_first() else {
-                return false;
-            };
-            let mut c = std::process::Command::new(program);
-            c.args(args);
-            c
-        }
-        None if cfg!(target_os = "macos") => {
-            let mut c = std::process::Command::new("open");
-            c.arg(url);
-            c
-        }
-        None if cfg!(windows) => {
-            let mut c = std::process::Command::new("cmd");
-            c.args(["/c", "start", ""]).arg(url);
-            c
-        }
-        None => {
-            let mut c = std::process::Command::new("xdg-open");
-            c.arg(url);
-            c
-        }
+    let browser = std::env::var(crate::env::BROWSER).ok();
+    let Some((program, args)) = opener(browser.as_deref(), url) else {
+        return false;
     };
+    let mut command = std::process::Command::new(program);
     command
+        .args(args)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
@@ -228,5 +201,60 @@ pub fn open(url: &str) -> bool {
             tracing::info!(error = %e, "cannot start a browser");
             false
         }
+    }
+}
+
+/// The program and arguments that open `url`: `$BROWSER` (the first of a `:`-separated list;
+/// `%s` stands for the URL, else it is appended) when set, else `xdg-open`, `open` or
+/// `cmd /c start`.
+fn opener(browser: Option<&str>, url: &str) -> Option<(String, Vec<String>)> {
+    let Some(browser) = browser.filter(|b| !b.trim().is_empty()) else {
+        return Some(if cfg!(target_os = "macos") {
+            ("open".into(), vec![url.into()])
+        } else if cfg!(windows) {
+            // `start` takes its first quoted argument as a window title: give it an empty one.
+            (
+                "cmd".into(),
+                ["/c", "start", "", url].map(String::from).to_vec(),
+            )
+        } else {
+            ("xdg-open".into(), vec![url.into()])
+        });
+    };
+    let first = browser.split(':').next().unwrap_or_default();
+    let mut words: Vec<String> = first.split_whitespace().map(str::to_string).collect();
+    if words.iter().any(|w| w.contains("%s")) {
+        for w in &mut words {
+            *w = w.replace("%s", url);
+        }
+    } else {
+        words.push(url.to_string());
+    }
+    let program = words.first()?.clone();
+    Some((program, words.split_off(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::opener;
+
+    #[test]
+    fn browser_gets_the_url_appended_or_in_place_of_percent_s() {
+        let url = "http://127.0.0.1:1455/x?a=b";
+        assert_eq!(
+            opener(Some("firefox --new-tab"), url),
+            Some(("firefox".into(), vec!["--new-tab".into(), url.into()]))
+        );
+        assert_eq!(
+            opener(Some("w3m -o x %s:lynx"), url),
+            Some(("w3m".into(), vec!["-o".into(), "x".into(), url.into()]))
+        );
+    }
+
+    #[test]
+    fn without_browser_the_platform_opener_is_used() {
+        let (program, args) = opener(Some("  "), "u").expect("opener");
+        assert!(["xdg-open", "open", "cmd"].contains(&program.as_str()));
+        assert_eq!(args.last().map(String::as_str), Some("u"));
     }
 }

@@ -24,6 +24,9 @@ pub use storage::{AuthDotJson, AuthMode, TokenData};
 pub const CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
 /// The callback port 0.169 listens on; the issuer's allow-list has it, so it is tried first.
 pub const DEFAULT_PORT: u16 = 1455;
+/// The second port on the issuer's allow-list, tried when [`DEFAULT_PORT`] is taken (before a
+/// free one).
+pub const FALLBACK_PORT: u16 = 1457;
 /// The header carrying the ChatGPT account id on model requests (as 0.169 sends it).
 pub const ACCOUNT_ID_HEADER: &str = "ChatGPT-Account-Id";
 
