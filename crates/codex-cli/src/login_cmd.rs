@@ -20,9 +20,8 @@ pub struct ConfigOverrides {
     pub config: Vec<String>,
 }
 
-/// `codex login` arguments.
+/// `codex login` arguments. As in 0.169, flags may come before `status` (which ignores them).
 #[derive(Debug, clap::Args)]
-#[command(args_conflicts_with_subcommands = true)]
 pub struct LoginArgs {
     /// `-c KEY=VALUE`.
     #[command(flatten)]

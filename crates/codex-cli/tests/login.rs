@@ -381,8 +381,8 @@ fn api_key_login_status_and_logout_say_and_write_what_codex_0169_does() {
         (&["login", "--with-api-key"], Some(API_KEY)),
         (&["login", "status"], None),
         (&["login", "--with-api-key"], Some("sk-short\n")),
-        (&["login", "status"], None),
-        (&["logout"], None),
+        (&["login", "-c", "model=\"m\"", "status"], None),
+        (&["logout", "-c", "model=\"m\""], None),
         (&["logout"], None),
         (&["login", "status"], None),
     ];
