@@ -70,7 +70,7 @@ pub enum LoginError {
     /// The issuer's answer lacked something required.
     #[error("the sign-in server's answer is unusable: {0}")]
     BadAnswer(String),
-    /// A refresh was needed but there is no refresh token.
+    /// A renewal was needed but there is no refresh token, or the issuer refused it.
     #[error("the ChatGPT sign-in has expired and cannot be renewed: run `codex login` again")]
     CannotRefresh,
 }

@@ -48,8 +48,7 @@ impl AuthManager {
     /// The bearer for the next request, renewed first when it expires within a minute.
     pub async fn bearer(&self) -> Result<Bearer, LoginError> {
         let mut tokens = self.tokens.lock().await;
-        let exp = crate::jwt::claims(&tokens.access_token).and_then(|c| c.exp);
-        if exp.is_some_and(|exp| exp - crate::time::now_secs() < EARLY) {
+        if expiring(&tokens.access_token) {
             tracing::info!("access token expires soon; renewing it");
             *tokens = self.renew(&tokens).await?;
         }
@@ -71,6 +70,18 @@ impl AuthManager {
     }
 
     async fn renew(&self, current: &TokenData) -> Result<TokenData, LoginError> {
+        // Another codex process may have renewed them already; refresh tokens are single-use,
+        // so asking again with ours would fail.
+        if let Ok(Some(AuthDotJson {
+            tokens: Some(on_disk),
+            ..
+        })) = storage::load(&self.codex_home)
+            && on_disk.access_token != current.access_token
+            && !expiring(&on_disk.access_token)
+        {
+            tracing::info!("using the tokens another codex renewed");
+            return Ok(on_disk);
+        }
         let renewed = self.issuer.refresh(current).await?;
         // Keep whatever else the file holds (an API key stored with the tokens).
         let mut auth = match storage::load(&self.codex_home) {
@@ -83,6 +94,13 @@ impl AuthManager {
         storage::save(&self.codex_home, &auth)?;
         Ok(renewed)
     }
+}
+
+/// Whether `access_token` expires within [`EARLY`] (a token without `exp` never does).
+fn expiring(access_token: &str) -> bool {
+    crate::jwt::claims(access_token)
+        .and_then(|c| c.exp)
+        .is_some_and(|exp| exp - crate::time::now_secs() < EARLY)
 }
 
 fn bearer(tokens: &TokenData) -> Bearer {

@@ -171,7 +171,13 @@ impl Issuer {
             "refresh_token": current.refresh_token,
             "scope": "openid profile email",
         }));
-        let answer: TokenAnswer = self.send(request, &url, "the token refresh").await?;
+        let answer: TokenAnswer = match self.send(request, &url, "the token refresh").await {
+            // Revoked, expired or already used: only a new sign-in helps.
+            Err(LoginError::Issuer {
+                status: 400 | 401, ..
+            }) => return Err(LoginError::CannotRefresh),
+            other => other?,
+        };
         let mut renewed = tokens(
             answer.id_token.unwrap_or_else(|| current.id_token.clone()),
             answer.access_token.ok_or_else(|| {
