@@ -43,7 +43,7 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "model_providers.ID.requires_openai_auth",
         kind: "bool, default false (true for the built-in `openai`)",
-        doc: "When no key is found (in `env_key`, then in auth.json), sign model requests in with the ChatGPT account of `codex login`: its access token, renewed before it expires, and its account id header.",
+        doc: "When the `env_key` variable is not set, use the API key stored by `codex login --with-api-key`, else the ChatGPT account signed in with `codex login` (its access token, renewed before it expires, and its account id header); providers without it never get these OpenAI credentials (docs/login.md).",
     },
     Key {
         name: "auth_issuer",
