@@ -237,6 +237,14 @@ fn browser_sign_in_saves_the_issuers_tokens_in_auth_json_with_mode_0600() {
     let status = run(f.codex(&["login", "status"]), None);
     assert_eq!(status.status.code(), Some(0));
     assert_eq!(stderr(&status), "Logged in using ChatGPT\n");
+    // The browser was answered with the success page (curl may still be writing it).
+    let page = f.work.path().join("page.html");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(&page).is_ok_and(|p| p.contains("</html>")) {
+        assert!(Instant::now() < deadline, "no success page in the browser");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(std::fs::read_to_string(&page).is_ok_and(|p| p.contains("Signed in to Codex")));
 }
 
 /// Listens on 127.0.0.1:`port`, waiting for another test's sign-in to let go of it.
@@ -354,6 +362,17 @@ fn an_expired_device_code_is_one_line_and_writes_nothing() {
     let line = one_error_line(&out);
     assert!(line.contains("device code expired"), "{line}");
     assert!(!f.auth_path().exists());
+}
+
+#[test]
+fn a_denied_device_code_is_one_line_and_writes_nothing() {
+    let f = Fixture::new(Vec::new());
+    f.issuer.script_device(&[DeviceStep::Denied]);
+    let out = run(f.codex(&["login", "--device-auth"]), None);
+    let line = one_error_line(&out);
+    assert!(line.contains("access_denied"), "{line}");
+    assert!(!f.auth_path().exists());
+    assert!(f.grants().is_empty());
 }
 
 #[test]

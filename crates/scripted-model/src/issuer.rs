@@ -51,6 +51,8 @@ pub enum DeviceStep {
     SlowDown,
     /// 400 `{"error": "expired_token"}`.
     Expired,
+    /// 400 `{"error": "access_denied"}` (the user declined).
+    Denied,
     /// 200 with an authorization code to exchange.
     Approve,
 }
@@ -382,6 +384,7 @@ fn device_poll(shared: &Shared) -> Answer {
         DeviceStep::Pending => error("authorization_pending"),
         DeviceStep::SlowDown => error("slow_down"),
         DeviceStep::Expired => error("expired_token"),
+        DeviceStep::Denied => error("access_denied"),
         DeviceStep::Approve => {
             let n = shared.next();
             let verifier = format!("device-verifier-{n}-{}", now());
