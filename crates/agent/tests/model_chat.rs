@@ -15,6 +15,7 @@ fn client(server: &ScriptedModel) -> ModelClient {
         base_url: server.base_url(),
         env_key: None,
         wire_api: WireApi::Chat,
+        requires_openai_auth: false,
     };
     let options = ClientOptions {
         max_retries: 0,

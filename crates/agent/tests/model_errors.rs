@@ -25,6 +25,7 @@ fn client_for(base_url: String, options: ClientOptions) -> ModelClient {
         base_url,
         env_key: Some("OPENAI_API_KEY".into()),
         wire_api: WireApi::Responses,
+        requires_openai_auth: false,
     };
     ModelClient::with_api_key("openai", &provider, "gpt-test", Some(KEY.into()), options)
         .expect("client")

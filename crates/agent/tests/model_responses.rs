@@ -17,6 +17,7 @@ fn provider(server: &ScriptedModel) -> ModelProvider {
         base_url: server.base_url(),
         env_key: Some("CODEX_SCRIPTED_TEST_KEY".into()),
         wire_api: WireApi::Responses,
+        requires_openai_auth: false,
     }
 }
 

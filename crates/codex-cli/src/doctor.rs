@@ -81,6 +81,9 @@ fn report() -> Result<Report> {
         home.as_deref(),
         config.as_ref().map(|c| c.as_ref().err()),
     ));
+    if let Some(home) = &home {
+        checks.push(sign_in(home));
+    }
     Ok(Report {
         version: codex_build_info::version().to_owned(),
         target: target.triple.to_owned(),
@@ -330,4 +333,13 @@ fn paths(home: Option<&Path>, installer_config: Option<Option<&settings::ConfigE
         c.fix = Some(format!("fix {} and run codex doctor again", file.display()));
     }
     c
+}
+
+/// Whether auth.json can be read: a corrupt one fails every session that needs it.
+fn sign_in(home: &Path) -> Check {
+    match crate::login_cmd::describe(home) {
+        Ok(what) => Check::new("sign-in", Status::Ok, what),
+        Err(e) => Check::new("sign-in", Status::Fail, e.to_string())
+            .fix("run `codex logout`, then `codex login`"),
+    }
 }

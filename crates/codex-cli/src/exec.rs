@@ -10,7 +10,7 @@ use clap::builder::TypedValueParser as _;
 use codex_agent::approval::{ApprovalPolicy, Approvals, Asker};
 use codex_agent::events::{AgentEvent, ItemDetails};
 use codex_agent::executor::{Backend, Executor};
-use codex_agent::model::{ClientOptions, ModelClient, ModelSettings};
+use codex_agent::model::ModelSettings;
 use codex_agent::rollout::Saved;
 use codex_agent::rollout::{Rollout, SessionMeta};
 use codex_agent::session::Session;
@@ -322,13 +322,8 @@ pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
         // Never run a command unsandboxed: a machine that cannot enforce the policy stops here.
         codex_sandbox::check_available(&policy)?;
     }
-    let client = ModelClient::new(
-        &config.model_provider_id,
-        &config.model_provider,
-        &config.model,
-        ClientOptions::default(),
-    )?
-    .with_settings(ModelSettings::from_config(&config));
+    let client = crate::login_cmd::model_client(&codex_home, &config)?
+        .with_settings(ModelSettings::from_config(&config));
     let (id, instructions, rollout) = match &setup.resume {
         Some((path, saved)) => {
             let rollout = if setup.ephemeral {

@@ -2,6 +2,7 @@
 
 pub mod doctor;
 pub mod exec;
+pub mod login_cmd;
 pub mod mcp_cmd;
 pub mod mcp_server;
 pub mod sandbox_cmd;
@@ -37,6 +38,10 @@ pub struct Cli {
 enum Command {
     /// Run the agent on one task until it is done, then exit (non-interactive).
     Exec(exec::ExecArgs),
+    /// Sign in: with ChatGPT in the browser (or --device-auth), or with an API key on stdin.
+    Login(login_cmd::LoginArgs),
+    /// Remove the stored credentials ($CODEX_HOME/auth.json).
+    Logout(login_cmd::LogoutArgs),
     /// Reopen a saved session (--last, or by id) in the interactive codex; lists them otherwise.
     Resume(tui_cmd::ResumeArgs),
     /// Run a command under the sandbox policy the agent would use, to try it out.
@@ -96,6 +101,8 @@ where
         Some(Command::Exec(args)) => return exec::run(args),
         Some(Command::Resume(args)) => return tui_cmd::resume(args),
         Some(Command::Sandbox(args)) => return sandbox_cmd::run(args),
+        Some(Command::Login(args)) => return login_cmd::run(args),
+        Some(Command::Logout(args)) => return login_cmd::logout(args),
         // It reports its own errors and picks its exit code.
         Some(Command::ExecServer { args }) => {
             let name = std::ffi::OsString::from("codex exec-server");
@@ -194,6 +201,18 @@ mod tests {
         let help = cmd
             .find_subcommand_mut("exec")
             .expect("exec subcommand")
+            .render_help()
+            .to_string();
+        insta::assert_snapshot!(help);
+    }
+
+    #[test]
+    fn login_help_is_pinned() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        let help = cmd
+            .find_subcommand_mut("login")
+            .expect("login subcommand")
             .render_help()
             .to_string();
         insta::assert_snapshot!(help);

@@ -41,6 +41,16 @@ pub const KEYS: &[Key] = &[
         doc: "The API it speaks: the Responses API, or Chat Completions (Ollama, llama.cpp, vLLM).",
     },
     Key {
+        name: "model_providers.ID.requires_openai_auth",
+        kind: "bool, default false (true for the built-in `openai`)",
+        doc: "When the `env_key` variable is not set, use the API key stored by `codex login --with-api-key`, else the ChatGPT account signed in with `codex login` (its access token, renewed before it expires, and its account id header); providers without it never get these OpenAI credentials (docs/login.md).",
+    },
+    Key {
+        name: "auth_issuer",
+        kind: "string, default `https://auth.openai.com`",
+        doc: "The OAuth issuer `codex login` signs in with (browser and device-code flows) and ChatGPT tokens are renewed at; for tests and private deployments. Not in Codex 0.169, which always uses the default.",
+    },
+    Key {
         name: "model_providers.ID.name",
         kind: "string, optional",
         doc: "A display name.",
@@ -290,6 +300,7 @@ mod tests {
             show_raw_agent_reasoning = false
             project_doc_max_bytes = 100
             project_doc_fallback_filenames = ["CLAUDE.md"]
+            auth_issuer = "http://127.0.0.1:2"
             [shell_environment_policy]
             inherit = "core"
             ignore_default_excludes = true
@@ -305,6 +316,7 @@ mod tests {
             base_url = "http://127.0.0.1:1/v1"
             env_key = "LOCAL_KEY"
             wire_api = "chat"
+            requires_openai_auth = true
             [profiles.p]
             model = "from-profile"
             [sandbox_workspace_write]
@@ -362,6 +374,8 @@ mod tests {
         assert_eq!(c.history.persistence, crate::HistoryPersistence::None);
         assert_eq!(c.history.max_bytes, Some(1000));
         assert!(c.sandbox_workspace_write.exclude_slash_tmp);
+        assert_eq!(c.auth_issuer, "http://127.0.0.1:2");
+        assert!(c.model_provider.requires_openai_auth);
         let files = &c.mcp_servers["files"];
         assert!(!files.enabled);
         assert!(files.required);

@@ -31,6 +31,8 @@ pub use settings::{
 
 /// The model when nothing names one.
 pub const DEFAULT_MODEL: &str = "gpt-5-codex";
+/// The sign-in issuer when `auth_issuer` names none.
+pub const DEFAULT_AUTH_ISSUER: &str = "https://auth.openai.com";
 /// The provider when nothing names one.
 pub const DEFAULT_PROVIDER: &str = "openai";
 
@@ -113,6 +115,10 @@ pub struct ModelProvider {
     /// The API it speaks.
     #[serde(default)]
     pub wire_api: WireApi,
+    /// Without a key, sign in with the ChatGPT account of `codex login` (the built-in `openai`
+    /// provider does).
+    #[serde(default)]
+    pub requires_openai_auth: bool,
 }
 
 /// The sandbox for commands the agent runs (`sandbox_mode`, `--sandbox`): one type for the whole
@@ -180,6 +186,8 @@ pub struct Config {
     /// One line per problem that did not stop the load (unknown keys), for the front end to
     /// show.
     pub warnings: Vec<String>,
+    /// `auth_issuer`: the OAuth issuer `codex login` signs in with and tokens are renewed at.
+    pub auth_issuer: String,
 }
 
 /// The temporary directory's variable: writable under workspace-write unless
@@ -219,6 +227,7 @@ struct Raw {
     project_doc_max_bytes: Option<usize>,
     #[serde(default)]
     project_doc_fallback_filenames: Vec<String>,
+    auth_issuer: Option<String>,
 }
 
 /// What to layer over the file.
@@ -248,6 +257,7 @@ pub fn built_in_providers() -> BTreeMap<String, ModelProvider> {
             base_url: "https://api.openai.com/v1".into(),
             env_key: Some("OPENAI_API_KEY".into()),
             wire_api: WireApi::Responses,
+            requires_openai_auth: true,
         },
     );
     m.insert(
@@ -257,6 +267,7 @@ pub fn built_in_providers() -> BTreeMap<String, ModelProvider> {
             base_url: "http://localhost:11434/v1".into(),
             env_key: None,
             wire_api: WireApi::Chat,
+            requires_openai_auth: false,
         },
     );
     m
@@ -478,6 +489,10 @@ fn layer(
             .unwrap_or(DEFAULT_PROJECT_DOC_MAX_BYTES),
         project_doc_fallback_filenames: raw.project_doc_fallback_filenames,
         warnings: Vec::new(),
+        auth_issuer: raw
+            .auth_issuer
+            .filter(|i| !i.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_AUTH_ISSUER.to_string()),
     })
 }
 

@@ -6,8 +6,10 @@
 //! chunked request bodies, and SSE replies sent as one chunk per event (flushed as they are
 //! written, like a provider streaming tokens). When the script runs out it answers
 //! `500 script exhausted`, so a test that makes one request too many fails loudly.
-//! [`script`] builds realistic Responses and Chat Completions event streams.
+//! [`script`] builds realistic Responses and Chat Completions event streams; [`issuer`] is an
+//! OAuth sign-in server on loopback for the sign-in tests.
 
+pub mod issuer;
 pub mod script;
 
 use std::collections::VecDeque;

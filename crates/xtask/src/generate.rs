@@ -46,6 +46,10 @@ fn outputs() -> Vec<(&'static str, Output)> {
             Output::Region("agent-config", codex_config::keys_markdown()),
         ),
         (
+            "docs/login.md",
+            Output::Region("login-env", codex_login::env::markdown()),
+        ),
+        (
             "install.sh",
             Output::Region("install-sh", install_sh_facts()),
         ),

@@ -28,6 +28,19 @@ pub enum ModelError {
         /// The server's error message (shortened), if it gave one.
         message: String,
     },
+    /// 401 or 403 to a request signed with the ChatGPT account (after renewing its token).
+    #[error(
+        "provider `{provider_id}` refused the ChatGPT sign-in ({status}{}): run `codex login` again, or export an API key",
+        colon(message)
+    )]
+    SignInRejected {
+        /// The provider's id in the configuration.
+        provider_id: String,
+        /// 401 or 403.
+        status: u16,
+        /// The server's error message (shortened), if it gave one.
+        message: String,
+    },
     /// 404, or the server said the model does not exist.
     #[error(
         "model `{model}` is not available from provider `{provider_id}` ({status}{}): choose another with --model{}",
@@ -102,6 +115,10 @@ pub enum ModelError {
         /// The provider's message (with its error code when it gave one).
         message: String,
     },
+    /// The ChatGPT sign-in could not give a token (it could not be renewed, auth.json could
+    /// not be written...).
+    #[error("ChatGPT sign-in: {0}")]
+    SignIn(codex_login::LoginError),
     /// The HTTP client could not be set up (e.g. no TLS roots).
     #[error("cannot set up the HTTP client: {0}")]
     Client(String),

@@ -6,6 +6,7 @@
 //! 5xx or a network error are retried with backoff (honouring `Retry-After`); once events have
 //! started to flow nothing is retried, since the agent may already have shown part of them.
 
+mod auth;
 mod chat;
 mod error;
 mod responses;
@@ -184,6 +185,8 @@ pub struct ModelClient {
     provider_id: String,
     env_key: Option<String>,
     api_key: Option<String>,
+    /// The signed-in ChatGPT account, used instead of `api_key` when set.
+    chatgpt: Option<std::sync::Arc<codex_login::AuthManager>>,
     base_url: String,
     wire_api: WireApi,
     model: String,
@@ -200,6 +203,7 @@ impl std::fmt::Debug for ModelClient {
             .field("wire_api", &self.wire_api)
             .field("model", &self.model)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("chatgpt", &self.chatgpt.is_some())
             .field("options", &self.options)
             .field("settings", &self.settings)
             .finish()
@@ -258,6 +262,7 @@ impl ModelClient {
             provider_id: provider_id.to_string(),
             env_key: provider.env_key.clone(),
             api_key: api_key.filter(|k| !k.is_empty()),
+            chatgpt: None,
             base_url,
             wire_api: provider.wire_api,
             model: model.to_string(),
@@ -307,7 +312,7 @@ impl ModelClient {
                 Decoder::Chat(chat::Decoder::default()),
             ),
         };
-        let response = self.send(&url, &body).await?;
+        let (response, secret) = self.send(&url, &body).await?;
         Ok(ResponseStream {
             response: Some(response),
             parser: sse::Parser::new(),
@@ -317,28 +322,28 @@ impl ModelClient {
             idle_timeout: self.options.timeout,
             url,
             base_url: self.base_url.clone(),
-            api_key: self.api_key.clone(),
+            api_key: secret,
         })
     }
 
-    /// Posts `body` until a 2xx answer starts or retrying is pointless.
+    /// Posts `body` until a 2xx answer starts or retrying is pointless; returns the answer
+    /// and the secret it was sent with (to scrub from the stream's errors).
     async fn send(
         &self,
         url: &str,
         body: &serde_json::Value,
-    ) -> Result<reqwest::Response, ModelError> {
+    ) -> Result<(reqwest::Response, Option<String>), ModelError> {
         let max_attempts = self.options.max_retries.saturating_add(1);
         let mut attempt = 0;
+        let mut renewed_after_401 = false;
         loop {
             attempt += 1;
-            let mut request = self
+            let request = self
                 .http
                 .post(url)
                 .header(reqwest::header::ACCEPT, "text/event-stream")
                 .json(body);
-            if let Some(key) = &self.api_key {
-                request = request.bearer_auth(key);
-            }
+            let (request, signed) = self.sign(request).await?;
             let failure = match tokio::time::timeout(self.options.timeout, request.send()).await {
                 Err(_) => ModelError::Timeout {
                     url: url.to_string(),
@@ -350,8 +355,19 @@ impl ModelClient {
                     detail: self.redact(&error_chain(&e)),
                     attempts: attempt,
                 },
-                Ok(Ok(response)) if response.status().is_success() => return Ok(response),
+                Ok(Ok(response)) if response.status().is_success() => {
+                    return Ok((response, signed.secret));
+                }
                 Ok(Ok(response)) => {
+                    if response.status() == reqwest::StatusCode::UNAUTHORIZED
+                        && !renewed_after_401
+                        && self.renew_after_401(&signed).await?
+                    {
+                        // Sent again with the renewed token, once; not counted as a retry.
+                        renewed_after_401 = true;
+                        attempt -= 1;
+                        continue;
+                    }
                     let status = response.status().as_u16();
                     let retry_after = response
                         .headers()
@@ -422,6 +438,11 @@ impl ModelClient {
         };
         let provider_id = self.provider_id.clone();
         match status {
+            401 | 403 if self.chatgpt.is_some() => ModelError::SignInRejected {
+                provider_id,
+                status,
+                message: api.message,
+            },
             401 | 403 => ModelError::Unauthorized {
                 provider_id,
                 env_key: self.env_key.clone(),
@@ -789,6 +810,7 @@ mod tests {
             base_url: "http://127.0.0.1:9/v1".into(),
             env_key: None,
             wire_api: WireApi::Responses,
+            requires_openai_auth: false,
         };
         let client = ModelClient::with_api_key("p", &provider, "m", None, ClientOptions::default())
             .expect("client");
