@@ -31,9 +31,9 @@ pub struct AgentArgs {
     /// The config.toml profile to apply (`[profiles.NAME]`).
     #[arg(short = 'p', long, value_name = "NAME")]
     pub profile: Option<String>,
-    /// Override a config.toml key, e.g. `-c model_provider=ollama` or
-    /// `-c sandbox_workspace_write.network_access=true` (VALUE is TOML, else a string). Repeatable.
-    #[arg(short = 'c', long = "config", value_name = "KEY=VALUE")]
+    /// The `-c`, `--enable` and `--disable` overrides, in order (global flags: see
+    /// [`crate::global::ConfigArgs`]; filled in before the command runs).
+    #[arg(skip)]
     pub config: Vec<String>,
     /// The sandbox for the commands the model runs.
     #[arg(short = 's', long, value_name = "MODE",
@@ -49,6 +49,17 @@ pub struct AgentArgs {
           value_parser = clap::builder::PossibleValuesParser::new(["untrusted", "on-request", "never"])
               .try_map(|s| s.parse::<ApprovalPolicy>()))]
     pub ask_for_approval: Option<ApprovalPolicy>,
+    /// Run commands without any sandbox and never ask for approval. EXTREMELY DANGEROUS: only
+    /// for environments that are sandboxed from the outside.
+    #[arg(
+        long = "dangerously-bypass-approvals-and-sandbox",
+        alias = "yolo",
+        conflicts_with = "ask_for_approval"
+    )]
+    pub dangerously_bypass_approvals_and_sandbox: bool,
+    /// Another directory the commands may write under workspace-write (repeatable).
+    #[arg(long = "add-dir", value_name = "DIR")]
+    pub add_dir: Vec<PathBuf>,
     /// Run commands on this exec-server instead of a local one.
     #[arg(long, value_name = "ws://HOST:PORT")]
     pub exec_server: Option<String>,
@@ -63,6 +74,24 @@ pub struct AgentArgs {
 }
 
 impl AgentArgs {
+    /// These flags over `outer`, the ones given before the subcommand (`codex -m M exec`, as
+    /// 0.169 allows): a flag given here wins, a list gets both (outer first).
+    pub fn over(mut self, outer: &AgentArgs) -> AgentArgs {
+        let o = outer.clone();
+        self.model = self.model.or(o.model);
+        self.profile = self.profile.or(o.profile);
+        self.config = [o.config, self.config].concat();
+        self.sandbox = self.sandbox.or(o.sandbox);
+        self.cd = self.cd.or(o.cd);
+        self.ask_for_approval = self.ask_for_approval.or(o.ask_for_approval);
+        self.dangerously_bypass_approvals_and_sandbox |= o.dangerously_bypass_approvals_and_sandbox;
+        self.add_dir = [o.add_dir, self.add_dir].concat();
+        self.exec_server = self.exec_server.or(o.exec_server);
+        self.exec_server_token = self.exec_server_token.or(o.exec_server_token);
+        self.exec_server_token_file = self.exec_server_token_file.or(o.exec_server_token_file);
+        self
+    }
+
     /// The remote exec-server's token: from `--exec-server-token-file`, else from the
     /// environment. A token given on the command line is refused.
     pub fn resolve_exec_server_token(&self) -> Result<Option<String>> {
@@ -108,6 +137,9 @@ pub struct ExecArgs {
     /// Also write the final message to FILE.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output_last_message: Option<PathBuf>,
+    /// Run even outside a git work tree (one that is not a project trusted in config.toml).
+    #[arg(long)]
+    pub skip_git_repo_check: bool,
 }
 
 /// Runs `codex exec`, returning the exit code.
@@ -137,6 +169,7 @@ fn run_inner(args: &ExecArgs) -> Result<i32> {
         }
         let setup = Setup {
             ephemeral: args.ephemeral,
+            require_git_or_trust: !args.skip_git_repo_check,
             ..Setup::default()
         };
         let mut session = prepare(&args.agent, setup).await?;
@@ -257,15 +290,28 @@ pub(crate) struct Setup {
     pub resume: Option<(PathBuf, Saved)>,
     /// Where warnings go (a full-screen front end shows them itself); stderr when `None`.
     pub warnings: Option<std::sync::Arc<std::sync::Mutex<Vec<String>>>>,
+    /// Refuse a working directory outside a git work tree that is not a trusted project
+    /// (`codex exec` without `--skip-git-repo-check`).
+    pub require_git_or_trust: bool,
 }
 
 /// The session's configuration, as loaded for [`prepare`]: what the front end shows.
 pub(crate) fn config_for(args: &AgentArgs) -> Result<(PathBuf, codex_config::Config)> {
+    // The bypass beats `--sandbox` (as in 0.169); clap keeps it apart from `-a`.
+    let bypass = args.dangerously_bypass_approvals_and_sandbox;
     let options = codex_config::Options {
         profile: args.profile.clone(),
         model: args.model.clone(),
-        sandbox_mode: args.sandbox,
-        approval_policy: args.ask_for_approval,
+        sandbox_mode: if bypass {
+            Some(SandboxMode::DangerFullAccess)
+        } else {
+            args.sandbox
+        },
+        approval_policy: if bypass {
+            Some(ApprovalPolicy::Never)
+        } else {
+            args.ask_for_approval
+        },
         ..codex_config::Options::default()
     };
     load_config(options, &args.config)
@@ -290,6 +336,10 @@ pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
     };
     let cwd = std::fs::canonicalize(&cwd)
         .with_context(|| format!("{}: no such directory (check --cd)", cwd.display()))?;
+    if setup.require_git_or_trust && !args.dangerously_bypass_approvals_and_sandbox {
+        crate::workspace::check_git_or_trusted(&cwd, &config)?;
+    }
+    crate::workspace::add_dirs(&args.add_dir, &mut config)?;
     let policy = config.sandbox_policy(&cwd, &codex_home);
     let backend = match &args.exec_server {
         Some(url) => {

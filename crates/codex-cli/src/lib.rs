@@ -2,12 +2,14 @@
 
 pub mod doctor;
 pub mod exec;
+pub mod global;
 pub mod mcp_cmd;
 pub mod mcp_server;
 pub mod sandbox_cmd;
 pub mod tui_cmd;
 pub mod uninstall_cmd;
 pub mod update;
+mod workspace;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -21,7 +23,7 @@ use clap::{CommandFactory, Parser, Subcommand};
         With no command, on a terminal, codex opens a full-screen session in the current \
         directory (PROMPT, if given, is its first message); the flags below configure it. \
         `codex exec PROMPT` runs one task to the end, for scripts.",
-    args_conflicts_with_subcommands = true
+    override_usage = "codex [OPTIONS] [PROMPT]\n       codex [OPTIONS] <COMMAND> [ARGS]"
 )]
 pub struct Cli {
     /// The first message of the interactive session.
@@ -29,6 +31,8 @@ pub struct Cli {
     prompt: Option<String>,
     #[command(flatten)]
     agent: exec::AgentArgs,
+    #[command(flatten)]
+    global: global::ConfigArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -66,7 +70,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let mut cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version to stdout with exit 0 and usage errors to stderr with 2.
@@ -74,6 +78,21 @@ where
             return e.exit_code();
         }
     };
+    if cli.command.is_some() && cli.prompt.is_some() {
+        eprintln!("error: a PROMPT cannot be given with a subcommand; see `codex --help`");
+        return 2;
+    }
+    // The global overrides, and the session flags given before the subcommand, reach the
+    // commands that start a session.
+    cli.agent.config = cli.global.overrides();
+    match &mut cli.command {
+        Some(Command::Exec(a)) => a.agent = std::mem::take(&mut a.agent).over(&cli.agent),
+        Some(Command::Resume(a)) => a.agent = std::mem::take(&mut a.agent).over(&cli.agent),
+        Some(Command::Sandbox(a)) => match &mut a.command {
+            sandbox_cmd::SandboxCommand::Linux(l) => l.overrides = cli.agent.config.clone(),
+        },
+        _ => {}
+    }
     let interactive = cli.command.is_none() && tui_cmd::not_a_terminal().is_none();
     // Agent sessions log to a file (progress or the screen owns stderr); `--ephemeral` writes
     // no file.

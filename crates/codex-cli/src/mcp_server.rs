@@ -138,6 +138,7 @@ impl CodexMcp {
             exec_server_token: None,
             exec_server_token_file: None,
             ask_for_approval: None,
+            ..AgentArgs::default()
         };
         let session = crate::exec::prepare(&args, crate::exec::Setup::default())
             .await

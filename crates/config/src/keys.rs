@@ -135,6 +135,11 @@ pub const KEYS: &[Key] = &[
         kind: "bool, default true",
         doc: "`false` keeps the entry without starting the server.",
     },
+    Key {
+        name: "projects.PATH.trust_level",
+        kind: "`trusted` or `untrusted`, optional",
+        doc: "`trusted` lets `codex exec` run in the directory PATH (absolute, as a quoted key) even though it is not in a git work tree; elsewhere it refuses unless given `--skip-git-repo-check`.",
+    },
 ];
 
 /// [`KEYS`] as a Markdown table.
@@ -184,6 +189,8 @@ mod tests {
             [mcp_servers.web]
             url = "https://example.invalid/mcp"
             bearer_token_env_var = "WEB_TOKEN"
+            [projects."/srv/app"]
+            trust_level = "trusted"
         "#;
         let table: toml::Table = file.parse().expect("toml");
         for k in KEYS {
@@ -202,6 +209,10 @@ mod tests {
         assert_eq!(c.notify, ["notify-send", "codex"]);
         assert_eq!(c.approval_policy, crate::ApprovalPolicy::Untrusted);
         assert_eq!(c.model_context_window, Some(32_000));
+        assert_eq!(
+            c.projects["/srv/app"].trust_level.as_deref(),
+            Some("trusted")
+        );
         let files = &c.mcp_servers["files"];
         assert!(!files.enabled);
         assert_eq!(files.tool_timeout, std::time::Duration::from_millis(30_500));

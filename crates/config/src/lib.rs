@@ -126,6 +126,16 @@ pub struct Config {
     /// `model_context_window`: the model's context window in tokens, when the built-in table
     /// does not know the model.
     pub model_context_window: Option<u64>,
+    /// `[projects."PATH"]`, by path as written in the file.
+    pub projects: BTreeMap<String, Project>,
+}
+
+/// `[projects."PATH"]`: what the user decided about one project directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Project {
+    /// `trust_level`: `"trusted"` lets `codex exec` run there even outside a git work tree.
+    pub trust_level: Option<String>,
 }
 
 /// The keys [`Config`] reads, as they are in the file.
@@ -146,6 +156,8 @@ struct Raw {
     notify: Vec<String>,
     approval_policy: Option<ApprovalPolicy>,
     model_context_window: Option<u64>,
+    #[serde(default)]
+    projects: BTreeMap<String, Project>,
 }
 
 /// What to layer over the file.
@@ -261,10 +273,21 @@ pub fn resolve(mut table: toml::Table, options: &Options) -> Result<Config, Conf
             .or(raw.approval_policy)
             .unwrap_or_default(),
         model_context_window: raw.model_context_window,
+        projects: raw.projects,
     })
 }
 
 impl Config {
+    /// Whether `dir` is a project marked `trust_level = "trusted"` in `[projects]` (the key is
+    /// the directory's path; a key naming it through a symlink counts too).
+    pub fn is_trusted_project(&self, dir: &Path) -> bool {
+        let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        self.projects.iter().any(|(path, project)| {
+            project.trust_level.as_deref() == Some("trusted")
+                && std::fs::canonicalize(path).unwrap_or_else(|_| PathBuf::from(path)) == dir
+        })
+    }
+
     /// The policy for commands run in `cwd`: read-only and danger-full-access as named;
     /// workspace-write may write `cwd`, the temp dir (`std::env::temp_dir()` and, on Unix,
     /// `/tmp`), `codex_home/memories` and the configured `writable_roots`, and reach the network
@@ -387,5 +410,22 @@ mod tests {
                 .sandbox_policy(Path::new("/w"), Path::new("/h"))
                 .network_access
         );
+    }
+
+    #[test]
+    fn only_a_project_marked_trusted_is_trusted() {
+        let dir = tempfile::tempdir().expect("dir");
+        let other = tempfile::tempdir().expect("other");
+        let c = config(
+            &format!(
+                "[projects.{:?}]\ntrust_level = \"trusted\"\n[projects.{:?}]\ntrust_level = \"untrusted\"\n",
+                dir.path().display().to_string(),
+                other.path().display().to_string()
+            ),
+            &[],
+        );
+        assert!(c.is_trusted_project(dir.path()));
+        assert!(!c.is_trusted_project(other.path()));
+        assert!(!c.is_trusted_project(&dir.path().join("sub")));
     }
 }
