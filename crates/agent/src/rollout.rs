@@ -385,10 +385,7 @@ mod tests {
         let home = tempfile::tempdir().expect("tempdir");
         let meta = meta("0123abcd-0000");
         let mut r = Rollout::create(home.path(), &meta).expect("create");
-        let hello = Item::Message {
-            role: crate::model::Role::User,
-            text: "hello".into(),
-        };
+        let hello = Item::message(crate::model::Role::User, "hello");
         r.item(&hello).expect("item");
         r.event(&AgentEvent::TurnStarted).expect("event");
         let path = r.path().to_path_buf();

@@ -52,6 +52,7 @@ pub struct Session {
     notify: Vec<String>,
     turns: u64,
     context_tokens: u64,
+    images: Vec<String>,
 }
 
 impl Session {
@@ -74,6 +75,7 @@ impl Session {
             notify: Vec::new(),
             turns: 0,
             context_tokens: 0,
+            images: Vec::new(),
         }
     }
 
@@ -114,6 +116,11 @@ impl Session {
     pub fn with_notify(mut self, argv: Vec<String>) -> Self {
         self.notify = argv;
         self
+    }
+
+    /// Attaches images (`data:` URLs) to the next turn's user message.
+    pub fn attach_images(&mut self, images: Vec<String>) {
+        self.images = images;
     }
 
     /// The session id.
@@ -244,9 +251,11 @@ impl Session {
         input: String,
         emit: &mut (dyn FnMut(&AgentEvent) + Send),
     ) -> Result<TurnOutcome, AgentError> {
+        let images = std::mem::take(&mut self.images);
         self.push(Item::Message {
             role: Role::User,
             text: input,
+            images,
         })?;
         let mut usage = Usage::default();
         for _ in 0..MAX_REQUESTS_PER_TURN {
@@ -269,6 +278,7 @@ impl Session {
                             Item::Message {
                                 role: Role::Assistant,
                                 text,
+                                ..
                             } => {
                                 last_message = Some(text.clone());
                             }

@@ -42,10 +42,7 @@ fn client(server: &ScriptedModel) -> ModelClient {
 fn user(text: &str) -> Prompt {
     Prompt {
         instructions: "You are a test.".into(),
-        input: vec![Item::Message {
-            role: Role::User,
-            text: text.into(),
-        }],
+        input: vec![Item::message(Role::User, text)],
         tools: Vec::new(),
     }
 }
@@ -88,10 +85,7 @@ async fn text_streams_as_deltas_then_the_whole_message_then_completed_with_usage
             ResponseEvent::TextDelta("Hello ".into()),
             ResponseEvent::TextDelta("there, ".into()),
             ResponseEvent::TextDelta("world".into()),
-            ResponseEvent::Item(Item::Message {
-                role: Role::Assistant,
-                text: "Hello there, world".into()
-            }),
+            ResponseEvent::Item(Item::message(Role::Assistant, "Hello there, world")),
             ResponseEvent::Completed {
                 response_id: Some("resp_scripted".into()),
                 usage: Some(Usage {
@@ -136,18 +130,9 @@ async fn the_request_carries_instructions_tools_the_history_and_the_key() {
     let prompt = Prompt {
         instructions: "Be brief.".into(),
         input: vec![
-            Item::Message {
-                role: Role::Developer,
-                text: "cwd is /repo".into(),
-            },
-            Item::Message {
-                role: Role::User,
-                text: "run ls".into(),
-            },
-            Item::Message {
-                role: Role::Assistant,
-                text: "Running it.".into(),
-            },
+            Item::message(Role::Developer, "cwd is /repo"),
+            Item::message(Role::User, "run ls"),
+            Item::message(Role::Assistant, "Running it."),
             Item::FunctionCall {
                 call_id: "call_1".into(),
                 name: "shell".into(),
@@ -223,10 +208,10 @@ async fn a_function_call_round_trips_into_the_next_request() {
         output: "/repo".into(),
     });
     let second = events(&client, &prompt).await;
-    assert!(second.contains(&ResponseEvent::Item(Item::Message {
-        role: Role::Assistant,
-        text: "You are in /repo.".into()
-    })));
+    assert!(second.contains(&ResponseEvent::Item(Item::message(
+        Role::Assistant,
+        "You are in /repo."
+    ))));
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
     assert_eq!(

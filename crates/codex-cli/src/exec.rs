@@ -57,6 +57,10 @@ pub struct AgentArgs {
         conflicts_with = "ask_for_approval"
     )]
     pub dangerously_bypass_approvals_and_sandbox: bool,
+    /// Image(s) to attach to the first prompt: PNG, JPEG, GIF or WebP (by content), comma-separated
+    /// or one per flag.
+    #[arg(short = 'i', long = "image", value_name = "FILE", value_delimiter = ',', num_args = 1..)]
+    pub image: Vec<PathBuf>,
     /// Another directory the commands may write under workspace-write (repeatable).
     #[arg(long = "add-dir", value_name = "DIR")]
     pub add_dir: Vec<PathBuf>,
@@ -86,6 +90,7 @@ impl AgentArgs {
         self.ask_for_approval = self.ask_for_approval.or(o.ask_for_approval);
         self.dangerously_bypass_approvals_and_sandbox |= o.dangerously_bypass_approvals_and_sandbox;
         self.add_dir = [o.add_dir, self.add_dir].concat();
+        self.image = [o.image, self.image].concat();
         self.exec_server = self.exec_server.or(o.exec_server);
         self.exec_server_token = self.exec_server_token.or(o.exec_server_token);
         self.exec_server_token_file = self.exec_server_token_file.or(o.exec_server_token_file);
@@ -155,6 +160,7 @@ pub fn run(args: &ExecArgs) -> i32 {
 
 fn run_inner(args: &ExecArgs) -> Result<i32> {
     let prompt = prompt(args.prompt.as_deref())?;
+    let images = crate::images::load(&args.agent.image)?;
     let runtime = runtime()?;
     runtime.block_on(async {
         if args
@@ -173,6 +179,7 @@ fn run_inner(args: &ExecArgs) -> Result<i32> {
             ..Setup::default()
         };
         let mut session = prepare(&args.agent, setup).await?;
+        session.attach_images(images);
         let mut emit = emitter(args.json);
         if !args.json {
             eprintln!("{}", session.header());

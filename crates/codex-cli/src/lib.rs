@@ -3,6 +3,7 @@
 pub mod doctor;
 pub mod exec;
 pub mod global;
+pub mod images;
 pub mod mcp_cmd;
 pub mod mcp_server;
 pub mod sandbox_cmd;

@@ -95,6 +95,7 @@ fn list_sessions(home: &std::path::Path) {
                 codex_agent::model::Item::Message {
                     role: codex_agent::model::Role::User,
                     text,
+                    ..
                 } => Some(text.lines().next().unwrap_or("").to_string()),
                 _ => None,
             })
@@ -125,6 +126,8 @@ fn run_inner(
         );
     }
     let (home, config) = config_for(args)?;
+    // Read now, so that a bad image is one line before the screen opens.
+    let mut images = Some(crate::images::load(&args.image)?);
     let replay = resume
         .as_ref()
         .map(|(_, saved)| saved.lines.clone())
@@ -134,6 +137,8 @@ fn run_inner(
     let agent = args.clone();
     let open: codex_tui::OpenSession = Box::new(move |asker, fresh| {
         let resume = if fresh { None } else { first.take() };
+        // The first session's first message gets the images; a `/new` one starts bare.
+        let images = images.take();
         let agent = agent.clone();
         Box::pin(async move {
             let warnings = Arc::new(Mutex::new(Vec::new()));
@@ -143,7 +148,10 @@ fn run_inner(
                 warnings: Some(warnings.clone()),
                 ..Setup::default()
             };
-            let session = prepare(&agent, setup).await?;
+            let mut session = prepare(&agent, setup).await?;
+            if let Some(images) = images {
+                session.attach_images(images);
+            }
             let warnings = std::mem::take(&mut *warnings.lock().unwrap_or_else(|p| p.into_inner()));
             Ok((session, warnings))
         })

@@ -3,6 +3,10 @@
 
 use std::path::Path;
 
+use base64::Engine as _;
+use codex_scripted_model::{Reply, script};
+use serde_json::{Value, json};
+
 mod support;
 use support::{Fixture, run, shell_call, stderr, stdout, text};
 
@@ -168,4 +172,142 @@ fn a_missing_add_dir_is_one_line_and_nothing_is_sent() {
         "error: --add-dir /no/such/dir: no such directory; create it or fix the path"
     );
     assert!(f.model.requests().is_empty());
+}
+/// The user message of request `n`, as the Responses API got it.
+fn user_content(f: &Fixture, n: usize) -> Vec<Value> {
+    let body = f.request(n);
+    body["input"]
+        .as_array()
+        .expect("input")
+        .iter()
+        .filter(|i| i["role"] == "user")
+        .flat_map(|i| i["content"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+/// Small files that start as each format does (the model never decodes them).
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR-png-body";
+const JPEG: &[u8] = b"\xff\xd8\xff\xe0\0\x10JFIF-jpeg-body";
+const GIF: &[u8] = b"GIF89a-gif-body";
+const WEBP: &[u8] = b"RIFF\x20\0\0\0WEBPVP8 -webp-body";
+
+fn data_url(mime: &str, bytes: &[u8]) -> String {
+    format!(
+        "data:{mime};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
+#[test]
+fn images_are_typed_by_content_and_sent_as_input_image_parts_of_the_user_message() {
+    let f = Fixture::new(vec![text("seen")]);
+    // Named for another format on purpose: the bytes decide.
+    let files = [
+        ("shot.jpg", PNG),
+        ("photo.png", JPEG),
+        ("anim.webp", GIF),
+        ("pic", WEBP),
+    ];
+    for (name, bytes) in files {
+        std::fs::write(f.work().join(name), bytes).expect("image");
+    }
+    let out = run(f.exec(&[
+        "describe these",
+        "-i",
+        "shot.jpg,photo.png",
+        "--image",
+        "anim.webp",
+        "-i",
+        "pic",
+    ]));
+    assert!(out.status.success());
+    let content = user_content(&f, 0);
+    assert_eq!(content[0]["type"], "input_text");
+    assert!(
+        content[0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("describe these"))
+    );
+    let images: Vec<&Value> = content
+        .iter()
+        .filter(|p| p["type"] == "input_image")
+        .collect();
+    assert_eq!(
+        images,
+        [
+            &json!({"type": "input_image", "image_url": data_url("image/png", PNG)}),
+            &json!({"type": "input_image", "image_url": data_url("image/jpeg", JPEG)}),
+            &json!({"type": "input_image", "image_url": data_url("image/gif", GIF)}),
+            &json!({"type": "input_image", "image_url": data_url("image/webp", WEBP)}),
+        ]
+    );
+    // The session log keeps them, for resume.
+    let log = session_logs(&f).pop().expect("a session log");
+    let text = std::fs::read_to_string(log).expect("read log");
+    assert!(text.contains(&data_url("image/webp", WEBP)), "{text}");
+}
+
+#[test]
+fn chat_completions_gets_images_as_image_url_parts() {
+    let f = Fixture::with_provider(
+        vec![Reply::Sse(script::chat_text("seen"))],
+        "",
+        "wire_api = \"chat\"",
+    );
+    std::fs::write(f.work().join("a.gif"), GIF).expect("image");
+    let out = run(f.exec(&["look", "-i", "a.gif"]));
+    assert!(out.status.success());
+    let body = f.request(0);
+    let user = body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .find(|m| m["role"] == "user")
+        .expect("user message")
+        .clone();
+    assert_eq!(user["content"][0]["type"], "text");
+    assert_eq!(
+        user["content"][1],
+        json!({"type": "image_url", "image_url": {"url": data_url("image/gif", GIF)}})
+    );
+}
+
+#[test]
+fn an_unsupported_or_missing_image_is_one_line_and_nothing_is_sent() {
+    let f = Fixture::new(vec![text("never sent")]);
+    std::fs::write(f.work().join("notes.png"), "just text\n").expect("file");
+    let out = run(f.exec(&["hi", "-i", "notes.png"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out).trim_end(),
+        "error: --image notes.png: not a PNG, JPEG, GIF or WebP image; attach one of those"
+    );
+    let out = run(f.exec(&["hi", "-i", "missing.png"]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: --image missing.png: cannot read the file"),
+        "{err}"
+    );
+    assert!(f.model.requests().is_empty());
+    assert!(!f.home.path().join("sessions").exists());
+}
+
+/// The session logs under the fixture's CODEX_HOME, oldest first.
+fn session_logs(f: &Fixture) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![f.home.path().join("sessions")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "jsonl") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
 }

@@ -31,6 +31,11 @@ pub enum Item {
         role: Role,
         /// What they say.
         text: String,
+        /// Images attached to a user message (`codex exec -i FILE`), as `data:MIME;base64,…`
+        /// URLs. Left out of session logs when empty, so logs written before images existed
+        /// read back the same.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        images: Vec<String>,
     },
     /// The model asks for a tool to be run.
     FunctionCall {
@@ -48,6 +53,17 @@ pub enum Item {
         /// The output text.
         output: String,
     },
+}
+
+impl Item {
+    /// A message with no images.
+    pub fn message(role: Role, text: impl Into<String>) -> Item {
+        Item::Message {
+            role,
+            text: text.into(),
+            images: Vec::new(),
+        }
+    }
 }
 
 /// Who a message is from.
@@ -790,12 +806,6 @@ mod tests {
             serde_json::json!({"type": "message", "role": "developer", "text": "hi"}),
         )
         .expect("deserializes");
-        assert_eq!(
-            msg,
-            Item::Message {
-                role: Role::Developer,
-                text: "hi".into()
-            }
-        );
+        assert_eq!(msg, Item::message(Role::Developer, "hi"));
     }
 }

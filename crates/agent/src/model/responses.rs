@@ -38,13 +38,19 @@ pub(super) fn request_body(model: &str, prompt: &Prompt) -> Value {
 
 fn input_item(item: &Item) -> Value {
     match item {
-        Item::Message { role, text } => {
+        Item::Message { role, text, images } => {
             let (role, part) = match role {
                 Role::User => ("user", "input_text"),
                 Role::Developer => ("developer", "input_text"),
                 Role::Assistant => ("assistant", "output_text"),
             };
-            json!({"type": "message", "role": role, "content": [{"type": part, "text": text}]})
+            let mut content = vec![json!({"type": part, "text": text})];
+            content.extend(
+                images
+                    .iter()
+                    .map(|url| json!({"type": "input_image", "image_url": url})),
+            );
+            json!({"type": "message", "role": role, "content": content})
         }
         Item::FunctionCall {
             call_id,
@@ -172,7 +178,7 @@ fn output_item(item: &Value) -> Result<Option<Item>, DecodeError> {
                         .collect::<String>()
                 })
                 .unwrap_or_default();
-            Ok(Some(Item::Message { role, text }))
+            Ok(Some(Item::message(role, text)))
         }
         Some("function_call") => {
             let call_id = str_field("call_id").ok_or_else(|| {
