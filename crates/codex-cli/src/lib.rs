@@ -1,5 +1,6 @@
 //! The `codex` command line: argument definitions and dispatch. `main.rs` only calls [`run`].
 
+pub mod compat;
 pub mod doctor;
 pub mod exec;
 pub mod global;
@@ -41,6 +42,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the agent on one task until it is done, then exit (non-interactive).
+    #[command(visible_alias = "e")]
     Exec(exec::ExecArgs),
     /// Reopen a saved session (--last, or by id) in the interactive codex; lists them otherwise.
     Resume(tui_cmd::ResumeArgs),
@@ -63,6 +65,11 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
     },
+}
+
+/// The whole command line as clap sees it: for help, completions and the compatibility checks.
+pub fn cli_command() -> clap::Command {
+    Cli::command()
 }
 
 /// Parses `args` and runs the chosen command, returning the process exit code.

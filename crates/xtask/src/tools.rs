@@ -120,6 +120,28 @@ pub fn npm_tools_dir() -> PathBuf {
     crate::dist::target_dir().join("npm-tools")
 }
 
+/// The Codex 0.169 binary for a test: `$CODEX_169_BIN` (set by `cargo xtask test`; when set it
+/// must name a file, or this panics), else where [`ensure_npm_tools`] installed it; `None`, with
+/// a loud notice, when there is none (a local run without the tools).
+pub fn codex_169_for_tests() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("CODEX_169_BIN").filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        assert!(
+            p.is_file(),
+            "CODEX_169_BIN={} does not name a file",
+            p.display()
+        );
+        return Some(p);
+    }
+    let installed = codex_169_bin(&npm_tools_dir());
+    if installed.is_none() {
+        eprintln!(
+            "SKIPPED: no Codex 0.169 binary (run `cargo xtask npm-tools` or set CODEX_169_BIN)"
+        );
+    }
+    installed
+}
+
 /// The native Codex 0.169 binary that [`ensure_npm_tools`] installed into `npm_tools`, which the
 /// exec-server protocol tests run as their reference (as `CODEX_169_BIN`). Only x86_64 Linux has
 /// it here: elsewhere, or when npm left out the optional platform package, `None`. npm may nest

@@ -84,25 +84,9 @@ impl OurServer {
     }
 }
 
-/// The real Codex 0.169 binary: `$CODEX_169_BIN` (set by `cargo xtask test`; it must name a
-/// file), else where `cargo xtask npm-tools` installed it; `None` (with a notice) when there is
-/// none.
+/// The real Codex 0.169 binary, or `None` (with a notice) when there is none.
 pub fn codex_169() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("CODEX_169_BIN").filter(|p| !p.is_empty()) {
-        let p = PathBuf::from(p);
-        assert!(
-            p.is_file(),
-            "CODEX_169_BIN={} does not name a file",
-            p.display()
-        );
-        return Some(p);
-    }
-    let installed = xtask::tools::codex_169_bin(&xtask::tools::npm_tools_dir());
-    if installed.is_some() {
-        return installed;
-    }
-    eprintln!("SKIPPED: no Codex 0.169 binary (run `cargo xtask npm-tools` or set CODEX_169_BIN)");
-    None
+    xtask::tools::codex_169_for_tests()
 }
 
 /// One scripted registry answer.
