@@ -102,11 +102,7 @@ pub const ENTRIES: &[Entry] = &[
     ),
     e("", "app-server", Absent(NO_APP_SERVER)),
     e("", "remote-control", Absent(NO_APP_SERVER)),
-    e(
-        "",
-        "completion",
-        Absent("not yet: shell completions are to be generated from the clap definitions"),
-    ),
+    e("", "completion", Same),
     e(
         "",
         "update",

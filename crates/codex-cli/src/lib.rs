@@ -56,6 +56,12 @@ enum Command {
     Uninstall(uninstall_cmd::UninstallArgs),
     /// Manage the MCP servers in config.toml whose tools the agent can use.
     Mcp(mcp_cmd::McpArgs),
+    /// Print a shell completion script for codex (`codex completion zsh > _codex`).
+    Completion {
+        /// The shell to complete in.
+        #[arg(value_enum, default_value_t = clap_complete::Shell::Bash)]
+        shell: clap_complete::Shell,
+    },
     /// Serve Codex over MCP on stdio (tools `codex` and `codex-reply`), for other agents.
     McpServer,
     /// Run the process runner, as `codex-exec-server` does (`codex exec-server --help`).
@@ -120,6 +126,11 @@ where
         Some(Command::Uninstall(args)) => uninstall_cmd::run(args),
         Some(Command::Mcp(args)) => mcp_cmd::run(args),
         Some(Command::McpServer) => mcp_server::run(),
+        Some(Command::Completion { shell }) => {
+            // From the same clap definitions as the parser, so it offers exactly what parses.
+            clap_complete::generate(*shell, &mut Cli::command(), "codex", &mut std::io::stdout());
+            Ok(())
+        }
         Some(Command::Exec(args)) => return exec::run(args),
         Some(Command::Resume(args)) => return tui_cmd::resume(args),
         Some(Command::Sandbox(args)) => return sandbox_cmd::run(args),
