@@ -53,6 +53,7 @@ pub struct Session {
     turns: u64,
     context_tokens: u64,
     images: Vec<String>,
+    output_schema: Option<serde_json::Value>,
 }
 
 impl Session {
@@ -76,6 +77,7 @@ impl Session {
             turns: 0,
             context_tokens: 0,
             images: Vec::new(),
+            output_schema: None,
         }
     }
 
@@ -121,6 +123,11 @@ impl Session {
     /// Attaches images (`data:` URLs) to the next turn's user message.
     pub fn attach_images(&mut self, images: Vec<String>) {
         self.images = images;
+    }
+
+    /// Asks the model to answer in this JSON Schema's shape, from the next request on.
+    pub fn set_output_schema(&mut self, schema: Option<serde_json::Value>) {
+        self.output_schema = schema;
     }
 
     /// The session id.
@@ -263,6 +270,7 @@ impl Session {
                 instructions: self.instructions.clone(),
                 input: self.history.clone(),
                 tools: self.tools.specs(),
+                output_schema: self.output_schema.clone(),
             };
             let mut stream = self.client.stream(&prompt).await?;
             let mut calls = Vec::new();

@@ -29,6 +29,7 @@ fn user(text: &str) -> Prompt {
         instructions: "You are a test.".into(),
         input: vec![Item::message(Role::User, text)],
         tools: Vec::new(),
+        ..Prompt::default()
     }
 }
 
@@ -185,6 +186,7 @@ async fn chat_request_has_system_instructions_tools_and_tool_results() {
             description: "Runs a command.".into(),
             parameters: json!({"type": "object"}),
         }],
+        ..Prompt::default()
     };
     events(&client(&server), &prompt).await;
     let request = &server.requests()[0];

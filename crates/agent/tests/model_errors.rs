@@ -35,6 +35,7 @@ fn prompt() -> Prompt {
         instructions: String::new(),
         input: vec![Item::message(Role::User, "hi")],
         tools: Vec::new(),
+        ..Prompt::default()
     }
 }
 

@@ -44,6 +44,7 @@ fn user(text: &str) -> Prompt {
         instructions: "You are a test.".into(),
         input: vec![Item::message(Role::User, text)],
         tools: Vec::new(),
+        ..Prompt::default()
     }
 }
 
@@ -148,6 +149,7 @@ async fn the_request_carries_instructions_tools_the_history_and_the_key() {
             description: "Runs a command.".into(),
             parameters: json!({"type": "object", "properties": {"command": {"type": "array"}}}),
         }],
+        ..Prompt::default()
     };
     events(&client(&server), &prompt).await;
     let requests = server.requests();

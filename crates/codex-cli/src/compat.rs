@@ -259,7 +259,7 @@ pub const ENTRIES: &[Entry] = &[
         Absent("not yet: point CODEX_HOME at an empty directory instead"),
     ),
     e("exec", "--ignore-rules", Absent(NO_RULES)),
-    e("exec", "--output-schema", Absent("not yet")),
+    e("exec", "--output-schema", Same),
     e("exec", "--color", Absent("not yet")),
     e(
         "exec",

@@ -142,6 +142,10 @@ pub struct ExecArgs {
     /// Also write the final message to FILE.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output_last_message: Option<PathBuf>,
+    /// A JSON Schema file the final answer must follow: sent to the model as the structured
+    /// output format, and the answer is checked against it (exit 1 when it does not follow).
+    #[arg(long, value_name = "FILE")]
+    pub output_schema: Option<PathBuf>,
     /// Run even outside a git work tree (one that is not a project trusted in config.toml).
     #[arg(long)]
     pub skip_git_repo_check: bool,
@@ -161,6 +165,11 @@ pub fn run(args: &ExecArgs) -> i32 {
 fn run_inner(args: &ExecArgs) -> Result<i32> {
     let prompt = prompt(args.prompt.as_deref())?;
     let images = crate::images::load(&args.agent.image)?;
+    let schema = args
+        .output_schema
+        .as_deref()
+        .map(crate::schema::OutputSchema::load)
+        .transpose()?;
     let runtime = runtime()?;
     runtime.block_on(async {
         if args
@@ -180,6 +189,7 @@ fn run_inner(args: &ExecArgs) -> Result<i32> {
         };
         let mut session = prepare(&args.agent, setup).await?;
         session.attach_images(images);
+        session.set_output_schema(schema.as_ref().map(|s| s.schema().clone()));
         let mut emit = emitter(args.json);
         if !args.json {
             eprintln!("{}", session.header());
@@ -189,6 +199,9 @@ fn run_inner(args: &ExecArgs) -> Result<i32> {
         });
         match session.run_turn(prompt, &mut emit).await {
             Ok(outcome) => {
+                if let Some(schema) = &schema {
+                    schema.check(&outcome.final_message)?;
+                }
                 if !args.json {
                     println!("{}", outcome.final_message);
                 }

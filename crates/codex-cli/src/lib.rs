@@ -8,6 +8,7 @@ pub mod images;
 pub mod mcp_cmd;
 pub mod mcp_server;
 pub mod sandbox_cmd;
+pub mod schema;
 pub mod tui_cmd;
 pub mod uninstall_cmd;
 pub mod update;

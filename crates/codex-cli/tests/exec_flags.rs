@@ -311,3 +311,86 @@ fn session_logs(f: &Fixture) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+const SCHEMA: &str = r#"{"type":"object","properties":{"answer":{"type":"integer"}},"required":["answer"],"additionalProperties":false}"#;
+
+/// The fixture's workspace with `schema.json` in it.
+fn with_schema(f: &Fixture) -> &'static str {
+    std::fs::write(f.work().join("schema.json"), SCHEMA).expect("schema");
+    "schema.json"
+}
+
+#[test]
+fn output_schema_is_sent_as_the_structured_output_format_and_a_conforming_answer_passes() {
+    let f = Fixture::new(vec![text(r#"{"answer": 42}"#)]);
+    let file = with_schema(&f);
+    let out = run(f.exec(&["--output-schema", file, "answer"]));
+    assert!(out.status.success());
+    assert_eq!(stdout(&out), "{\"answer\": 42}\n");
+    let schema: Value = serde_json::from_str(SCHEMA).expect("json");
+    assert_eq!(
+        f.request(0)["text"]["format"],
+        json!({"type": "json_schema", "name": "codex_output_schema", "schema": schema, "strict": true})
+    );
+}
+
+#[test]
+fn an_answer_that_does_not_follow_the_output_schema_is_a_one_line_error() {
+    let f = Fixture::new(vec![
+        text(r#"{"answer": "forty-two"}"#),
+        text("the answer is 42"),
+    ]);
+    let file = with_schema(&f);
+    let out = run(f.exec(&["--output-schema", file, "answer"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    let err = stderr(&out);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: the final message does not follow --output-schema schema.json:")
+            && last.ends_with("(at /answer)"),
+        "{err}"
+    );
+    let out = run(f.exec(&["--output-schema", file, "answer"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("error: the final message is not JSON"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_bad_output_schema_file_is_one_line_before_any_request() {
+    let f = Fixture::new(vec![text("never sent")]);
+    std::fs::write(f.work().join("bad.json"), r#"{"type": 12}"#).expect("write");
+    let out = run(f.exec(&["--output-schema", "bad.json", "answer"]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: --output-schema bad.json: not a valid JSON Schema"),
+        "{err}"
+    );
+    let out = run(f.exec(&["--output-schema", "missing.json", "answer"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(f.model.requests().is_empty());
+    assert!(!f.home.path().join("sessions").exists());
+}
+
+#[test]
+fn chat_completions_gets_the_output_schema_as_response_format() {
+    let f = Fixture::with_provider(
+        vec![Reply::Sse(script::chat_text(r#"{"answer": 1}"#))],
+        "",
+        "wire_api = \"chat\"",
+    );
+    let file = with_schema(&f);
+    let out = run(f.exec(&["--output-schema", file, "answer"]));
+    assert!(out.status.success());
+    let schema: Value = serde_json::from_str(SCHEMA).expect("json");
+    assert_eq!(
+        f.request(0)["response_format"],
+        json!({"type": "json_schema", "json_schema": {"name": "codex_output_schema", "schema": schema, "strict": true}})
+    );
+}

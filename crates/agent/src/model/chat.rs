@@ -28,6 +28,11 @@ pub(super) fn request_body(model: &str, prompt: &Prompt) -> Value {
             .collect();
         body["tools"] = Value::Array(tools);
     }
+    if let Some(schema) = &prompt.output_schema {
+        body["response_format"] = json!({"type": "json_schema", "json_schema": {
+            "name": super::OUTPUT_SCHEMA_NAME, "schema": schema, "strict": true,
+        }});
+    }
     body
 }
 

@@ -98,7 +98,13 @@ pub struct Prompt {
     pub input: Vec<Item>,
     /// The tools on offer.
     pub tools: Vec<ToolSpec>,
+    /// A JSON Schema the final answer must follow (`codex exec --output-schema`), sent as the
+    /// API's structured-output format.
+    pub output_schema: Option<serde_json::Value>,
 }
+
+/// The name the structured-output format is sent under, as Codex 0.169 names it.
+pub const OUTPUT_SCHEMA_NAME: &str = "codex_output_schema";
 
 /// One event of a streamed response.
 #[derive(Debug, Clone, PartialEq)]

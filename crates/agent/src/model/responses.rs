@@ -8,6 +8,19 @@ use crate::sse;
 
 /// The request body for one turn.
 pub(super) fn request_body(model: &str, prompt: &Prompt) -> Value {
+    let mut body = base_body(model, prompt);
+    if let Some(schema) = &prompt.output_schema {
+        body["text"]["format"] = json!({
+            "type": "json_schema",
+            "name": super::OUTPUT_SCHEMA_NAME,
+            "schema": schema,
+            "strict": true,
+        });
+    }
+    body
+}
+
+fn base_body(model: &str, prompt: &Prompt) -> Value {
     let tools: Vec<Value> = prompt
         .tools
         .iter()
