@@ -213,7 +213,7 @@ pub const ENTRIES: &[Entry] = &[
         Differs("also names the target and the commit"),
     ),
     // codex exec
-    e("exec", "resume", Absent("not yet")),
+    e("exec", "resume", Same),
     e(
         "exec",
         "fork",
@@ -224,11 +224,7 @@ pub const ENTRIES: &[Entry] = &[
         "review",
         Absent("no built-in review mode; ask for a review in the prompt"),
     ),
-    e(
-        "exec",
-        "help",
-        Absent("`codex exec` has one subcommand-free form here; `codex exec --help` is the help"),
-    ),
+    e("exec", "help", Same),
     e("exec", "--strict-config", Elsewhere(CONFIG_PART)),
     e("exec", "-i, --image", Same),
     e("exec", "-m, --model", Same),
@@ -271,15 +267,15 @@ pub const ENTRIES: &[Entry] = &[
     e("exec", "-o, --output-last-message", Same),
     e("exec", "-V, --version", Absent("`codex --version` says it")),
     // codex exec resume
-    e("exec resume", "--last", Absent("not yet")),
-    e("exec resume", "--all", Absent("not yet")),
-    e("exec resume", "-i, --image", Absent("not yet")),
+    e("exec resume", "--last", Same),
+    e("exec resume", "--all", Same),
+    e("exec resume", "-i, --image", Same),
     e("exec resume", "--strict-config", Elsewhere(CONFIG_PART)),
-    e("exec resume", "-m, --model", Absent("not yet")),
+    e("exec resume", "-m, --model", Same),
     e(
         "exec resume",
         "--dangerously-bypass-approvals-and-sandbox",
-        Absent("not yet"),
+        Same,
     ),
     e(
         "exec resume",
@@ -289,22 +285,46 @@ pub const ENTRIES: &[Entry] = &[
     e("exec resume", "--worktree", Absent(NO_WORKTREES)),
     e("exec resume", "--thread-source", Absent(NO_THREAD_SOURCE)),
     e("exec resume", "--cyber-access-program", Absent(NO_CYBER)),
-    e("exec resume", "--skip-git-repo-check", Absent("not yet")),
-    e("exec resume", "--trust", Absent("not yet")),
-    e("exec resume", "--ephemeral", Absent("not yet")),
-    e("exec resume", "--ignore-user-config", Absent("not yet")),
-    e("exec resume", "--ignore-rules", Absent(NO_RULES)),
-    e("exec resume", "--output-schema", Absent("not yet")),
-    e("exec resume", "--json", Absent("not yet")),
+    e("exec resume", "--skip-git-repo-check", Same),
     e(
         "exec resume",
-        "-o, --output-last-message",
-        Absent("not yet"),
+        "--trust",
+        Absent(
+            "not yet: mark the project in config.toml ([projects.\"PATH\"] trust_level = \"trusted\")",
+        ),
     ),
+    e("exec resume", "--ephemeral", Same),
+    e(
+        "exec resume",
+        "--ignore-user-config",
+        Absent("not yet: point CODEX_HOME at an empty directory instead"),
+    ),
+    e("exec resume", "--ignore-rules", Absent(NO_RULES)),
+    e("exec resume", "--output-schema", Same),
+    e(
+        "exec resume",
+        "--json",
+        Differs(
+            "the same event kinds (thread.started, turn.*, item.*); item details are ours (docs/agent.md)",
+        ),
+    ),
+    e("exec resume", "-o, --output-last-message", Same),
     // codex resume
-    e("resume", "--last", Same),
-    e("resume", "--all", Absent("not yet")),
-    e("resume", "--include-non-interactive", Absent("not yet")),
+    e(
+        "resume",
+        "--last",
+        Differs(
+            "also picks sessions that `codex exec` ran (0.169 leaves those to --include-non-interactive)",
+        ),
+    ),
+    e("resume", "--all", Same),
+    e(
+        "resume",
+        "--include-non-interactive",
+        Absent(
+            "session logs do not record whether they were interactive; `codex resume` offers them all",
+        ),
+    ),
     e("resume", "--remote", Absent(NO_APP_SERVER)),
     e("resume", "--remote-auth-token-env", Absent(NO_APP_SERVER)),
     e("resume", "--strict-config", Elsewhere(CONFIG_PART)),

@@ -133,22 +133,32 @@ pub struct ExecArgs {
     pub prompt: Option<String>,
     #[command(flatten)]
     pub agent: AgentArgs,
+    // These are global, as in 0.169, so that `codex exec resume` takes them too.
     /// Print every event as a JSON line on stdout (nothing on stderr but errors).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub json: bool,
     /// Write nothing to disk: no session log under $CODEX_HOME/sessions, no log file.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub ephemeral: bool,
     /// Also write the final message to FILE.
-    #[arg(short = 'o', long, value_name = "FILE")]
+    #[arg(short = 'o', long, value_name = "FILE", global = true)]
     pub output_last_message: Option<PathBuf>,
     /// A JSON Schema file the final answer must follow: sent to the model as the structured
     /// output format, and the answer is checked against it (exit 1 when it does not follow).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     pub output_schema: Option<PathBuf>,
     /// Run even outside a git work tree (one that is not a project trusted in config.toml).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub skip_git_repo_check: bool,
+    #[command(subcommand)]
+    pub command: Option<ExecCommand>,
+}
+
+/// `codex exec` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum ExecCommand {
+    /// Go on with a saved session (by id, or the newest with --last) with one more prompt.
+    Resume(Box<crate::exec_resume::ExecResumeArgs>),
 }
 
 /// Runs `codex exec`, returning the exit code.
@@ -163,8 +173,21 @@ pub fn run(args: &ExecArgs) -> i32 {
 }
 
 fn run_inner(args: &ExecArgs) -> Result<i32> {
-    let prompt = prompt(args.prompt.as_deref())?;
-    let images = crate::images::load(&args.agent.image)?;
+    match &args.command {
+        Some(ExecCommand::Resume(r)) => crate::exec_resume::run(args, r),
+        None => run_task(args, &args.agent, args.prompt.as_deref(), None),
+    }
+}
+
+/// One task: the prompt (or stdin) in a new session, or in the saved one `resume` names.
+pub(crate) fn run_task(
+    args: &ExecArgs,
+    agent: &AgentArgs,
+    prompt_arg: Option<&str>,
+    resume: Option<(PathBuf, Saved)>,
+) -> Result<i32> {
+    let prompt = prompt(prompt_arg)?;
+    let images = crate::images::load(&agent.image)?;
     let schema = args
         .output_schema
         .as_deref()
@@ -172,8 +195,7 @@ fn run_inner(args: &ExecArgs) -> Result<i32> {
         .transpose()?;
     let runtime = runtime()?;
     runtime.block_on(async {
-        if args
-            .agent
+        if agent
             .ask_for_approval
             .is_some_and(|p| p != ApprovalPolicy::Never)
         {
@@ -185,9 +207,10 @@ fn run_inner(args: &ExecArgs) -> Result<i32> {
         let setup = Setup {
             ephemeral: args.ephemeral,
             require_git_or_trust: !args.skip_git_repo_check,
+            resume,
             ..Setup::default()
         };
-        let mut session = prepare(&args.agent, setup).await?;
+        let mut session = prepare(agent, setup).await?;
         session.attach_images(images);
         session.set_output_schema(schema.as_ref().map(|s| s.schema().clone()));
         let mut emit = emitter(args.json);

@@ -3,6 +3,7 @@
 pub mod compat;
 pub mod doctor;
 pub mod exec;
+pub mod exec_resume;
 pub mod global;
 pub mod images;
 pub mod mcp_cmd;
@@ -236,6 +237,32 @@ mod tests {
             .render_help()
             .to_string();
         insta::assert_snapshot!(help);
+    }
+
+    /// The help of the subcommand at `path`.
+    fn help_of(path: &[&str]) -> String {
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut sub = &mut cmd;
+        for name in path {
+            sub = sub.find_subcommand_mut(name).expect("subcommand");
+        }
+        sub.render_help().to_string()
+    }
+
+    #[test]
+    fn exec_resume_help_is_pinned() {
+        insta::assert_snapshot!(help_of(&["exec", "resume"]));
+    }
+
+    #[test]
+    fn resume_help_is_pinned() {
+        insta::assert_snapshot!(help_of(&["resume"]));
+    }
+
+    #[test]
+    fn completion_help_is_pinned() {
+        insta::assert_snapshot!(help_of(&["completion"]));
     }
 
     #[test]

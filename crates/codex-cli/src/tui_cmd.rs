@@ -20,6 +20,9 @@ pub struct ResumeArgs {
     /// Reopen the most recent session.
     #[arg(long)]
     pub last: bool,
+    /// Consider the sessions of every directory, not only those run in this one (--cd).
+    #[arg(long)]
+    pub all: bool,
     #[command(flatten)]
     pub agent: AgentArgs,
 }
@@ -55,28 +58,75 @@ fn report(result: Result<i32>) -> i32 {
 
 fn resume_inner(args: &ResumeArgs) -> Result<i32> {
     let (home, _) = config_for(&args.agent)?;
-    let path = match (&args.id, args.last) {
-        (Some(id), _) => rollout::find(&home, id).with_context(|| {
-            format!(
-                "no saved session {id} under {}: `codex resume` lists them",
-                home.join("sessions").display()
-            )
-        })?,
-        (None, true) => rollout::list(&home).into_iter().next().with_context(|| {
-            format!("no saved session under {}", home.join("sessions").display())
-        })?,
-        (None, false) => {
-            list_sessions(&home);
-            return Ok(0);
-        }
+    let only_in = if args.all {
+        None
+    } else {
+        Some(session_dir(&args.agent)?)
+    };
+    let Some(path) = find_session(&home, args.id.as_deref(), args.last, only_in.as_deref())? else {
+        list_sessions(&home, only_in.as_deref());
+        return Ok(0);
     };
     let saved = rollout::read(&path)?;
     run_inner(&args.agent, None, Some((path, saved)))
 }
 
+/// The directory whose sessions `--last` picks from: `--cd`, else the current one.
+pub(crate) fn session_dir(args: &AgentArgs) -> Result<PathBuf> {
+    let dir = match &args.cd {
+        Some(d) => d.clone(),
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    Ok(std::fs::canonicalize(&dir).unwrap_or(dir))
+}
+
+/// The saved session to go on with: the one `id` names (its id or the start of it), else with
+/// `last` the newest (run in `only_in`, when given); `None` when neither is asked for.
+pub(crate) fn find_session(
+    home: &std::path::Path,
+    id: Option<&str>,
+    last: bool,
+    only_in: Option<&std::path::Path>,
+) -> Result<Option<PathBuf>> {
+    let sessions = home.join("sessions");
+    match (id, last) {
+        (Some(id), _) => rollout::find(home, id).map(Some).with_context(|| {
+            format!(
+                "no saved session {id} under {}: `codex resume` lists them",
+                sessions.display()
+            )
+        }),
+        (None, true) => sessions_in(home, only_in)
+            .into_iter()
+            .next()
+            .map(|(path, _)| Some(path))
+            .with_context(|| match only_in {
+                Some(dir) => format!(
+                    "no saved session of {} under {}; --all looks at every directory's",
+                    dir.display(),
+                    sessions.display()
+                ),
+                None => format!("no saved session under {}", sessions.display()),
+            }),
+        (None, false) => Ok(None),
+    }
+}
+
+/// The readable sessions, newest first, of `only_in` when given.
+fn sessions_in(home: &std::path::Path, only_in: Option<&std::path::Path>) -> Vec<(PathBuf, Saved)> {
+    rollout::list(home)
+        .into_iter()
+        .filter_map(|p| rollout::read(&p).ok().map(|s| (p, s)))
+        .filter(|(_, s)| only_in.is_none_or(|d| s.meta.cwd == d))
+        .collect()
+}
+
 /// `codex resume` with no session named: the recent ones, newest first.
-fn list_sessions(home: &std::path::Path) {
-    let all = rollout::list(home);
+fn list_sessions(home: &std::path::Path, only_in: Option<&std::path::Path>) {
+    let all: Vec<PathBuf> = sessions_in(home, only_in)
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
     if all.is_empty() {
         println!(
             "no saved sessions under {}",

@@ -394,3 +394,102 @@ fn chat_completions_gets_the_output_schema_as_response_format() {
         json!({"type": "json_schema", "json_schema": {"name": "codex_output_schema", "schema": schema, "strict": true}})
     );
 }
+
+#[test]
+fn exec_resume_last_sends_the_earlier_turns_and_images_and_appends_to_the_same_log() {
+    let f = Fixture::new(vec![text("first answer"), text("second answer")]);
+    std::fs::write(f.work().join("shot.png"), PNG).expect("image");
+    let out = run(f.exec(&["first task", "-i", "shot.png"]));
+    assert!(out.status.success());
+    // Output flags of `codex exec` are taken after `resume` too.
+    let out = run(f.exec(&["resume", "--last", "second task", "--json"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("\"second answer\""),
+        "{}",
+        stdout(&out)
+    );
+    let input = f.request(1)["input"].as_array().expect("input").clone();
+    let texts: Vec<String> = input
+        .iter()
+        .map(|i| {
+            i["content"][0]["text"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    let first = texts
+        .iter()
+        .position(|t| t.contains("first task"))
+        .expect("first task");
+    let answer = texts
+        .iter()
+        .position(|t| t == "first answer")
+        .expect("first answer");
+    let second = texts
+        .iter()
+        .position(|t| t.contains("second task"))
+        .expect("second task");
+    assert!(first < answer && answer < second, "{texts:?}");
+    // The first message's image was read back from the session log and sent again.
+    assert_eq!(
+        input[first]["content"][1],
+        json!({"type": "input_image", "image_url": data_url("image/png", PNG)})
+    );
+    let logs = session_logs(&f);
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    let log = std::fs::read_to_string(&logs[0]).expect("log");
+    assert!(log.contains("second task") && log.contains("first task"));
+}
+
+#[test]
+fn exec_resume_by_id_prefix_continues_that_session_and_an_unknown_id_is_one_line() {
+    let f = Fixture::new(vec![text("one"), text("two"), text("three")]);
+    let out = run(f.exec(&["--json", "task A"]));
+    let started: Value =
+        serde_json::from_str(stdout(&out).lines().next().expect("a line")).expect("json");
+    let id = started["thread_id"]
+        .as_str()
+        .expect("thread_id")
+        .to_string();
+    assert!(run(f.exec(&["task B"])).status.success());
+    let out = run(f.exec(&["resume", &id[..8], "task C"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let sent = f.request(2).to_string();
+    assert!(
+        sent.contains("task A") && !sent.contains("task B"),
+        "{sent}"
+    );
+    let out = run(f.exec(&["resume", "ffffffff-no-such", "task D"]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: no saved session ffffffff-no-such"),
+        "{err}"
+    );
+    assert_eq!(f.model.requests().len(), 3);
+}
+
+#[test]
+fn exec_resume_last_only_picks_sessions_of_this_directory_unless_all() {
+    let f = Fixture::new(vec![text("elsewhere"), text("resumed")]);
+    let other = support::scratch();
+    support::git_init(other.path());
+    assert!(
+        run(f.exec(&["--cd", path_str(other.path()), "task elsewhere"]))
+            .status
+            .success()
+    );
+    let out = run(f.exec(&["resume", "--last", "go on"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("--all looks at every directory's"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(f.exec(&["resume", "--last", "--all", "go on"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(f.request(1).to_string().contains("task elsewhere"));
+}
