@@ -256,7 +256,7 @@ pub const ENTRIES: &[Entry] = &[
     ),
     e("exec", "--ignore-rules", Absent(NO_RULES)),
     e("exec", "--output-schema", Same),
-    e("exec", "--color", Absent("not yet")),
+    e("exec", "--color", Same),
     e(
         "exec",
         "--json",

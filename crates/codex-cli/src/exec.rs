@@ -18,6 +18,8 @@ use codex_agent::tools::{DEFAULT_SHELL_TIMEOUT, ToolContext, child_env};
 use codex_agent::truncate::DEFAULT_MAX_BYTES;
 use codex_sandbox::SandboxMode;
 
+use crate::color::Painter;
+
 /// The variable a remote exec-server's token may come from: the one the server reads.
 pub const EXEC_SERVER_TOKEN_ENV: &str = codex_exec_server::env::TOKEN;
 
@@ -150,6 +152,9 @@ pub struct ExecArgs {
     /// Run even outside a git work tree (one that is not a project trusted in config.toml).
     #[arg(long, global = true)]
     pub skip_git_repo_check: bool,
+    /// Colour in the progress on stderr: always, never, or auto (a terminal without NO_COLOR).
+    #[arg(long, value_enum, value_name = "COLOR", default_value_t = crate::color::ColorChoice::Auto)]
+    pub color: crate::color::ColorChoice,
     #[command(subcommand)]
     pub command: Option<ExecCommand>,
 }
@@ -166,7 +171,8 @@ pub fn run(args: &ExecArgs) -> i32 {
     match run_inner(args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let paint = Painter::new(args.color);
+            eprintln!("{}", paint.error(&format!("error: {e:#}")));
             1
         }
     }
@@ -195,13 +201,17 @@ pub(crate) fn run_task(
         .transpose()?;
     let runtime = runtime()?;
     runtime.block_on(async {
+        let paint = Painter::new(args.color);
         if agent
             .ask_for_approval
             .is_some_and(|p| p != ApprovalPolicy::Never)
         {
             eprintln!(
-                "warning: codex exec never asks for approval (no one is there to answer): \
-                 what the sandbox refuses fails; choose the sandbox with --sandbox"
+                "{}",
+                paint.warning(
+                    "warning: codex exec never asks for approval (no one is there to answer): \
+                     what the sandbox refuses fails; choose the sandbox with --sandbox"
+                )
             );
         }
         let setup = Setup {
@@ -213,9 +223,9 @@ pub(crate) fn run_task(
         let mut session = prepare(agent, setup).await?;
         session.attach_images(images);
         session.set_output_schema(schema.as_ref().map(|s| s.schema().clone()));
-        let mut emit = emitter(args.json);
+        let mut emit = emitter(args.json, paint);
         if !args.json {
-            eprintln!("{}", session.header());
+            eprintln!("{}", paint.header(&session.header()));
         }
         emit(&AgentEvent::ThreadStarted {
             thread_id: session.id().to_string(),
@@ -235,7 +245,7 @@ pub(crate) fn run_task(
                 Ok(0)
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("{}", paint.error(&format!("error: {e}")));
                 Ok(1)
             }
         }
@@ -245,7 +255,7 @@ pub(crate) fn run_task(
 /// Where events go: JSON lines on stdout, or progress lines on stderr. An agent message is
 /// held back until the next event shows whether it ended the turn: the final message is
 /// printed on stdout alone, the others are progress.
-pub(crate) fn emitter(json: bool) -> impl FnMut(&AgentEvent) + Send {
+pub(crate) fn emitter(json: bool, paint: Painter) -> impl FnMut(&AgentEvent) + Send {
     let mut held: Option<String> = None;
     move |event: &AgentEvent| {
         if json {
@@ -270,8 +280,8 @@ pub(crate) fn emitter(json: bool) -> impl FnMut(&AgentEvent) + Send {
             AgentEvent::ItemCompleted { item } if matches!(item.details, ItemDetails::AgentMessage { .. })
         );
         match event.progress_line() {
-            Some(line) if is_message => held = Some(line),
-            Some(line) => eprintln!("{line}"),
+            Some(line) if is_message => held = Some(paint.progress(event, &line)),
+            Some(line) => eprintln!("{}", paint.progress(event, &line)),
             None => {}
         }
     }

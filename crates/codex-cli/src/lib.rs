@@ -1,5 +1,6 @@
 //! The `codex` command line: argument definitions and dispatch. `main.rs` only calls [`run`].
 
+pub mod color;
 pub mod compat;
 pub mod doctor;
 pub mod exec;

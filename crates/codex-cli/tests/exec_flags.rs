@@ -493,3 +493,93 @@ fn exec_resume_last_only_picks_sessions_of_this_directory_unless_all() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(f.request(1).to_string().contains("task elsewhere"));
 }
+
+/// `cmd` run with its stdout and stderr on a terminal (`script` allocates one); returns what
+/// the terminal showed.
+fn on_a_terminal(cmd: &std::process::Command) -> String {
+    let line = std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| format!("'{}'", a.to_string_lossy()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut script = std::process::Command::new("script");
+    script
+        .args(["-qec", &format!("{line} </dev/null"), "/dev/null"])
+        .current_dir(cmd.get_current_dir().expect("dir"));
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => script.env(k, v),
+            None => script.env_remove(k),
+        };
+    }
+    let out = script.output().expect("run script");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn colour_replies() -> Vec<Reply> {
+    vec![shell_call("c", &["true"]), text("done")]
+}
+
+#[test]
+fn color_always_styles_the_progress_and_never_leaves_it_plain_and_stdout_stays_plain() {
+    let f = Fixture::new(colour_replies());
+    let out = run(f.exec(&["--color", "always", "hi"]));
+    assert!(out.status.success());
+    let err = stderr(&out);
+    assert!(err.starts_with("\x1b[1mcodex session "), "{err:?}");
+    assert!(err.contains("\x1b[1mexec true in "), "{err:?}");
+    assert!(
+        err.contains("\x1b[32m  succeeded: exit 0\x1b[0m"),
+        "{err:?}"
+    );
+    assert_eq!(stdout(&out), "done\n");
+
+    let f = Fixture::new(colour_replies());
+    let out = run(f.exec(&["--color", "never", "hi"]));
+    assert!(out.status.success());
+    assert!(!stderr(&out).contains('\x1b'), "{:?}", stderr(&out));
+
+    let f = Fixture::new(vec![text("never sent")]);
+    let out = run(f.exec(&[
+        "--color",
+        "always",
+        "--add-dir",
+        "/no/such",
+        "-s",
+        "workspace-write",
+        "hi",
+    ]));
+    assert!(
+        stderr(&out).starts_with("\x1b[1;31merror: --add-dir"),
+        "{:?}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn color_auto_colours_a_terminal_unless_no_color_is_set_and_never_a_pipe() {
+    let f = Fixture::new(colour_replies());
+    let mut cmd = f.exec(&["hi"]);
+    cmd.env_remove("NO_COLOR");
+    let shown = on_a_terminal(&cmd);
+    assert!(shown.contains("\x1b[1mcodex session "), "{shown:?}");
+
+    let f = Fixture::new(colour_replies());
+    let mut cmd = f.exec(&["--color", "auto", "hi"]);
+    cmd.env("NO_COLOR", "1");
+    let shown = on_a_terminal(&cmd);
+    assert!(
+        shown.contains("codex session ") && !shown.contains('\x1b'),
+        "{shown:?}"
+    );
+
+    let f = Fixture::new(colour_replies());
+    let out = run(f.exec(&["hi"]).env_remove("NO_COLOR"));
+    assert!(out.status.success());
+    assert!(!stderr(&out).contains('\x1b'), "{:?}", stderr(&out));
+}
