@@ -63,6 +63,13 @@ pub struct AgentArgs {
     /// or one per flag.
     #[arg(short = 'i', long = "image", value_name = "FILE", value_delimiter = ',', num_args = 1..)]
     pub image: Vec<PathBuf>,
+    /// Use a local open-source model server: --local-provider, else `oss_provider` in
+    /// config.toml, else Ollama; the model is gpt-oss (20b) unless --model names another.
+    #[arg(long)]
+    pub oss: bool,
+    /// With --oss: which local server, lmstudio or ollama.
+    #[arg(long, value_name = "OSS_PROVIDER", value_parser = ["lmstudio", "ollama"])]
+    pub local_provider: Option<String>,
     /// Another directory the commands may write under workspace-write (repeatable).
     #[arg(long = "add-dir", value_name = "DIR")]
     pub add_dir: Vec<PathBuf>,
@@ -93,6 +100,8 @@ impl AgentArgs {
         self.dangerously_bypass_approvals_and_sandbox |= o.dangerously_bypass_approvals_and_sandbox;
         self.add_dir = [o.add_dir, self.add_dir].concat();
         self.image = [o.image, self.image].concat();
+        self.oss |= o.oss;
+        self.local_provider = self.local_provider.or(o.local_provider);
         self.exec_server = self.exec_server.or(o.exec_server);
         self.exec_server_token = self.exec_server_token.or(o.exec_server_token);
         self.exec_server_token_file = self.exec_server_token_file.or(o.exec_server_token_file);
@@ -367,7 +376,28 @@ pub(crate) fn config_for(args: &AgentArgs) -> Result<(PathBuf, codex_config::Con
         },
         ..codex_config::Options::default()
     };
-    load_config(options, &args.config)
+    if !args.oss {
+        // As in 0.169, --local-provider alone changes nothing.
+        return load_config(options, &args.config);
+    }
+    // The configured `oss_provider` is needed to pick the provider, and the provider to pick
+    // the model: read the configuration once for it, then with both set.
+    let (_, config) = load_config(options.clone(), &args.config)?;
+    let provider = args
+        .local_provider
+        .clone()
+        .or(config.oss_provider)
+        .unwrap_or_else(|| codex_config::DEFAULT_OSS_PROVIDER.to_string());
+    let mut overrides = args.config.clone();
+    overrides.push(format!("model_provider={provider:?}"));
+    let options = codex_config::Options {
+        model: args
+            .model
+            .clone()
+            .or_else(|| codex_config::default_oss_model(&provider).map(str::to_string)),
+        ..options
+    };
+    load_config(options, &overrides)
 }
 
 /// A session from the flags and config: model client, sandbox, exec-server backend and (unless

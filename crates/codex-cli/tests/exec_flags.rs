@@ -583,3 +583,50 @@ fn color_auto_colours_a_terminal_unless_no_color_is_set_and_never_a_pipe() {
     assert!(out.status.success());
     assert!(!stderr(&out).contains('\x1b'), "{:?}", stderr(&out));
 }
+
+/// Points the local provider `id` of the fixture's config at its scripted model, and adds
+/// `top` (top-level keys) to the file.
+fn local_provider(f: &Fixture, id: &str, wire_api: &str, top: &str) {
+    let path = f.home.path().join("config.toml");
+    let config = std::fs::read_to_string(&path).expect("config");
+    std::fs::write(
+        &path,
+        format!(
+            "{top}\n{config}\n[model_providers.{id}]\nbase_url = \"{}\"\nwire_api = \"{wire_api}\"\n",
+            f.model.base_url()
+        ),
+    )
+    .expect("write config");
+}
+
+#[test]
+fn oss_with_local_provider_lmstudio_asks_lm_studio_for_gpt_oss() {
+    let f = Fixture::new(vec![text("from lm studio")]);
+    local_provider(&f, "lmstudio", "responses", "");
+    let out = run(f.exec(&["--oss", "--local-provider", "lmstudio", "hi"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("(lmstudio)"), "{}", stderr(&out));
+    assert_eq!(f.request(0)["model"], "openai/gpt-oss-20b");
+    assert_eq!(f.model.requests()[0].path, "/v1/responses");
+}
+
+#[test]
+fn oss_uses_the_configured_oss_provider_else_ollama_and_model_still_wins() {
+    let f = Fixture::new(vec![Reply::Sse(script::chat_text("from ollama"))]);
+    local_provider(&f, "ollama", "chat", "");
+    let out = run(f.exec(&["--oss", "hi"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(f.request(0)["model"], "gpt-oss:20b");
+
+    let f = Fixture::new(vec![text("from lm studio")]);
+    local_provider(&f, "lmstudio", "responses", "oss_provider = \"lmstudio\"");
+    let out = run(f.exec(&["--oss", "-m", "qwen3-coder", "hi"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(f.request(0)["model"], "qwen3-coder");
+
+    // Without --oss, --local-provider changes nothing (as in 0.169).
+    let f = Fixture::new(vec![text("scripted")]);
+    let out = run(f.exec(&["--local-provider", "lmstudio", "hi"]));
+    assert!(out.status.success());
+    assert_eq!(f.request(0)["model"], "scripted-1");
+}

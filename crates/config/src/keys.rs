@@ -23,7 +23,7 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "model_provider",
         kind: "string, default `openai`",
-        doc: "Which provider serves the model: `openai`, `ollama` (built in) or the ID of a `[model_providers.ID]` table.",
+        doc: "Which provider serves the model: `openai`, `ollama`, `lmstudio` (built in) or the ID of a `[model_providers.ID]` table.",
     },
     Key {
         name: "model_providers.ID.base_url",
@@ -136,6 +136,11 @@ pub const KEYS: &[Key] = &[
         doc: "`false` keeps the entry without starting the server.",
     },
     Key {
+        name: "oss_provider",
+        kind: "`ollama` or `lmstudio`, default `ollama`",
+        doc: "The local provider `--oss` uses when `--local-provider` names none; `--oss` asks it for `gpt-oss:20b` (Ollama) or `openai/gpt-oss-20b` (LM Studio) unless `--model` names another.",
+    },
+    Key {
         name: "projects.PATH.trust_level",
         kind: "`trusted` or `untrusted`, optional",
         doc: "`trusted` lets `codex exec` run in the directory PATH (absolute, as a quoted key) even though it is not in a git work tree; elsewhere it refuses unless given `--skip-git-repo-check`.",
@@ -168,6 +173,7 @@ mod tests {
             sandbox_allow_weaker = true
             approval_policy = "untrusted"
             model_context_window = 32000
+            oss_provider = "lmstudio"
             [model_providers.local]
             name = "Local"
             base_url = "http://127.0.0.1:1/v1"
@@ -213,6 +219,7 @@ mod tests {
             c.projects["/srv/app"].trust_level.as_deref(),
             Some("trusted")
         );
+        assert_eq!(c.oss_provider.as_deref(), Some("lmstudio"));
         let files = &c.mcp_servers["files"];
         assert!(!files.enabled);
         assert_eq!(files.tool_timeout, std::time::Duration::from_millis(30_500));

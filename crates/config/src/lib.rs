@@ -24,6 +24,17 @@ pub use overrides::{Override, parse_override};
 pub const DEFAULT_MODEL: &str = "gpt-5-codex";
 /// The provider when nothing names one.
 pub const DEFAULT_PROVIDER: &str = "openai";
+/// The local provider `--oss` uses when neither `--local-provider` nor `oss_provider` names one.
+pub const DEFAULT_OSS_PROVIDER: &str = "ollama";
+
+/// The model `--oss` asks a local provider for when `--model` names none, as in Codex 0.169.
+pub fn default_oss_model(provider_id: &str) -> Option<&'static str> {
+    match provider_id {
+        "ollama" => Some("gpt-oss:20b"),
+        "lmstudio" => Some("openai/gpt-oss-20b"),
+        _ => None,
+    }
+}
 
 /// Why the configuration cannot be used. Each says what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -128,6 +139,8 @@ pub struct Config {
     pub model_context_window: Option<u64>,
     /// `[projects."PATH"]`, by path as written in the file.
     pub projects: BTreeMap<String, Project>,
+    /// `oss_provider`: the local provider `--oss` uses without `--local-provider`.
+    pub oss_provider: Option<String>,
 }
 
 /// `[projects."PATH"]`: what the user decided about one project directory.
@@ -158,6 +171,7 @@ struct Raw {
     model_context_window: Option<u64>,
     #[serde(default)]
     projects: BTreeMap<String, Project>,
+    oss_provider: Option<String>,
 }
 
 /// What to layer over the file.
@@ -194,6 +208,15 @@ pub fn built_in_providers() -> BTreeMap<String, ModelProvider> {
             base_url: "http://localhost:11434/v1".into(),
             env_key: None,
             wire_api: WireApi::Chat,
+        },
+    );
+    m.insert(
+        "lmstudio".to_string(),
+        ModelProvider {
+            name: Some("LM Studio".into()),
+            base_url: "http://localhost:1234/v1".into(),
+            env_key: None,
+            wire_api: WireApi::Responses,
         },
     );
     m
@@ -274,6 +297,7 @@ pub fn resolve(mut table: toml::Table, options: &Options) -> Result<Config, Conf
             .unwrap_or_default(),
         model_context_window: raw.model_context_window,
         projects: raw.projects,
+        oss_provider: raw.oss_provider,
     })
 }
 
