@@ -630,3 +630,37 @@ fn oss_uses_the_configured_oss_provider_else_ollama_and_model_still_wins() {
     assert!(out.status.success());
     assert_eq!(f.request(0)["model"], "scripted-1");
 }
+
+#[test]
+fn config_flags_work_before_or_after_the_subcommand_and_session_flags_before_it_apply() {
+    let f = Fixture::new(vec![text("a"), text("b"), text("c"), text("d")]);
+    let out = run(f.codex(&["-c", "model=\"from-c\"", "exec", "hi"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(f.request(0)["model"], "from-c");
+    let out = run(f.codex(&[
+        "exec",
+        "hi",
+        "-c",
+        "model=\"after\"",
+        "--enable",
+        "x",
+        "--disable",
+        "y",
+    ]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(f.request(1)["model"], "after");
+    // As in 0.169, `codex -m M exec` runs exec with model M; the subcommand's own flag wins.
+    let out = run(f.codex(&["-m", "outer", "-s", "workspace-write", "exec", "hi"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(f.request(2)["model"], "outer");
+    assert!(
+        stderr(&out).contains("sandbox workspace-write"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(f.codex(&["-m", "outer", "exec", "-m", "inner", "hi"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(f.request(3)["model"], "inner");
+    let out = run(f.codex(&["mcp", "list", "--enable", "x", "-c", "a=1"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+}

@@ -62,9 +62,15 @@ impl Fixture {
 
     /// `codex exec ARGS...` in the workspace, with the key set and stdin closed.
     pub fn exec(&self, args: &[&str]) -> Command {
+        let mut cmd = self.codex(&["exec"]);
+        cmd.args(args);
+        cmd
+    }
+
+    /// `codex ARGS...`, set up as [`Fixture::exec`] is.
+    pub fn codex(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_codex"));
-        cmd.arg("exec")
-            .args(args)
+        cmd.args(args)
             .current_dir(self.work())
             .env("CODEX_HOME", self.home.path())
             .env(KEY_VAR, "sk-test-secret")
