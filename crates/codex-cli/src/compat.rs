@@ -212,7 +212,7 @@ pub const ENTRIES: &[Entry] = &[
         "--no-alt-screen",
         Absent("the full-screen session always uses the alternate screen"),
     ),
-    e("", "--no-daemon", Absent(NO_APP_SERVER)),
+    e("", "--no-daemon", Same),
     e(
         "",
         "-V, --version",
@@ -253,19 +253,9 @@ pub const ENTRIES: &[Entry] = &[
     e("exec", "--thread-source", Absent(NO_THREAD_SOURCE)),
     e("exec", "--cyber-access-program", Absent(NO_CYBER)),
     e("exec", "--skip-git-repo-check", Same),
-    e(
-        "exec",
-        "--trust",
-        Absent(
-            "not yet: mark the project in config.toml ([projects.\"PATH\"] trust_level = \"trusted\")",
-        ),
-    ),
+    e("exec", "--trust", Same),
     e("exec", "--ephemeral", Same),
-    e(
-        "exec",
-        "--ignore-user-config",
-        Absent("not yet: point CODEX_HOME at an empty directory instead"),
-    ),
+    e("exec", "--ignore-user-config", Same),
     e("exec", "--ignore-rules", Absent(NO_RULES)),
     e("exec", "--output-schema", Same),
     e("exec", "--color", Same),
@@ -277,7 +267,11 @@ pub const ENTRIES: &[Entry] = &[
         ),
     ),
     e("exec", "-o, --output-last-message", Same),
-    e("exec", "-V, --version", Absent("`codex --version` says it")),
+    e(
+        "exec",
+        "-V, --version",
+        Differs("also names the target and the commit"),
+    ),
     // codex exec resume
     e("exec resume", "--last", Same),
     e("exec resume", "--all", Same),
@@ -298,19 +292,9 @@ pub const ENTRIES: &[Entry] = &[
     e("exec resume", "--thread-source", Absent(NO_THREAD_SOURCE)),
     e("exec resume", "--cyber-access-program", Absent(NO_CYBER)),
     e("exec resume", "--skip-git-repo-check", Same),
-    e(
-        "exec resume",
-        "--trust",
-        Absent(
-            "not yet: mark the project in config.toml ([projects.\"PATH\"] trust_level = \"trusted\")",
-        ),
-    ),
+    e("exec resume", "--trust", Same),
     e("exec resume", "--ephemeral", Same),
-    e(
-        "exec resume",
-        "--ignore-user-config",
-        Absent("not yet: point CODEX_HOME at an empty directory instead"),
-    ),
+    e("exec resume", "--ignore-user-config", Same),
     e("exec resume", "--ignore-rules", Absent(NO_RULES)),
     e("exec resume", "--output-schema", Same),
     e(
@@ -377,11 +361,11 @@ pub const ENTRIES: &[Entry] = &[
         "--no-alt-screen",
         Absent("the full-screen session always uses the alternate screen"),
     ),
-    e("resume", "--no-daemon", Absent(NO_APP_SERVER)),
+    e("resume", "--no-daemon", Same),
     e(
         "resume",
         "-V, --version",
-        Absent("`codex --version` says it"),
+        Differs("also names the target and the commit"),
     ),
     // codex login, logout
     e("login", "status", Elsewhere(SIGN_IN)),

@@ -70,9 +70,17 @@ pub struct AgentArgs {
     /// With --oss: which local server, lmstudio or ollama.
     #[arg(long, value_name = "OSS_PROVIDER", value_parser = ["lmstudio", "ollama"])]
     pub local_provider: Option<String>,
+    /// Do not read $CODEX_HOME/config.toml: only the built-in defaults, the flags and `-c`
+    /// (CODEX_HOME still holds the session logs).
+    #[arg(long)]
+    pub ignore_user_config: bool,
     /// Another directory the commands may write under workspace-write (repeatable).
     #[arg(long = "add-dir", value_name = "DIR")]
     pub add_dir: Vec<PathBuf>,
+    /// Accepted for Codex 0.169's scripts: codex never uses a shared background server, so it
+    /// always runs without one.
+    #[arg(long)]
+    pub no_daemon: bool,
     /// Run commands on this exec-server instead of a local one.
     #[arg(long, value_name = "ws://HOST:PORT")]
     pub exec_server: Option<String>,
@@ -101,6 +109,8 @@ impl AgentArgs {
         self.add_dir = [o.add_dir, self.add_dir].concat();
         self.image = [o.image, self.image].concat();
         self.oss |= o.oss;
+        self.no_daemon |= o.no_daemon;
+        self.ignore_user_config |= o.ignore_user_config;
         self.local_provider = self.local_provider.or(o.local_provider);
         self.exec_server = self.exec_server.or(o.exec_server);
         self.exec_server_token = self.exec_server_token.or(o.exec_server_token);
@@ -161,6 +171,10 @@ pub struct ExecArgs {
     /// Run even outside a git work tree (one that is not a project trusted in config.toml).
     #[arg(long, global = true)]
     pub skip_git_repo_check: bool,
+    /// Mark this project trusted in config.toml, for this run and later ones (even with
+    /// --ephemeral); a project marked untrusted there stays so.
+    #[arg(long, global = true)]
+    pub trust: bool,
     /// Colour in the progress on stderr: always, never, or auto (a terminal without NO_COLOR).
     #[arg(long, value_enum, value_name = "COLOR", default_value_t = crate::color::ColorChoice::Auto)]
     pub color: crate::color::ColorChoice,
@@ -226,6 +240,7 @@ pub(crate) fn run_task(
         let setup = Setup {
             ephemeral: args.ephemeral,
             require_git_or_trust: !args.skip_git_repo_check,
+            trust: args.trust,
             resume,
             ..Setup::default()
         };
@@ -355,6 +370,8 @@ pub(crate) struct Setup {
     /// Refuse a working directory outside a git work tree that is not a trusted project
     /// (`codex exec` without `--skip-git-repo-check`).
     pub require_git_or_trust: bool,
+    /// Mark the working directory trusted in config.toml first (`--trust`).
+    pub trust: bool,
 }
 
 /// The session's configuration, as loaded for [`prepare`]: what the front end shows.
@@ -376,13 +393,14 @@ pub(crate) fn config_for(args: &AgentArgs) -> Result<(PathBuf, codex_config::Con
         },
         ..codex_config::Options::default()
     };
+    let read_file = !args.ignore_user_config;
     if !args.oss {
         // As in 0.169, --local-provider alone changes nothing.
-        return load_config(options, &args.config);
+        return load_config_with(options, &args.config, read_file);
     }
     // The configured `oss_provider` is needed to pick the provider, and the provider to pick
     // the model: read the configuration once for it, then with both set.
-    let (_, config) = load_config(options.clone(), &args.config)?;
+    let (_, config) = load_config_with(options.clone(), &args.config, read_file)?;
     let provider = args
         .local_provider
         .clone()
@@ -397,7 +415,7 @@ pub(crate) fn config_for(args: &AgentArgs) -> Result<(PathBuf, codex_config::Con
             .or_else(|| codex_config::default_oss_model(&provider).map(str::to_string)),
         ..options
     };
-    load_config(options, &overrides)
+    load_config_with(options, &overrides, read_file)
 }
 
 /// A session from the flags and config: model client, sandbox, exec-server backend and (unless
@@ -419,6 +437,17 @@ pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
     };
     let cwd = std::fs::canonicalize(&cwd)
         .with_context(|| format!("{}: no such directory (check --cd)", cwd.display()))?;
+    if setup.trust {
+        let file = codex_home.join("config.toml");
+        if codex_config::trust_project(&file, &cwd)? {
+            config.projects.insert(
+                cwd.display().to_string(),
+                codex_config::Project {
+                    trust_level: Some("trusted".into()),
+                },
+            );
+        }
+    }
     if setup.require_git_or_trust && !args.dangerously_bypass_approvals_and_sandbox {
         crate::workspace::check_git_or_trusted(&cwd, &config)?;
     }
@@ -538,15 +567,28 @@ pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
 /// `$CODEX_HOME` and the configuration layered from it, `options` and the `-c` arguments
 /// (which are added to `options.overrides`).
 pub(crate) fn load_config(
+    options: codex_config::Options,
+    overrides: &[String],
+) -> Result<(PathBuf, codex_config::Config)> {
+    load_config_with(options, overrides, true)
+}
+
+/// [`load_config`], leaving out config.toml when `read_file` is false (`--ignore-user-config`).
+fn load_config_with(
     mut options: codex_config::Options,
     overrides: &[String],
+    read_file: bool,
 ) -> Result<(PathBuf, codex_config::Config)> {
     let codex_home = codex_installer::settings::codex_home()
         .context("cannot find the home directory: set CODEX_HOME")?;
     for o in overrides {
         options.overrides.push(codex_config::parse_override(o)?);
     }
-    let config = codex_config::load(&codex_home, &options)?;
+    let config = if read_file {
+        codex_config::load(&codex_home, &options)?
+    } else {
+        codex_config::resolve(Default::default(), &options)?
+    };
     Ok((codex_home, config))
 }
 

@@ -45,9 +45,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the agent on one task until it is done, then exit (non-interactive).
-    #[command(visible_alias = "e")]
+    #[command(visible_alias = "e", version = codex_build_info::long_version())]
     Exec(exec::ExecArgs),
     /// Reopen a saved session (--last, or by id) in the interactive codex; lists them otherwise.
+    #[command(version = codex_build_info::long_version())]
     Resume(tui_cmd::ResumeArgs),
     /// Run a command under the sandbox policy the agent would use, to try it out.
     Sandbox(sandbox_cmd::SandboxArgs),

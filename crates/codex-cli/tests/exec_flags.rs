@@ -664,3 +664,49 @@ fn config_flags_work_before_or_after_the_subcommand_and_session_flags_before_it_
     let out = run(f.codex(&["mcp", "list", "--enable", "x", "-c", "a=1"]));
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+#[test]
+fn trust_marks_the_project_in_config_toml_for_later_runs_but_not_over_untrusted() {
+    let plain = not_a_repo();
+    let dir = std::fs::canonicalize(plain.path()).expect("canonical");
+    let f = Fixture::new(vec![text("trusted now"), text("still trusted")]);
+    let out = run(f.exec(&["--trust", "--ephemeral", "--cd", path_str(&dir), "hi"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let config = std::fs::read_to_string(f.home.path().join("config.toml")).expect("config");
+    let table: toml::Table = config.parse().expect("toml");
+    assert_eq!(
+        table["projects"][path_str(&dir)]["trust_level"].as_str(),
+        Some("trusted"),
+        "{config}"
+    );
+    let out = run(f.exec(&["--cd", path_str(&dir), "hi"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let untrusted = format!(
+        "[projects.{:?}]\ntrust_level = \"untrusted\"\n",
+        path_str(&dir)
+    );
+    let f = Fixture::with_config(vec![text("never sent")], &untrusted);
+    let out = run(f.exec(&["--trust", "--cd", path_str(&dir), "hi"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(f.model.requests().is_empty());
+    let config = std::fs::read_to_string(f.home.path().join("config.toml")).expect("config");
+    assert!(config.contains("trust_level = \"untrusted\""), "{config}");
+}
+
+#[test]
+fn ignore_user_config_leaves_config_toml_out_but_takes_dash_c() {
+    let f = Fixture::new(vec![text("defaults")]);
+    let provider = format!("model_providers.local.base_url={:?}", f.model.base_url());
+    let out = run(f.exec(&[
+        "--ignore-user-config",
+        "-c",
+        &provider,
+        "-c",
+        "model_provider=\"local\"",
+        "hi",
+    ]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    // config.toml says scripted-1; without it the built-in default model is asked for.
+    assert_eq!(f.request(0)["model"], "gpt-5-codex");
+}

@@ -10,6 +10,7 @@ pub mod approval;
 mod keys;
 pub mod mcp;
 mod overrides;
+mod projects;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use serde::Deserialize;
 pub use approval::ApprovalPolicy;
 pub use keys::{KEYS, Key, markdown as keys_markdown};
 pub use overrides::{Override, parse_override};
+pub use projects::trust_project;
 
 /// The model when nothing names one.
 pub const DEFAULT_MODEL: &str = "gpt-5-codex";
