@@ -71,6 +71,7 @@ const NO_CYBER: &str = "an OpenAI-internal program; not offered";
 const NO_THREAD_SOURCE: &str = "codex keeps no thread classification";
 const NO_RULES: &str = "codex has no execpolicy `.rules` files, so there is nothing to ignore";
 const SIGN_IN: &str = "the sign-in part of issue 22 (`codex login`, `codex logout`)";
+const MCP_FILE: &str = "accepted; `codex mcp` reads and edits config.toml itself, so overrides change neither what it lists nor what it writes";
 const CONFIG_PART: &str = "the configuration part of issue 22";
 
 /// Every covered 0.169 subcommand and flag, by command.
@@ -393,6 +394,10 @@ pub const ENTRIES: &[Entry] = &[
         ),
     ),
     e("mcp", "help", Same),
+    e("mcp list", "-c, --config", Differs(MCP_FILE)),
+    e("mcp get", "-c, --config", Differs(MCP_FILE)),
+    e("mcp add", "-c, --config", Differs(MCP_FILE)),
+    e("mcp remove", "-c, --config", Differs(MCP_FILE)),
     e(
         "mcp list",
         "--json",

@@ -451,7 +451,9 @@ pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
     if setup.require_git_or_trust && !args.dangerously_bypass_approvals_and_sandbox {
         crate::workspace::check_git_or_trusted(&cwd, &config)?;
     }
-    crate::workspace::add_dirs(&args.add_dir, &mut config)?;
+    let mut warnings: Vec<String> = crate::workspace::add_dirs(&args.add_dir, &mut config)?
+        .into_iter()
+        .collect();
     let policy = config.sandbox_policy(&cwd, &codex_home);
     let backend = match &args.exec_server {
         Some(url) => {
@@ -532,8 +534,12 @@ pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
     }
     // Started together, each within its own start-up timeout; one that fails is left out.
     let (mcp, failures) = codex_mcp_client::McpManager::start(&config.mcp_servers).await;
-    for f in failures {
-        let line = format!("warning: {f}; the session goes on without it");
+    warnings.extend(
+        failures
+            .into_iter()
+            .map(|f| format!("warning: {f}; the session goes on without it")),
+    );
+    for line in warnings {
         match &setup.warnings {
             Some(w) => w.lock().unwrap_or_else(|p| p.into_inner()).push(line),
             None => eprintln!("{line}"),

@@ -25,12 +25,12 @@ pub(crate) fn check_git_or_trusted(cwd: &Path, config: &Config) -> Result<()> {
     )
 }
 
-/// Adds the `--add-dir` directories to the writable roots. Under read-only they are ignored
-/// with a warning (as in 0.169); danger-full-access writes everywhere anyway. A directory
-/// that does not exist is an error: a typo should not silently grant nothing.
-pub(crate) fn add_dirs(dirs: &[PathBuf], config: &mut Config) -> Result<()> {
+/// Adds the `--add-dir` directories to the writable roots. Under read-only they are ignored,
+/// with the warning returned (as in 0.169); danger-full-access writes everywhere anyway. A
+/// directory that does not exist is an error: a typo should not silently grant nothing.
+pub(crate) fn add_dirs(dirs: &[PathBuf], config: &mut Config) -> Result<Option<String>> {
     if dirs.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let mut resolved = Vec::with_capacity(dirs.len());
     for d in dirs {
@@ -49,15 +49,15 @@ pub(crate) fn add_dirs(dirs: &[PathBuf], config: &mut Config) -> Result<()> {
             .extend(resolved),
         SandboxMode::ReadOnly => {
             let list: Vec<String> = resolved.iter().map(|p| p.display().to_string()).collect();
-            eprintln!(
+            return Ok(Some(format!(
                 "warning: ignoring --add-dir ({}) because the effective permissions do not allow additional \
                  writable roots. Switch to workspace-write or danger-full-access to allow them.",
                 list.join(", ")
-            );
+            )));
         }
         SandboxMode::DangerFullAccess => {}
     }
-    Ok(())
+    Ok(None)
 }
 
 #[cfg(test)]
