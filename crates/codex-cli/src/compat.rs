@@ -307,21 +307,9 @@ pub const ENTRIES: &[Entry] = &[
     ),
     e("exec resume", "-o, --output-last-message", Same),
     // codex resume
-    e(
-        "resume",
-        "--last",
-        Differs(
-            "also picks sessions that `codex exec` ran (0.169 leaves those to --include-non-interactive)",
-        ),
-    ),
+    e("resume", "--last", Same),
     e("resume", "--all", Same),
-    e(
-        "resume",
-        "--include-non-interactive",
-        Absent(
-            "session logs do not record whether they were interactive; `codex resume` offers them all",
-        ),
-    ),
+    e("resume", "--include-non-interactive", Same),
     e("resume", "--remote", Absent(NO_APP_SERVER)),
     e("resume", "--remote-auth-token-env", Absent(NO_APP_SERVER)),
     e("resume", "--strict-config", Elsewhere(CONFIG_PART)),

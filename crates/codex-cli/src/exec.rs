@@ -241,6 +241,7 @@ pub(crate) fn run_task(
             ephemeral: args.ephemeral,
             require_git_or_trust: !args.skip_git_repo_check,
             trust: args.trust,
+            source: Some("exec"),
             resume,
             ..Setup::default()
         };
@@ -372,6 +373,8 @@ pub(crate) struct Setup {
     pub require_git_or_trust: bool,
     /// Mark the working directory trusted in config.toml first (`--trust`).
     pub trust: bool,
+    /// What runs the session, recorded in its log: `cli`, `exec` or `mcp`.
+    pub source: Option<&'static str>,
 }
 
 /// The session's configuration, as loaded for [`prepare`]: what the front end shows.
@@ -510,6 +513,7 @@ pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
                     sandbox: policy.mode.to_string(),
                     instructions: instructions.clone(),
                     cli_version: codex_build_info::version().to_string(),
+                    source: setup.source.map(str::to_string),
                 };
                 Some(Rollout::create(&codex_home, &meta).with_context(|| {
                     format!(

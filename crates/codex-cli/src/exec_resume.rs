@@ -5,7 +5,7 @@ use anyhow::Result;
 use codex_agent::rollout;
 
 use crate::exec::{AgentArgs, ExecArgs, config_for, run_task};
-use crate::tui_cmd::{find_session, session_dir};
+use crate::tui_cmd::{Filter, find_session, session_dir};
 
 /// `codex exec resume` arguments (the output flags of `codex exec` apply too, before or after
 /// `resume`).
@@ -46,8 +46,13 @@ pub fn run(exec: &ExecArgs, args: &ExecResumeArgs) -> Result<i32> {
     } else {
         Some(session_dir(&agent)?)
     };
+    // Sessions of `codex exec` are the ones it resumes, so none is left out for being one.
+    let filter = Filter {
+        only_in: only_in.as_deref(),
+        interactive_only: false,
+    };
     // `find_session` gives a path whenever an id or --last is given.
-    let Some(path) = find_session(&home, id, args.last, only_in.as_deref())? else {
+    let Some(path) = find_session(&home, id, args.last, &filter)? else {
         anyhow::bail!("no session to resume");
     };
     let saved = rollout::read(&path)?;

@@ -140,7 +140,11 @@ impl CodexMcp {
             ask_for_approval: None,
             ..AgentArgs::default()
         };
-        let session = crate::exec::prepare(&args, crate::exec::Setup::default())
+        let setup = crate::exec::Setup {
+            source: Some("mcp"),
+            ..crate::exec::Setup::default()
+        };
+        let session = crate::exec::prepare(&args, setup)
             .await
             .map_err(|e| format!("{e:#}"))?;
         let id = session.id().to_owned();

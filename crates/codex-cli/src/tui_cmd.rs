@@ -23,6 +23,9 @@ pub struct ResumeArgs {
     /// Consider the sessions of every directory, not only those run in this one (--cd).
     #[arg(long)]
     pub all: bool,
+    /// Also consider sessions that `codex exec` or `codex mcp-server` ran.
+    #[arg(long)]
+    pub include_non_interactive: bool,
     #[command(flatten)]
     pub agent: AgentArgs,
 }
@@ -63,8 +66,12 @@ fn resume_inner(args: &ResumeArgs) -> Result<i32> {
     } else {
         Some(session_dir(&args.agent)?)
     };
-    let Some(path) = find_session(&home, args.id.as_deref(), args.last, only_in.as_deref())? else {
-        list_sessions(&home, only_in.as_deref());
+    let filter = Filter {
+        only_in: only_in.as_deref(),
+        interactive_only: !args.include_non_interactive,
+    };
+    let Some(path) = find_session(&home, args.id.as_deref(), args.last, &filter)? else {
+        list_sessions(&home, &filter);
         return Ok(0);
     };
     let saved = rollout::read(&path)?;
@@ -80,14 +87,24 @@ pub(crate) fn session_dir(args: &AgentArgs) -> Result<PathBuf> {
     Ok(std::fs::canonicalize(&dir).unwrap_or(dir))
 }
 
-/// The saved session to go on with: the one `id` names (its id or the start of it), else with
-/// `last` the newest (run in `only_in`, when given); `None` when neither is asked for.
+/// Which saved sessions `--last` and the listing consider.
+pub(crate) struct Filter<'a> {
+    /// Only those run in this directory.
+    pub only_in: Option<&'a std::path::Path>,
+    /// Only those a person ran interactively (not `codex exec` or `codex mcp-server`).
+    pub interactive_only: bool,
+}
+
+/// The saved session to go on with: the one `id` names (its id or the start of it, whatever
+/// the filter), else with `last` the newest the filter lets through; `None` when neither is
+/// asked for.
 pub(crate) fn find_session(
     home: &std::path::Path,
     id: Option<&str>,
     last: bool,
-    only_in: Option<&std::path::Path>,
+    filter: &Filter<'_>,
 ) -> Result<Option<PathBuf>> {
+    let only_in = filter.only_in;
     let sessions = home.join("sessions");
     match (id, last) {
         (Some(id), _) => rollout::find(home, id).map(Some).with_context(|| {
@@ -96,7 +113,7 @@ pub(crate) fn find_session(
                 sessions.display()
             )
         }),
-        (None, true) => sessions_in(home, only_in)
+        (None, true) => sessions_in(home, filter)
             .into_iter()
             .next()
             .map(|(path, _)| Some(path))
@@ -112,18 +129,19 @@ pub(crate) fn find_session(
     }
 }
 
-/// The readable sessions, newest first, of `only_in` when given.
-fn sessions_in(home: &std::path::Path, only_in: Option<&std::path::Path>) -> Vec<(PathBuf, Saved)> {
+/// The readable sessions the filter lets through, newest first.
+fn sessions_in(home: &std::path::Path, filter: &Filter<'_>) -> Vec<(PathBuf, Saved)> {
     rollout::list(home)
         .into_iter()
         .filter_map(|p| rollout::read(&p).ok().map(|s| (p, s)))
-        .filter(|(_, s)| only_in.is_none_or(|d| s.meta.cwd == d))
+        .filter(|(_, s)| filter.only_in.is_none_or(|d| s.meta.cwd == d))
+        .filter(|(_, s)| !filter.interactive_only || s.meta.is_interactive())
         .collect()
 }
 
 /// `codex resume` with no session named: the recent ones, newest first.
-fn list_sessions(home: &std::path::Path, only_in: Option<&std::path::Path>) {
-    let all: Vec<PathBuf> = sessions_in(home, only_in)
+fn list_sessions(home: &std::path::Path, filter: &Filter<'_>) {
+    let all: Vec<PathBuf> = sessions_in(home, filter)
         .into_iter()
         .map(|(p, _)| p)
         .collect();
@@ -196,6 +214,7 @@ fn run_inner(
                 asker: Some(asker),
                 resume,
                 warnings: Some(warnings.clone()),
+                source: Some("cli"),
                 ..Setup::default()
             };
             let mut session = prepare(&agent, setup).await?;

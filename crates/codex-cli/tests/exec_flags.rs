@@ -710,3 +710,40 @@ fn ignore_user_config_leaves_config_toml_out_but_takes_dash_c() {
     // config.toml says scripted-1; without it the built-in default model is asked for.
     assert_eq!(f.request(0)["model"], "gpt-5-codex");
 }
+
+#[test]
+fn codex_resume_leaves_exec_sessions_out_unless_include_non_interactive() {
+    let f = Fixture::new(vec![text("done")]);
+    let out = run(f.exec(&["--json", "an exec task"]));
+    let started: Value =
+        serde_json::from_str(stdout(&out).lines().next().expect("a line")).expect("json");
+    let id = started["thread_id"]
+        .as_str()
+        .expect("thread_id")
+        .to_string();
+    let log = std::fs::read_to_string(session_logs(&f).pop().expect("log")).expect("read");
+    let meta: Value = serde_json::from_str(log.lines().next().expect("meta")).expect("json");
+    assert_eq!(meta["payload"]["source"], "exec");
+
+    // The listing, and --last, skip it...
+    let out = run(f.codex(&["resume"]));
+    assert!(out.status.success());
+    assert!(!stdout(&out).contains(&id), "{}", stdout(&out));
+    let out = run(f.codex(&["resume", "--last"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no saved session of "),
+        "{}",
+        stderr(&out)
+    );
+    // ...unless asked to include it: then it is found (and only the missing terminal stops it).
+    let out = run(f.codex(&["resume", "--include-non-interactive"]));
+    assert!(stdout(&out).contains(&id), "{}", stdout(&out));
+    let out = run(f.codex(&["resume", "--last", "--include-non-interactive"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("the interactive codex needs a terminal"),
+        "{}",
+        stderr(&out)
+    );
+}
