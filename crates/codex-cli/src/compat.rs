@@ -69,7 +69,6 @@ const NO_AUTO_REVIEW: &str =
     "approvals are answered by the user (or by no one, under `never`); there is no reviewing model";
 const NO_CYBER: &str = "an OpenAI-internal program; not offered";
 const NO_THREAD_SOURCE: &str = "codex keeps no thread classification";
-const NO_RULES: &str = "codex has no execpolicy `.rules` files, so there is nothing to ignore";
 const SIGN_IN: &str = "the sign-in part of issue 22 (`codex login`, `codex logout`)";
 const MCP_FILE: &str = "accepted; `codex mcp` reads and edits config.toml itself, so overrides change neither what it lists nor what it writes";
 const CONFIG_PART: &str = "the configuration part of issue 22";
@@ -257,7 +256,11 @@ pub const ENTRIES: &[Entry] = &[
     e("exec", "--trust", Same),
     e("exec", "--ephemeral", Same),
     e("exec", "--ignore-user-config", Same),
-    e("exec", "--ignore-rules", Absent(NO_RULES)),
+    e(
+        "exec",
+        "--ignore-rules",
+        Differs("accepted and changes nothing: codex reads no execpolicy `.rules` files"),
+    ),
     e("exec", "--output-schema", Same),
     e("exec", "--color", Same),
     e(
@@ -296,7 +299,11 @@ pub const ENTRIES: &[Entry] = &[
     e("exec resume", "--trust", Same),
     e("exec resume", "--ephemeral", Same),
     e("exec resume", "--ignore-user-config", Same),
-    e("exec resume", "--ignore-rules", Absent(NO_RULES)),
+    e(
+        "exec resume",
+        "--ignore-rules",
+        Differs("accepted and changes nothing: codex reads no execpolicy `.rules` files"),
+    ),
     e("exec resume", "--output-schema", Same),
     e(
         "exec resume",

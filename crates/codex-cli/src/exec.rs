@@ -175,6 +175,10 @@ pub struct ExecArgs {
     /// --ephemeral); a project marked untrusted there stays so.
     #[arg(long, global = true)]
     pub trust: bool,
+    /// Accepted for Codex 0.169's scripts: codex reads no execpolicy `.rules` files, so there
+    /// is nothing to ignore.
+    #[arg(long, global = true)]
+    pub ignore_rules: bool,
     /// Colour in the progress on stderr: always, never, or auto (a terminal without NO_COLOR).
     #[arg(long, value_enum, value_name = "COLOR", default_value_t = crate::color::ColorChoice::Auto)]
     pub color: crate::color::ColorChoice,
