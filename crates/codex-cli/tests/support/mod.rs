@@ -167,3 +167,37 @@ pub fn scratch() -> tempfile::TempDir {
     }
     panic!("no writable directory outside /tmp and the temp dir for the sandbox tests");
 }
+
+/// A directory in no git work tree (the system temp dir has no `.git` above it).
+pub fn not_a_repo() -> tempfile::TempDir {
+    let d = tempfile::tempdir().expect("dir");
+    assert!(
+        !d.path().ancestors().any(|a| a.join(".git").exists()),
+        "{} is inside a git work tree",
+        d.path().display()
+    );
+    d
+}
+
+/// `p` as UTF-8, for a command-line argument.
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// The session logs under the fixture's CODEX_HOME, oldest first.
+pub fn session_logs(f: &Fixture) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![f.home.path().join("sessions")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "jsonl") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
