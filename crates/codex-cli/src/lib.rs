@@ -129,7 +129,7 @@ where
         },
         Some(Command::Uninstall(args)) => uninstall_cmd::run(args),
         Some(Command::Mcp(args)) => mcp_cmd::run(args),
-        Some(Command::McpServer) => mcp_server::run(),
+        Some(Command::McpServer) => mcp_server::run(cli.agent.config.clone()),
         Some(Command::Completion { shell }) => {
             // From the same clap definitions as the parser, so it offers exactly what parses.
             clap_complete::generate(*shell, &mut Cli::command(), "codex", &mut std::io::stdout());
