@@ -54,6 +54,7 @@ pub struct Session {
     context_tokens: u64,
     images: Vec<String>,
     output_schema: Option<serde_json::Value>,
+    web_search: bool,
 }
 
 impl Session {
@@ -78,6 +79,7 @@ impl Session {
             context_tokens: 0,
             images: Vec::new(),
             output_schema: None,
+            web_search: false,
         }
     }
 
@@ -128,6 +130,11 @@ impl Session {
     /// Asks the model to answer in this JSON Schema's shape, from the next request on.
     pub fn set_output_schema(&mut self, schema: Option<serde_json::Value>) {
         self.output_schema = schema;
+    }
+
+    /// Offers the provider's web search tool to the model from the next request on.
+    pub fn set_web_search(&mut self, on: bool) {
+        self.web_search = on;
     }
 
     /// The session id.
@@ -271,6 +278,7 @@ impl Session {
                 input: self.history.clone(),
                 tools: self.tools.specs(),
                 output_schema: self.output_schema.clone(),
+                web_search: self.web_search,
             };
             let mut stream = self.client.stream(&prompt).await?;
             let mut calls = Vec::new();

@@ -206,7 +206,13 @@ pub const ENTRIES: &[Entry] = &[
         "-a, --ask-for-approval",
         Differs("also takes `untrusted`, which 0.169 no longer lists"),
     ),
-    e("", "--search", Absent("the agent has no web search tool")),
+    e(
+        "",
+        "--search",
+        Differs(
+            "offers the provider's `web_search` tool on Responses API providers; a Chat Completions provider gets a warning and no search",
+        ),
+    ),
     e(
         "",
         "--no-alt-screen",
@@ -350,7 +356,9 @@ pub const ENTRIES: &[Entry] = &[
     e(
         "resume",
         "--search",
-        Absent("the agent has no web search tool"),
+        Differs(
+            "offers the provider's `web_search` tool on Responses API providers; a Chat Completions provider gets a warning and no search",
+        ),
     ),
     e(
         "resume",

@@ -77,6 +77,10 @@ pub struct AgentArgs {
     /// Another directory the commands may write under workspace-write (repeatable).
     #[arg(long = "add-dir", value_name = "DIR")]
     pub add_dir: Vec<PathBuf>,
+    /// Let the model search the web with the provider's own web_search tool (Responses API
+    /// providers only).
+    #[arg(long)]
+    pub search: bool,
     /// Accepted for Codex 0.169's scripts: codex never uses a shared background server, so it
     /// always runs without one.
     #[arg(long)]
@@ -110,6 +114,7 @@ impl AgentArgs {
         self.image = [o.image, self.image].concat();
         self.oss |= o.oss;
         self.no_daemon |= o.no_daemon;
+        self.search |= o.search;
         self.ignore_user_config |= o.ignore_user_config;
         self.local_provider = self.local_provider.or(o.local_provider);
         self.exec_server = self.exec_server.or(o.exec_server);
@@ -540,6 +545,12 @@ pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
             anyhow::anyhow!("{e} (check --exec-server {url} and its token, --exec-server-token-file or {EXEC_SERVER_TOKEN_ENV})")
         })?;
     }
+    if args.search && config.model_provider.wire_api != codex_config::WireApi::Responses {
+        warnings.push(format!(
+            "warning: --search needs a provider that speaks the Responses API; {} speaks Chat Completions, so the model gets no web search",
+            config.model_provider_id
+        ));
+    }
     // Started together, each within its own start-up timeout; one that fails is left out.
     let (mcp, failures) = codex_mcp_client::McpManager::start(&config.mcp_servers).await;
     warnings.extend(
@@ -575,7 +586,9 @@ pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
         ),
         None => Session::new(id, client, instructions, tools, rollout),
     };
-    Ok(session.with_notify(config.notify.clone()))
+    let mut session = session.with_notify(config.notify.clone());
+    session.set_web_search(args.search);
+    Ok(session)
 }
 
 /// `$CODEX_HOME` and the configuration layered from it, `options` and the `-c` arguments

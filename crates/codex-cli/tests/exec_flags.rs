@@ -373,3 +373,32 @@ fn ignore_user_config_leaves_config_toml_out_but_takes_dash_c() {
     // config.toml says scripted-1; without it the built-in default model is asked for.
     assert_eq!(f.request(0)["model"], "gpt-5-codex");
 }
+
+#[test]
+fn search_offers_the_providers_web_search_tool_and_chat_providers_are_warned() {
+    let f = Fixture::new(vec![text("found"), text("plain")]);
+    let out = run(f.exec(&["--search", "look it up"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let tools = f.request(0)["tools"].as_array().expect("tools").clone();
+    assert_eq!(
+        tools.last(),
+        Some(&serde_json::json!({"type": "web_search"}))
+    );
+    let out = run(f.exec(&["no search"]));
+    assert!(out.status.success());
+    assert!(!f.request(1)["tools"].to_string().contains("web_search"));
+
+    let f = Fixture::with_provider(
+        vec![Reply::Sse(script::chat_text("no search here"))],
+        "",
+        "wire_api = \"chat\"",
+    );
+    let out = run(f.exec(&["--search", "look it up"]));
+    assert!(out.status.success());
+    assert!(
+        stderr(&out).contains("warning: --search needs a provider that speaks the Responses API"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!f.request(0).to_string().contains("web_search"));
+}

@@ -101,6 +101,8 @@ pub struct Prompt {
     /// A JSON Schema the final answer must follow (`codex exec --output-schema`), sent as the
     /// API's structured-output format.
     pub output_schema: Option<serde_json::Value>,
+    /// Offer the provider's own web search tool (`--search`; the Responses API only).
+    pub web_search: bool,
 }
 
 /// The name the structured-output format is sent under, as Codex 0.169 names it.

@@ -9,6 +9,12 @@ use crate::sse;
 /// The request body for one turn.
 pub(super) fn request_body(model: &str, prompt: &Prompt) -> Value {
     let mut body = base_body(model, prompt);
+    if prompt.web_search
+        && let Some(tools) = body["tools"].as_array_mut()
+    {
+        // Run by the provider: its calls and results come back as items the agent skips.
+        tools.push(json!({"type": "web_search"}));
+    }
     if let Some(schema) = &prompt.output_schema {
         body["text"]["format"] = json!({
             "type": "json_schema",
