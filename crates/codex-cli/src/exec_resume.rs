@@ -29,6 +29,11 @@ pub struct ExecResumeArgs {
 
 /// Runs `codex exec resume`.
 pub fn run(exec: &ExecArgs, args: &ExecResumeArgs) -> Result<i32> {
+    if exec.prompt.is_some() {
+        anyhow::bail!(
+            "a prompt goes after `resume`: codex exec resume --last PROMPT, or codex exec resume SESSION_ID PROMPT"
+        );
+    }
     let agent = args.agent.clone().over(&exec.agent);
     // `--last PROMPT`: the one positional is the prompt, as in 0.169.
     let (id, prompt) = match (&args.session_id, &args.prompt) {

@@ -45,7 +45,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the agent on one task until it is done, then exit (non-interactive).
-    #[command(visible_alias = "e", version = codex_build_info::long_version())]
+    #[command(
+        visible_alias = "e",
+        version = codex_build_info::long_version(),
+        override_usage = "codex exec [OPTIONS] [PROMPT]\n       codex exec [OPTIONS] <COMMAND> [ARGS]"
+    )]
     Exec(exec::ExecArgs),
     /// Reopen a saved session (--last, or by id) in the interactive codex; lists them otherwise.
     #[command(version = codex_build_info::long_version())]
