@@ -287,6 +287,13 @@ fn exec_resume_by_id_prefix_continues_that_session_and_an_unknown_id_is_one_line
         err.starts_with("error: no saved session ffffffff-no-such"),
         "{err}"
     );
+    let out = run(f.exec(&["task E", "resume", "--last"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("a prompt goes after `resume`"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(f.model.requests().len(), 3);
 }
 
