@@ -141,6 +141,11 @@ pub const KEYS: &[Key] = &[
         doc: "The local provider `--oss` uses when `--local-provider` names none; `--oss` asks it for `gpt-oss:20b` (Ollama) or `openai/gpt-oss-20b` (LM Studio) unless `--model` names another.",
     },
     Key {
+        name: "features.NAME",
+        kind: "bool",
+        doc: "Codex 0.169's feature flags, which `--enable NAME` / `--disable NAME` set; codex has none of its own, so they are accepted and change nothing.",
+    },
+    Key {
         name: "projects.PATH.trust_level",
         kind: "`trusted` or `untrusted`, optional",
         doc: "`trusted` lets `codex exec` run in the directory PATH (absolute, as a quoted key) even though it is not in a git work tree; elsewhere it refuses unless given `--skip-git-repo-check`.",
@@ -195,6 +200,8 @@ mod tests {
             [mcp_servers.web]
             url = "https://example.invalid/mcp"
             bearer_token_env_var = "WEB_TOKEN"
+            [features]
+            web_search_request = true
             [projects."/srv/app"]
             trust_level = "trusted"
         "#;
