@@ -29,6 +29,17 @@ pub struct SessionMeta {
     pub instructions: String,
     /// The codex version.
     pub cli_version: String,
+    /// What ran the session, as Codex 0.169 names it: `cli` (the interactive codex), `exec` or
+    /// `mcp`. Absent in logs written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+impl SessionMeta {
+    /// Whether a person ran the session interactively (or it is too old to say).
+    pub fn is_interactive(&self) -> bool {
+        !matches!(self.source.as_deref(), Some("exec" | "mcp"))
+    }
 }
 
 /// An open session log.
@@ -354,6 +365,7 @@ mod tests {
             sandbox: "read-only".into(),
             instructions: "i".into(),
             cli_version: "0".into(),
+            source: None,
         }
     }
 
@@ -385,10 +397,7 @@ mod tests {
         let home = tempfile::tempdir().expect("tempdir");
         let meta = meta("0123abcd-0000");
         let mut r = Rollout::create(home.path(), &meta).expect("create");
-        let hello = Item::Message {
-            role: crate::model::Role::User,
-            text: "hello".into(),
-        };
+        let hello = Item::message(crate::model::Role::User, "hello");
         r.item(&hello).expect("item");
         r.event(&AgentEvent::TurnStarted).expect("event");
         let path = r.path().to_path_buf();
@@ -410,5 +419,28 @@ mod tests {
         assert_eq!(find(home.path(), "0123abcd-0000"), Some(path.clone()));
         assert_eq!(find(home.path(), "0123"), Some(path));
         assert_eq!(find(home.path(), "ffff"), None);
+    }
+
+    #[test]
+    fn a_log_written_before_sources_and_images_reads_back_as_interactive_and_image_free() {
+        let home = tempfile::tempdir().expect("tempdir");
+        let path = home.path().join("old.jsonl");
+        std::fs::write(
+            &path,
+            concat!(
+                r#"{"timestamp":"t","type":"session_meta","payload":{"id":"0ld","cwd":"/w","model":"m","model_provider":"p","sandbox":"read-only","instructions":"i","cli_version":"0"}}"#,
+                "\n",
+                r#"{"timestamp":"t","type":"response_item","payload":{"type":"message","role":"user","text":"hi"}}"#,
+                "\n"
+            ),
+        )
+        .expect("write");
+        let saved = read(&path).expect("read");
+        assert_eq!(saved.meta.source, None);
+        assert!(saved.meta.is_interactive());
+        assert_eq!(
+            saved.items(),
+            [crate::model::Item::message(crate::model::Role::User, "hi")]
+        );
     }
 }

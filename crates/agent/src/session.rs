@@ -53,6 +53,9 @@ pub struct Session {
     turns: u64,
     context_tokens: u64,
     hide_reasoning: bool,
+    images: Vec<String>,
+    output_schema: Option<serde_json::Value>,
+    web_search: bool,
 }
 
 impl Session {
@@ -76,6 +79,9 @@ impl Session {
             turns: 0,
             context_tokens: 0,
             hide_reasoning: false,
+            images: Vec::new(),
+            output_schema: None,
+            web_search: false,
         }
     }
 
@@ -123,6 +129,21 @@ impl Session {
     pub fn with_hidden_reasoning(mut self, hide: bool) -> Self {
         self.hide_reasoning = hide;
         self
+    }
+
+    /// Attaches images (`data:` URLs) to the next turn's user message.
+    pub fn attach_images(&mut self, images: Vec<String>) {
+        self.images = images;
+    }
+
+    /// Asks the model to answer in this JSON Schema's shape, from the next request on.
+    pub fn set_output_schema(&mut self, schema: Option<serde_json::Value>) {
+        self.output_schema = schema;
+    }
+
+    /// Offers the provider's web search tool to the model from the next request on.
+    pub fn set_web_search(&mut self, on: bool) {
+        self.web_search = on;
     }
 
     /// The session id.
@@ -253,9 +274,11 @@ impl Session {
         input: String,
         emit: &mut (dyn FnMut(&AgentEvent) + Send),
     ) -> Result<TurnOutcome, AgentError> {
+        let images = std::mem::take(&mut self.images);
         self.push(Item::Message {
             role: Role::User,
             text: input,
+            images,
         })?;
         let mut usage = Usage::default();
         for _ in 0..MAX_REQUESTS_PER_TURN {
@@ -263,6 +286,8 @@ impl Session {
                 instructions: self.instructions.clone(),
                 input: self.history.clone(),
                 tools: self.tools.specs(),
+                output_schema: self.output_schema.clone(),
+                web_search: self.web_search,
             };
             let mut stream = self.client.stream(&prompt).await?;
             let mut calls = Vec::new();
@@ -283,6 +308,7 @@ impl Session {
                             Item::Message {
                                 role: Role::Assistant,
                                 text,
+                                ..
                             } => {
                                 last_message = Some(text.clone());
                             }

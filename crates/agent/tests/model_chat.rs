@@ -28,11 +28,9 @@ fn client(server: &ScriptedModel) -> ModelClient {
 fn user(text: &str) -> Prompt {
     Prompt {
         instructions: "You are a test.".into(),
-        input: vec![Item::Message {
-            role: Role::User,
-            text: text.into(),
-        }],
+        input: vec![Item::message(Role::User, text)],
         tools: Vec::new(),
+        ..Prompt::default()
     }
 }
 
@@ -63,10 +61,7 @@ async fn chat_text_streams_as_deltas_then_the_message_then_completed_with_usage(
         vec![
             ResponseEvent::TextDelta("Hi ".into()),
             ResponseEvent::TextDelta("there".into()),
-            ResponseEvent::Item(Item::Message {
-                role: Role::Assistant,
-                text: "Hi there".into()
-            }),
+            ResponseEvent::Item(Item::message(Role::Assistant, "Hi there")),
             ResponseEvent::Completed {
                 response_id: Some("chatcmpl-scripted".into()),
                 usage: Some(Usage {
@@ -131,10 +126,7 @@ async fn chat_parallel_tool_calls_come_out_in_index_order_with_text_first() {
         got,
         vec![
             ResponseEvent::TextDelta("Two calls.".into()),
-            ResponseEvent::Item(Item::Message {
-                role: Role::Assistant,
-                text: "Two calls.".into()
-            }),
+            ResponseEvent::Item(Item::message(Role::Assistant, "Two calls.")),
             ResponseEvent::Item(Item::FunctionCall {
                 call_id: "a".into(),
                 name: "shell".into(),
@@ -159,18 +151,9 @@ async fn chat_request_has_system_instructions_tools_and_tool_results() {
     let prompt = Prompt {
         instructions: "Be brief.".into(),
         input: vec![
-            Item::Message {
-                role: Role::Developer,
-                text: "cwd is /repo".into(),
-            },
-            Item::Message {
-                role: Role::User,
-                text: "look around".into(),
-            },
-            Item::Message {
-                role: Role::Assistant,
-                text: "Looking.".into(),
-            },
+            Item::message(Role::Developer, "cwd is /repo"),
+            Item::message(Role::User, "look around"),
+            Item::message(Role::Assistant, "Looking."),
             Item::FunctionCall {
                 call_id: "c1".into(),
                 name: "shell".into(),
@@ -204,6 +187,7 @@ async fn chat_request_has_system_instructions_tools_and_tool_results() {
             description: "Runs a command.".into(),
             parameters: json!({"type": "object"}),
         }],
+        ..Prompt::default()
     };
     events(&client(&server), &prompt).await;
     let request = &server.requests()[0];

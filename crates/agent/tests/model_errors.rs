@@ -34,11 +34,9 @@ fn client_for(base_url: String, options: ClientOptions) -> ModelClient {
 fn prompt() -> Prompt {
     Prompt {
         instructions: String::new(),
-        input: vec![Item::Message {
-            role: Role::User,
-            text: "hi".into(),
-        }],
+        input: vec![Item::message(Role::User, "hi")],
         tools: Vec::new(),
+        ..Prompt::default()
     }
 }
 

@@ -43,11 +43,9 @@ fn client(server: &ScriptedModel) -> ModelClient {
 fn user(text: &str) -> Prompt {
     Prompt {
         instructions: "You are a test.".into(),
-        input: vec![Item::Message {
-            role: Role::User,
-            text: text.into(),
-        }],
+        input: vec![Item::message(Role::User, text)],
         tools: Vec::new(),
+        ..Prompt::default()
     }
 }
 
@@ -89,10 +87,7 @@ async fn text_streams_as_deltas_then_the_whole_message_then_completed_with_usage
             ResponseEvent::TextDelta("Hello ".into()),
             ResponseEvent::TextDelta("there, ".into()),
             ResponseEvent::TextDelta("world".into()),
-            ResponseEvent::Item(Item::Message {
-                role: Role::Assistant,
-                text: "Hello there, world".into()
-            }),
+            ResponseEvent::Item(Item::message(Role::Assistant, "Hello there, world")),
             ResponseEvent::Completed {
                 response_id: Some("resp_scripted".into()),
                 usage: Some(Usage {
@@ -137,18 +132,9 @@ async fn the_request_carries_instructions_tools_the_history_and_the_key() {
     let prompt = Prompt {
         instructions: "Be brief.".into(),
         input: vec![
-            Item::Message {
-                role: Role::Developer,
-                text: "cwd is /repo".into(),
-            },
-            Item::Message {
-                role: Role::User,
-                text: "run ls".into(),
-            },
-            Item::Message {
-                role: Role::Assistant,
-                text: "Running it.".into(),
-            },
+            Item::message(Role::Developer, "cwd is /repo"),
+            Item::message(Role::User, "run ls"),
+            Item::message(Role::Assistant, "Running it."),
             Item::FunctionCall {
                 call_id: "call_1".into(),
                 name: "shell".into(),
@@ -164,6 +150,7 @@ async fn the_request_carries_instructions_tools_the_history_and_the_key() {
             description: "Runs a command.".into(),
             parameters: json!({"type": "object", "properties": {"command": {"type": "array"}}}),
         }],
+        ..Prompt::default()
     };
     events(&client(&server), &prompt).await;
     let requests = server.requests();
@@ -224,10 +211,10 @@ async fn a_function_call_round_trips_into_the_next_request() {
         output: "/repo".into(),
     });
     let second = events(&client, &prompt).await;
-    assert!(second.contains(&ResponseEvent::Item(Item::Message {
-        role: Role::Assistant,
-        text: "You are in /repo.".into()
-    })));
+    assert!(second.contains(&ResponseEvent::Item(Item::message(
+        Role::Assistant,
+        "You are in /repo."
+    ))));
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
     assert_eq!(

@@ -95,7 +95,14 @@ fn agent_overheads(calls: usize, mode: &str, work: &Path) -> Vec<Duration> {
     )
     .expect("config");
     let status = Command::new(env!("CARGO_BIN_EXE_codex"))
-        .args(["exec", "--ephemeral", "-s", mode, "benchmark"])
+        .args([
+            "exec",
+            "--ephemeral",
+            "--skip-git-repo-check",
+            "-s",
+            mode,
+            "benchmark",
+        ])
         .current_dir(work)
         .env("CODEX_HOME", home.path())
         .env_remove("RUST_LOG")

@@ -18,6 +18,8 @@ use codex_agent::tools::{DEFAULT_SHELL_TIMEOUT, ToolContext, command_env};
 use codex_agent::truncate::DEFAULT_MAX_BYTES;
 use codex_sandbox::SandboxMode;
 
+use crate::color::Painter;
+
 /// The variable a remote exec-server's token may come from: the one the server reads.
 pub const EXEC_SERVER_TOKEN_ENV: &str = codex_exec_server::env::TOKEN;
 
@@ -36,9 +38,9 @@ pub struct AgentArgs {
     /// warning about it.
     #[arg(long)]
     pub strict_config: bool,
-    /// Override a config.toml key, e.g. `-c model_provider=ollama` or
-    /// `-c sandbox_workspace_write.network_access=true` (VALUE is TOML, else a string). Repeatable.
-    #[arg(short = 'c', long = "config", value_name = "KEY=VALUE")]
+    /// The `-c`, `--enable` and `--disable` overrides, in order (global flags: see
+    /// [`crate::global::ConfigArgs`]; filled in before the command runs).
+    #[arg(skip)]
     pub config: Vec<String>,
     /// The sandbox for the commands the model runs.
     #[arg(short = 's', long, value_name = "MODE",
@@ -54,6 +56,40 @@ pub struct AgentArgs {
           value_parser = clap::builder::PossibleValuesParser::new(["untrusted", "on-request", "never"])
               .try_map(|s| s.parse::<ApprovalPolicy>()))]
     pub ask_for_approval: Option<ApprovalPolicy>,
+    /// Run commands without any sandbox and never ask for approval. EXTREMELY DANGEROUS: only
+    /// for environments that are sandboxed from the outside.
+    #[arg(
+        long = "dangerously-bypass-approvals-and-sandbox",
+        alias = "yolo",
+        conflicts_with = "ask_for_approval"
+    )]
+    pub dangerously_bypass_approvals_and_sandbox: bool,
+    /// Image(s) to attach to the first prompt: PNG, JPEG, GIF or WebP (by content), comma-separated
+    /// or one per flag.
+    #[arg(short = 'i', long = "image", value_name = "FILE", value_delimiter = ',', num_args = 1..)]
+    pub image: Vec<PathBuf>,
+    /// Use a local open-source model server: --local-provider, else `oss_provider` in
+    /// config.toml, else Ollama; the model is gpt-oss (20b) unless --model names another.
+    #[arg(long)]
+    pub oss: bool,
+    /// With --oss: which local server, lmstudio or ollama.
+    #[arg(long, value_name = "OSS_PROVIDER", value_parser = ["lmstudio", "ollama"])]
+    pub local_provider: Option<String>,
+    /// Do not read $CODEX_HOME/config.toml: only the built-in defaults, the flags and `-c`
+    /// (CODEX_HOME still holds the session logs).
+    #[arg(long)]
+    pub ignore_user_config: bool,
+    /// Another directory the commands may write under workspace-write (repeatable).
+    #[arg(long = "add-dir", value_name = "DIR")]
+    pub add_dir: Vec<PathBuf>,
+    /// Let the model search the web with the provider's own web_search tool (Responses API
+    /// providers only).
+    #[arg(long)]
+    pub search: bool,
+    /// Accepted for Codex 0.169's scripts: codex never uses a shared background server, so it
+    /// always runs without one.
+    #[arg(long)]
+    pub no_daemon: bool,
     /// Run commands on this exec-server instead of a local one.
     #[arg(long, value_name = "ws://HOST:PORT")]
     pub exec_server: Option<String>,
@@ -68,6 +104,30 @@ pub struct AgentArgs {
 }
 
 impl AgentArgs {
+    /// These flags over `outer`, the ones given before the subcommand (`codex -m M exec`, as
+    /// 0.169 allows): a flag given here wins, a list gets both (outer first).
+    pub fn over(mut self, outer: &AgentArgs) -> AgentArgs {
+        let o = outer.clone();
+        self.model = self.model.or(o.model);
+        self.profile = self.profile.or(o.profile);
+        self.config = [o.config, self.config].concat();
+        self.sandbox = self.sandbox.or(o.sandbox);
+        self.cd = self.cd.or(o.cd);
+        self.ask_for_approval = self.ask_for_approval.or(o.ask_for_approval);
+        self.dangerously_bypass_approvals_and_sandbox |= o.dangerously_bypass_approvals_and_sandbox;
+        self.add_dir = [o.add_dir, self.add_dir].concat();
+        self.image = [o.image, self.image].concat();
+        self.oss |= o.oss;
+        self.no_daemon |= o.no_daemon;
+        self.search |= o.search;
+        self.ignore_user_config |= o.ignore_user_config;
+        self.local_provider = self.local_provider.or(o.local_provider);
+        self.exec_server = self.exec_server.or(o.exec_server);
+        self.exec_server_token = self.exec_server_token.or(o.exec_server_token);
+        self.exec_server_token_file = self.exec_server_token_file.or(o.exec_server_token_file);
+        self
+    }
+
     /// The remote exec-server's token: from `--exec-server-token-file`, else from the
     /// environment. A token given on the command line is refused.
     pub fn resolve_exec_server_token(&self) -> Result<Option<String>> {
@@ -104,15 +164,43 @@ pub struct ExecArgs {
     pub prompt: Option<String>,
     #[command(flatten)]
     pub agent: AgentArgs,
+    // These are global, as in 0.169, so that `codex exec resume` takes them too.
     /// Print every event as a JSON line on stdout (nothing on stderr but errors).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub json: bool,
     /// Write nothing to disk: no session log under $CODEX_HOME/sessions, no log file.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub ephemeral: bool,
     /// Also write the final message to FILE.
-    #[arg(short = 'o', long, value_name = "FILE")]
+    #[arg(short = 'o', long, value_name = "FILE", global = true)]
     pub output_last_message: Option<PathBuf>,
+    /// A JSON Schema file the final answer must follow: sent to the model as the structured
+    /// output format, and the answer is checked against it (exit 1 when it does not follow).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub output_schema: Option<PathBuf>,
+    /// Run even outside a git work tree (one that is not a project trusted in config.toml).
+    #[arg(long, global = true)]
+    pub skip_git_repo_check: bool,
+    /// Mark this project trusted in config.toml, for this run and later ones (even with
+    /// --ephemeral); a project marked untrusted there stays so.
+    #[arg(long, global = true)]
+    pub trust: bool,
+    /// Accepted for Codex 0.169's scripts: codex reads no execpolicy `.rules` files, so there
+    /// is nothing to ignore.
+    #[arg(long, global = true)]
+    pub ignore_rules: bool,
+    /// Colour in the progress on stderr: always, never, or auto (a terminal without NO_COLOR).
+    #[arg(long, value_enum, value_name = "COLOR", default_value_t = crate::color::ColorChoice::Auto)]
+    pub color: crate::color::ColorChoice,
+    #[command(subcommand)]
+    pub command: Option<ExecCommand>,
+}
+
+/// `codex exec` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum ExecCommand {
+    /// Go on with a saved session (by id, or the newest with --last) with one more prompt.
+    Resume(Box<crate::exec_resume::ExecResumeArgs>),
 }
 
 /// Runs `codex exec`, returning the exit code.
@@ -120,40 +208,72 @@ pub fn run(args: &ExecArgs) -> i32 {
     match run_inner(args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let paint = Painter::new(args.color);
+            eprintln!("{}", paint.error(&format!("error: {e:#}")));
             1
         }
     }
 }
 
 fn run_inner(args: &ExecArgs) -> Result<i32> {
-    let prompt = prompt(args.prompt.as_deref())?;
+    match &args.command {
+        Some(ExecCommand::Resume(r)) => crate::exec_resume::run(args, r),
+        None => run_task(args, &args.agent, args.prompt.as_deref(), None),
+    }
+}
+
+/// One task: the prompt (or stdin) in a new session, or in the saved one `resume` names.
+pub(crate) fn run_task(
+    args: &ExecArgs,
+    agent: &AgentArgs,
+    prompt_arg: Option<&str>,
+    resume: Option<(PathBuf, Saved)>,
+) -> Result<i32> {
+    let prompt = prompt(prompt_arg)?;
+    let images = crate::images::load(&agent.image)?;
+    let schema = args
+        .output_schema
+        .as_deref()
+        .map(crate::schema::OutputSchema::load)
+        .transpose()?;
     let runtime = runtime()?;
     runtime.block_on(async {
-        if args
-            .agent
+        let paint = Painter::new(args.color);
+        if agent
             .ask_for_approval
             .is_some_and(|p| p != ApprovalPolicy::Never)
         {
             eprintln!(
-                "warning: codex exec never asks for approval (no one is there to answer): \
-                 what the sandbox refuses fails; choose the sandbox with --sandbox"
+                "{}",
+                paint.warning(
+                    "warning: codex exec never asks for approval (no one is there to answer): \
+                     what the sandbox refuses fails; choose the sandbox with --sandbox"
+                )
             );
         }
         let setup = Setup {
             ephemeral: args.ephemeral,
+            require_git_or_trust: !args.skip_git_repo_check,
+            trust: args.trust,
+            source: Some("exec"),
+            resume,
             ..Setup::default()
         };
-        let mut session = prepare(&args.agent, setup).await?;
-        let mut emit = emitter(args.json);
+        let mut session = prepare(agent, setup).await?;
+        session.attach_images(images);
+        session.set_output_schema(schema.as_ref().map(|s| s.schema().clone()));
+        let mut emit = emitter(args.json, paint);
         if !args.json {
-            eprintln!("{}", session.header());
+            eprintln!("{}", paint.header(&session.header()));
         }
         emit(&AgentEvent::ThreadStarted {
             thread_id: session.id().to_string(),
         });
         match session.run_turn(prompt, &mut emit).await {
             Ok(outcome) => {
+                if let Some(schema) = &schema {
+                    schema.check(&outcome.final_message)?;
+                }
                 if !args.json {
                     println!("{}", outcome.final_message);
                 }
@@ -164,7 +284,7 @@ fn run_inner(args: &ExecArgs) -> Result<i32> {
                 Ok(0)
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("{}", paint.error(&format!("error: {e}")));
                 Ok(1)
             }
         }
@@ -174,7 +294,7 @@ fn run_inner(args: &ExecArgs) -> Result<i32> {
 /// Where events go: JSON lines on stdout, or progress lines on stderr. An agent message is
 /// held back until the next event shows whether it ended the turn: the final message is
 /// printed on stdout alone, the others are progress.
-pub(crate) fn emitter(json: bool) -> impl FnMut(&AgentEvent) + Send {
+pub(crate) fn emitter(json: bool, paint: Painter) -> impl FnMut(&AgentEvent) + Send {
     let mut held: Option<String> = None;
     move |event: &AgentEvent| {
         if json {
@@ -199,8 +319,8 @@ pub(crate) fn emitter(json: bool) -> impl FnMut(&AgentEvent) + Send {
             AgentEvent::ItemCompleted { item } if matches!(item.details, ItemDetails::AgentMessage { .. })
         );
         match event.progress_line() {
-            Some(line) if is_message => held = Some(line),
-            Some(line) => eprintln!("{line}"),
+            Some(line) if is_message => held = Some(paint.progress(event, &line)),
+            Some(line) => eprintln!("{}", paint.progress(event, &line)),
             None => {}
         }
     }
@@ -262,19 +382,58 @@ pub(crate) struct Setup {
     pub resume: Option<(PathBuf, Saved)>,
     /// Where warnings go (a full-screen front end shows them itself); stderr when `None`.
     pub warnings: Option<std::sync::Arc<std::sync::Mutex<Vec<String>>>>,
+    /// Refuse a working directory outside a git work tree that is not a trusted project
+    /// (`codex exec` without `--skip-git-repo-check`).
+    pub require_git_or_trust: bool,
+    /// Mark the working directory trusted in config.toml first (`--trust`).
+    pub trust: bool,
+    /// What runs the session, recorded in its log: `cli`, `exec` or `mcp`.
+    pub source: Option<&'static str>,
 }
 
 /// The session's configuration, as loaded for [`prepare`]: what the front end shows.
 pub(crate) fn config_for(args: &AgentArgs) -> Result<(PathBuf, codex_config::Config)> {
+    // The bypass beats `--sandbox` (as in 0.169); clap keeps it apart from `-a`.
+    let bypass = args.dangerously_bypass_approvals_and_sandbox;
     let options = codex_config::Options {
         profile: args.profile.clone(),
         model: args.model.clone(),
-        sandbox_mode: args.sandbox,
-        approval_policy: args.ask_for_approval,
+        sandbox_mode: if bypass {
+            Some(SandboxMode::DangerFullAccess)
+        } else {
+            args.sandbox
+        },
+        approval_policy: if bypass {
+            Some(ApprovalPolicy::Never)
+        } else {
+            args.ask_for_approval
+        },
         strict_config: args.strict_config,
         ..codex_config::Options::default()
     };
-    load_config(options, &args.config)
+    let read_file = !args.ignore_user_config;
+    if !args.oss {
+        // As in 0.169, --local-provider alone changes nothing.
+        return load_config_with(options, &args.config, read_file);
+    }
+    // The configured `oss_provider` is needed to pick the provider, and the provider to pick
+    // the model: read the configuration once for it, then with both set.
+    let (_, config) = load_config_with(options.clone(), &args.config, read_file)?;
+    let provider = args
+        .local_provider
+        .clone()
+        .or(config.oss_provider)
+        .unwrap_or_else(|| codex_config::DEFAULT_OSS_PROVIDER.to_string());
+    let mut overrides = args.config.clone();
+    overrides.push(format!("model_provider={provider:?}"));
+    let options = codex_config::Options {
+        model: args
+            .model
+            .clone()
+            .or_else(|| codex_config::default_oss_model(&provider).map(str::to_string)),
+        ..options
+    };
+    load_config_with(options, &overrides, read_file)
 }
 
 /// A session from the flags and config: model client, sandbox, exec-server backend and (unless
@@ -303,6 +462,23 @@ pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
     };
     let cwd = std::fs::canonicalize(&cwd)
         .with_context(|| format!("{}: no such directory (check --cd)", cwd.display()))?;
+    if setup.trust {
+        let file = codex_home.join("config.toml");
+        if codex_config::trust_project(&file, &cwd)? {
+            config.projects.insert(
+                cwd.display().to_string(),
+                codex_config::Project {
+                    trust_level: Some("trusted".into()),
+                },
+            );
+        }
+    }
+    if setup.require_git_or_trust && !args.dangerously_bypass_approvals_and_sandbox {
+        crate::workspace::check_git_or_trusted(&cwd, &config)?;
+    }
+    let mut warnings: Vec<String> = crate::workspace::add_dirs(&args.add_dir, &mut config)?
+        .into_iter()
+        .collect();
     let policy = config.sandbox_policy(&cwd, &codex_home);
     let backend = match &args.exec_server {
         Some(url) => {
@@ -360,6 +536,7 @@ pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
                     sandbox: policy.mode.to_string(),
                     instructions: instructions.clone(),
                     cli_version: codex_build_info::version().to_string(),
+                    source: setup.source.map(str::to_string),
                 };
                 Some(Rollout::create(&codex_home, &meta).with_context(|| {
                     format!(
@@ -382,6 +559,12 @@ pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
             anyhow::anyhow!("{e} (check --exec-server {url} and its token, --exec-server-token-file or {EXEC_SERVER_TOKEN_ENV})")
         })?;
     }
+    if args.search && config.model_provider.wire_api != codex_config::WireApi::Responses {
+        warnings.push(format!(
+            "warning: --search needs a provider that speaks the Responses API; {} speaks Chat Completions, so the model gets no web search",
+            config.model_provider_id
+        ));
+    }
     // Started together, each within its own start-up timeout; one that fails is left out.
     let (mcp, failures) = codex_mcp_client::McpManager::start(&config.mcp_servers).await;
     if let Some(f) = failures.iter().find(|f| {
@@ -395,8 +578,13 @@ pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
             f.server
         );
     }
-    for f in failures {
-        warn(format!("warning: {f}; the session goes on without it"));
+    warnings.extend(
+        failures
+            .into_iter()
+            .map(|f| format!("warning: {f}; the session goes on without it")),
+    );
+    for line in warnings {
+        warn(line);
     }
     let tools = ToolContext {
         mcp: std::sync::Arc::new(mcp),
@@ -420,16 +608,27 @@ pub(crate) async fn prepare(args: &AgentArgs, setup: Setup) -> Result<Session> {
         ),
         None => Session::new(id, client, instructions, tools, rollout),
     };
-    Ok(session
+    let mut session = session
         .with_notify(config.notify.clone())
-        .with_hidden_reasoning(config.hide_agent_reasoning))
+        .with_hidden_reasoning(config.hide_agent_reasoning);
+    session.set_web_search(args.search);
+    Ok(session)
 }
 
 /// `$CODEX_HOME` and the configuration layered from it, `options` and the `-c` arguments
 /// (which are added to `options.overrides`).
 pub(crate) fn load_config(
+    options: codex_config::Options,
+    overrides: &[String],
+) -> Result<(PathBuf, codex_config::Config)> {
+    load_config_with(options, overrides, true)
+}
+
+/// [`load_config`], leaving out config.toml when `read_file` is false (`--ignore-user-config`).
+fn load_config_with(
     mut options: codex_config::Options,
     overrides: &[String],
+    read_file: bool,
 ) -> Result<(PathBuf, codex_config::Config)> {
     let codex_home = codex_installer::settings::codex_home()
         .context("cannot find the home directory: set CODEX_HOME")?;
@@ -437,7 +636,12 @@ pub(crate) fn load_config(
         options.overrides.push(codex_config::parse_override(o)?);
     }
     let mut warnings = Vec::new();
-    match codex_config::load_warning(&codex_home, &options, &mut warnings) {
+    let loaded = if read_file {
+        codex_config::load_warning(&codex_home, &options, &mut warnings)
+    } else {
+        codex_config::resolve(Default::default(), &options)
+    };
+    match loaded {
         Ok(mut config) => {
             // Shown by `prepare`, where a full-screen front end takes them.
             config.warnings = warnings;

@@ -1,14 +1,21 @@
 //! The `codex` command line: argument definitions and dispatch. `main.rs` only calls [`run`].
 
+pub mod color;
+pub mod compat;
 pub mod doctor;
 pub mod exec;
+pub mod exec_resume;
+pub mod global;
+pub mod images;
 pub mod login_cmd;
 pub mod mcp_cmd;
 pub mod mcp_server;
 pub mod sandbox_cmd;
+pub mod schema;
 pub mod tui_cmd;
 pub mod uninstall_cmd;
 pub mod update;
+mod workspace;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -22,7 +29,7 @@ use clap::{CommandFactory, Parser, Subcommand};
         With no command, on a terminal, codex opens a full-screen session in the current \
         directory (PROMPT, if given, is its first message); the flags below configure it. \
         `codex exec PROMPT` runs one task to the end, for scripts.",
-    args_conflicts_with_subcommands = true
+    override_usage = "codex [OPTIONS] [PROMPT]\n       codex [OPTIONS] <COMMAND> [ARGS]"
 )]
 pub struct Cli {
     /// The first message of the interactive session.
@@ -30,6 +37,8 @@ pub struct Cli {
     prompt: Option<String>,
     #[command(flatten)]
     agent: exec::AgentArgs,
+    #[command(flatten)]
+    global: global::ConfigArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -37,12 +46,18 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the agent on one task until it is done, then exit (non-interactive).
+    #[command(
+        visible_alias = "e",
+        version = codex_build_info::long_version(),
+        override_usage = "codex exec [OPTIONS] [PROMPT]\n       codex exec [OPTIONS] <COMMAND> [ARGS]"
+    )]
     Exec(exec::ExecArgs),
     /// Sign in: with ChatGPT in the browser (or --device-auth), or with an API key on stdin.
     Login(login_cmd::LoginArgs),
     /// Remove the stored credentials ($CODEX_HOME/auth.json).
     Logout(login_cmd::LogoutArgs),
     /// Reopen a saved session (--last, or by id) in the interactive codex; lists them otherwise.
+    #[command(version = codex_build_info::long_version())]
     Resume(tui_cmd::ResumeArgs),
     /// Run a command under the sandbox policy the agent would use, to try it out.
     Sandbox(sandbox_cmd::SandboxArgs),
@@ -54,6 +69,12 @@ enum Command {
     Uninstall(uninstall_cmd::UninstallArgs),
     /// Manage the MCP servers in config.toml whose tools the agent can use.
     Mcp(mcp_cmd::McpArgs),
+    /// Print a shell completion script for codex (`codex completion zsh > _codex`).
+    Completion {
+        /// The shell to complete in.
+        #[arg(value_enum, default_value_t = clap_complete::Shell::Bash)]
+        shell: clap_complete::Shell,
+    },
     /// Serve Codex over MCP on stdio (tools `codex` and `codex-reply`), for other agents.
     McpServer,
     /// Run the process runner, as `codex-exec-server` does (`codex exec-server --help`).
@@ -65,13 +86,18 @@ enum Command {
     },
 }
 
+/// The whole command line as clap sees it: for help, completions and the compatibility checks.
+pub fn cli_command() -> clap::Command {
+    Cli::command()
+}
+
 /// Parses `args` and runs the chosen command, returning the process exit code.
 pub fn run<I, T>(args: I) -> i32
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let mut cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version to stdout with exit 0 and usage errors to stderr with 2.
@@ -79,6 +105,23 @@ where
             return e.exit_code();
         }
     };
+    if cli.command.is_some() && cli.prompt.is_some() {
+        eprintln!("error: a PROMPT cannot be given with a subcommand; see `codex --help`");
+        return 2;
+    }
+    // The global overrides, and the session flags given before the subcommand, reach the
+    // commands that start a session.
+    cli.agent.config = cli.global.overrides();
+    match &mut cli.command {
+        Some(Command::Exec(a)) => a.agent = std::mem::take(&mut a.agent).over(&cli.agent),
+        Some(Command::Resume(a)) => a.agent = std::mem::take(&mut a.agent).over(&cli.agent),
+        Some(Command::Sandbox(a)) => match &mut a.command {
+            sandbox_cmd::SandboxCommand::Linux(l) => l.overrides = cli.agent.config.clone(),
+        },
+        Some(Command::Login(a)) => a.config = cli.agent.config.clone(),
+        Some(Command::Logout(a)) => a.config = cli.agent.config.clone(),
+        _ => {}
+    }
     let interactive = cli.command.is_none() && tui_cmd::not_a_terminal().is_none();
     // Agent sessions log to a file (progress or the screen owns stderr); `--ephemeral` writes
     // no file.
@@ -97,7 +140,12 @@ where
         },
         Some(Command::Uninstall(args)) => uninstall_cmd::run(args),
         Some(Command::Mcp(args)) => mcp_cmd::run(args),
-        Some(Command::McpServer) => mcp_server::run(),
+        Some(Command::McpServer) => mcp_server::run(cli.agent.config.clone()),
+        Some(Command::Completion { shell }) => {
+            // From the same clap definitions as the parser, so it offers exactly what parses.
+            clap_complete::generate(*shell, &mut Cli::command(), "codex", &mut std::io::stdout());
+            Ok(())
+        }
         Some(Command::Exec(args)) => return exec::run(args),
         Some(Command::Resume(args)) => return tui_cmd::resume(args),
         Some(Command::Sandbox(args)) => return sandbox_cmd::run(args),
@@ -204,6 +252,32 @@ mod tests {
             .render_help()
             .to_string();
         insta::assert_snapshot!(help);
+    }
+
+    /// The help of the subcommand at `path`.
+    fn help_of(path: &[&str]) -> String {
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut sub = &mut cmd;
+        for name in path {
+            sub = sub.find_subcommand_mut(name).expect("subcommand");
+        }
+        sub.render_help().to_string()
+    }
+
+    #[test]
+    fn exec_resume_help_is_pinned() {
+        insta::assert_snapshot!(help_of(&["exec", "resume"]));
+    }
+
+    #[test]
+    fn resume_help_is_pinned() {
+        insta::assert_snapshot!(help_of(&["resume"]));
+    }
+
+    #[test]
+    fn completion_help_is_pinned() {
+        insta::assert_snapshot!(help_of(&["completion"]));
     }
 
     #[test]

@@ -11,21 +11,13 @@ use codex_agent::model::{ClientOptions, ModelClient};
 use codex_login::storage;
 use codex_login::{AuthDotJson, AuthManager, AuthMode, Issuer, LoginError, TokenData};
 
-/// `-c` of `codex login`, `codex login status` and `codex logout`.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct ConfigOverrides {
-    /// Override a config.toml key, e.g. `-c auth_issuer=https://...` (VALUE is TOML, else a
-    /// string). Repeatable.
-    #[arg(short = 'c', long = "config", value_name = "KEY=VALUE", global = true)]
-    pub config: Vec<String>,
-}
-
 /// `codex login` arguments. As in 0.169, flags may come before `status` (which ignores them).
 #[derive(Debug, clap::Args)]
 pub struct LoginArgs {
-    /// `-c KEY=VALUE`.
-    #[command(flatten)]
-    pub overrides: ConfigOverrides,
+    /// The global `-c`, `--enable` and `--disable` overrides (see [`crate::global::ConfigArgs`];
+    /// filled in before the command runs), e.g. `-c auth_issuer=https://...`.
+    #[arg(skip)]
+    pub config: Vec<String>,
     /// Read the API key from stdin (e.g. `printenv OPENAI_API_KEY | codex login --with-api-key`).
     #[arg(long, conflicts_with_all = ["with_access_token", "device_auth"])]
     pub with_api_key: bool,
@@ -52,9 +44,10 @@ pub enum LoginCommand {
 /// `codex logout` arguments.
 #[derive(Debug, clap::Args)]
 pub struct LogoutArgs {
-    /// `-c KEY=VALUE`.
-    #[command(flatten)]
-    pub overrides: ConfigOverrides,
+    /// The global `-c`, `--enable` and `--disable` overrides (see [`crate::global::ConfigArgs`];
+    /// filled in before the command runs), e.g. `-c auth_issuer=https://...`.
+    #[arg(skip)]
+    pub config: Vec<String>,
 }
 
 /// Runs `codex login`, returning the exit code (messages go to stderr, as 0.169's do).
@@ -76,7 +69,7 @@ pub fn run(args: &LoginArgs) -> i32 {
 
 /// Runs `codex logout`: removes auth.json (even a corrupt one).
 pub fn logout(args: &LogoutArgs) -> i32 {
-    let removed = home(&args.overrides.config).and_then(|h| Ok(storage::delete(&h)?));
+    let removed = home(&args.config).and_then(|h| Ok(storage::delete(&h)?));
     match removed {
         Ok(true) => {
             eprintln!("Successfully logged out");
@@ -98,7 +91,7 @@ fn home(overrides: &[String]) -> Result<std::path::PathBuf> {
 }
 
 fn status(args: &LoginArgs) -> i32 {
-    let loaded = home(&args.overrides.config).and_then(|h| Ok(storage::load(&h)?));
+    let loaded = home(&args.config).and_then(|h| Ok(storage::load(&h)?));
     match loaded {
         Ok(None) => {
             eprintln!("Not logged in");
@@ -140,7 +133,7 @@ fn read_secret(flag: &str, what: &str, example: &str) -> Result<Option<String>> 
 }
 
 fn with_api_key(args: &LoginArgs) -> Result<i32> {
-    let codex_home = home(&args.overrides.config)?;
+    let codex_home = home(&args.config)?;
     let Some(key) = read_secret(
         "with-api-key",
         "API key",
@@ -156,7 +149,7 @@ fn with_api_key(args: &LoginArgs) -> Result<i32> {
 }
 
 fn with_access_token(args: &LoginArgs) -> Result<i32> {
-    let codex_home = home(&args.overrides.config)?;
+    let codex_home = home(&args.config)?;
     let Some(token) = read_secret(
         "with-access-token",
         "access token",
@@ -185,7 +178,7 @@ fn with_access_token(args: &LoginArgs) -> Result<i32> {
 /// The browser flow, or the device-code flow with `--device-auth`.
 fn interactive(args: &LoginArgs) -> Result<i32> {
     let (codex_home, config) =
-        crate::exec::load_config(codex_config::Options::default(), &args.overrides.config)?;
+        crate::exec::load_config(codex_config::Options::default(), &args.config)?;
     let issuer = Issuer::new(&config.auth_issuer, codex_login::CLIENT_ID)?;
     let runtime = crate::exec::runtime()?;
     runtime.block_on(async {

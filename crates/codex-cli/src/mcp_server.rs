@@ -33,13 +33,19 @@ use crate::exec::AgentArgs;
 #[derive(Clone, Default)]
 struct CodexMcp {
     sessions: Arc<std::sync::Mutex<HashMap<String, Arc<Mutex<Session>>>>>,
+    /// The `-c` (and `--enable`/`--disable`) overrides of the command line, for every session.
+    overrides: Vec<String>,
 }
 
-/// Runs the server until stdin closes.
-pub fn run() -> Result<()> {
+/// Runs the server until stdin closes; `overrides` (`-c KEY=VALUE`) apply to every session.
+pub fn run(overrides: Vec<String>) -> Result<()> {
     let rt = crate::exec::runtime()?;
     rt.block_on(async {
-        let service = CodexMcp::default()
+        let server = CodexMcp {
+            overrides,
+            ..CodexMcp::default()
+        };
+        let service = server
             .serve(rmcp::transport::stdio())
             .await
             .context("the MCP client did not initialize the session")?;
@@ -131,16 +137,20 @@ impl CodexMcp {
         let args = AgentArgs {
             model: p.model,
             profile: p.profile,
-            config: Vec::new(),
+            config: self.overrides.clone(),
             sandbox,
             cd: p.cwd,
             exec_server: None,
             exec_server_token: None,
             exec_server_token_file: None,
             ask_for_approval: None,
-            strict_config: false,
+            ..AgentArgs::default()
         };
-        let session = crate::exec::prepare(&args, crate::exec::Setup::default())
+        let setup = crate::exec::Setup {
+            source: Some("mcp"),
+            ..crate::exec::Setup::default()
+        };
+        let session = crate::exec::prepare(&args, setup)
             .await
             .map_err(|e| format!("{e:#}"))?;
         let id = session.id().to_owned();

@@ -57,8 +57,8 @@ pub struct LinuxArgs {
     /// Another directory the command may write (workspace-write only; repeatable).
     #[arg(long = "writable-root", value_name = "DIR")]
     pub writable_roots: Vec<PathBuf>,
-    /// Override a config.toml value, e.g. -c sandbox_workspace_write.network_access=true.
-    #[arg(short = 'c', long = "config", value_name = "KEY=VALUE")]
+    /// The global `-c` (and `--enable`/`--disable`) overrides, filled in before it runs.
+    #[arg(skip)]
     pub overrides: Vec<String>,
     /// The command and its arguments.
     #[arg(

@@ -20,6 +20,12 @@ pub struct ResumeArgs {
     /// Reopen the most recent session.
     #[arg(long)]
     pub last: bool,
+    /// Consider the sessions of every directory, not only those run in this one (--cd).
+    #[arg(long)]
+    pub all: bool,
+    /// Also consider sessions that `codex exec` or `codex mcp-server` ran.
+    #[arg(long)]
+    pub include_non_interactive: bool,
     #[command(flatten)]
     pub agent: AgentArgs,
 }
@@ -55,28 +61,90 @@ fn report(result: Result<i32>) -> i32 {
 
 fn resume_inner(args: &ResumeArgs) -> Result<i32> {
     let (home, _) = config_for(&args.agent)?;
-    let path = match (&args.id, args.last) {
-        (Some(id), _) => rollout::find(&home, id).with_context(|| {
-            format!(
-                "no saved session {id} under {}: `codex resume` lists them",
-                home.join("sessions").display()
-            )
-        })?,
-        (None, true) => rollout::list(&home).into_iter().next().with_context(|| {
-            format!("no saved session under {}", home.join("sessions").display())
-        })?,
-        (None, false) => {
-            list_sessions(&home);
-            return Ok(0);
-        }
+    let only_in = if args.all {
+        None
+    } else {
+        Some(session_dir(&args.agent)?)
+    };
+    let filter = Filter {
+        only_in: only_in.as_deref(),
+        interactive_only: !args.include_non_interactive,
+    };
+    let Some(path) = find_session(&home, args.id.as_deref(), args.last, &filter)? else {
+        list_sessions(&home, &filter);
+        return Ok(0);
     };
     let saved = rollout::read(&path)?;
     run_inner(&args.agent, None, Some((path, saved)))
 }
 
+/// The directory whose sessions `--last` picks from: `--cd`, else the current one.
+pub(crate) fn session_dir(args: &AgentArgs) -> Result<PathBuf> {
+    let dir = match &args.cd {
+        Some(d) => d.clone(),
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    Ok(std::fs::canonicalize(&dir).unwrap_or(dir))
+}
+
+/// Which saved sessions `--last` and the listing consider.
+pub(crate) struct Filter<'a> {
+    /// Only those run in this directory.
+    pub only_in: Option<&'a std::path::Path>,
+    /// Only those a person ran interactively (not `codex exec` or `codex mcp-server`).
+    pub interactive_only: bool,
+}
+
+/// The saved session to go on with: the one `id` names (its id or the start of it, whatever
+/// the filter), else with `last` the newest the filter lets through; `None` when neither is
+/// asked for.
+pub(crate) fn find_session(
+    home: &std::path::Path,
+    id: Option<&str>,
+    last: bool,
+    filter: &Filter<'_>,
+) -> Result<Option<PathBuf>> {
+    let only_in = filter.only_in;
+    let sessions = home.join("sessions");
+    match (id, last) {
+        (Some(id), _) => rollout::find(home, id).map(Some).with_context(|| {
+            format!(
+                "no saved session {id} under {}: `codex resume` lists them",
+                sessions.display()
+            )
+        }),
+        (None, true) => sessions_in(home, filter)
+            .into_iter()
+            .next()
+            .map(|(path, _)| Some(path))
+            .with_context(|| match only_in {
+                Some(dir) => format!(
+                    "no saved session of {} under {}; --all looks at every directory's",
+                    dir.display(),
+                    sessions.display()
+                ),
+                None => format!("no saved session under {}", sessions.display()),
+            }),
+        (None, false) => Ok(None),
+    }
+}
+
+/// The readable sessions the filter lets through, newest first.
+fn sessions_in(home: &std::path::Path, filter: &Filter<'_>) -> Vec<(PathBuf, Saved)> {
+    rollout::list(home)
+        .into_iter()
+        .filter_map(|p| rollout::read(&p).ok().map(|s| (p, s)))
+        .filter(|(_, s)| filter.only_in.is_none_or(|d| s.meta.cwd == d))
+        .filter(|(_, s)| !filter.interactive_only || s.meta.is_interactive())
+        .collect()
+}
+
 /// `codex resume` with no session named: the recent ones, newest first.
-fn list_sessions(home: &std::path::Path) {
-    let all = rollout::list(home);
+fn list_sessions(home: &std::path::Path, filter: &Filter<'_>) {
+    let all: Vec<PathBuf> = sessions_in(home, filter)
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
     if all.is_empty() {
         println!(
             "no saved sessions under {}",
@@ -95,6 +163,7 @@ fn list_sessions(home: &std::path::Path) {
                 codex_agent::model::Item::Message {
                     role: codex_agent::model::Role::User,
                     text,
+                    ..
                 } => Some(text.lines().next().unwrap_or("").to_string()),
                 _ => None,
             })
@@ -125,6 +194,8 @@ fn run_inner(
         );
     }
     let (home, config) = config_for(args)?;
+    // Read now, so that a bad image is one line before the screen opens.
+    let mut images = Some(crate::images::load(&args.image)?);
     let replay = resume
         .as_ref()
         .map(|(_, saved)| saved.lines.clone())
@@ -134,6 +205,8 @@ fn run_inner(
     let agent = args.clone();
     let open: codex_tui::OpenSession = Box::new(move |asker, fresh| {
         let resume = if fresh { None } else { first.take() };
+        // The first session's first message gets the images; a `/new` one starts bare.
+        let images = images.take();
         let agent = agent.clone();
         Box::pin(async move {
             let warnings = Arc::new(Mutex::new(Vec::new()));
@@ -141,9 +214,13 @@ fn run_inner(
                 asker: Some(asker),
                 resume,
                 warnings: Some(warnings.clone()),
+                source: Some("cli"),
                 ..Setup::default()
             };
-            let session = prepare(&agent, setup).await?;
+            let mut session = prepare(&agent, setup).await?;
+            if let Some(images) = images {
+                session.attach_images(images);
+            }
             let warnings = std::mem::take(&mut *warnings.lock().unwrap_or_else(|p| p.into_inner()));
             Ok((session, warnings))
         })

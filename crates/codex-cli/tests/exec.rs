@@ -6,122 +6,11 @@ use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use codex_scripted_model::{Reply, ScriptedModel, script};
+use codex_scripted_model::{Reply, script};
 
 mod support;
 use serde_json::{Value, json};
-
-const KEY_VAR: &str = "CODEX_EXEC_TEST_API_KEY";
-
-/// A CODEX_HOME whose config points at a scripted model, and a workspace.
-struct Fixture {
-    home: tempfile::TempDir,
-    work: tempfile::TempDir,
-    model: ScriptedModel,
-}
-
-impl Fixture {
-    fn new(replies: Vec<Reply>) -> Fixture {
-        Fixture::with_config(replies, "")
-    }
-
-    /// `extra` is appended to the generated config.toml.
-    fn with_config(replies: Vec<Reply>, extra: &str) -> Fixture {
-        Fixture::with_provider(replies, extra, "")
-    }
-
-    /// `provider` is appended to the scripted provider's table.
-    fn with_provider(replies: Vec<Reply>, extra: &str, provider: &str) -> Fixture {
-        let model = ScriptedModel::start(replies).expect("start scripted model");
-        let home = tempfile::tempdir().expect("home");
-        let work = tempfile::tempdir().expect("work");
-        let config = format!(
-            "model = \"scripted-1\"\nmodel_provider = \"scripted\"\n{extra}\n\
-             [model_providers.scripted]\nname = \"Scripted\"\nbase_url = \"{}\"\nenv_key = \"{KEY_VAR}\"\n{provider}\n",
-            model.base_url()
-        );
-        std::fs::write(home.path().join("config.toml"), config).expect("config");
-        Fixture { home, work, model }
-    }
-
-    fn work(&self) -> &Path {
-        self.work.path()
-    }
-
-    /// `codex exec ARGS...` in the workspace, with the key set and stdin closed.
-    fn exec(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_codex"));
-        cmd.arg("exec")
-            .args(args)
-            .current_dir(self.work())
-            .env("CODEX_HOME", self.home.path())
-            .env(KEY_VAR, "sk-test-secret")
-            .env_remove("RUST_LOG")
-            .env_remove("CODEX_EXEC_SERVER_TOKEN")
-            .stdin(Stdio::null());
-        cmd
-    }
-
-    /// The body of the `n`th request the model got.
-    fn request(&self, n: usize) -> Value {
-        let requests = self.model.requests();
-        assert!(
-            requests.len() > n,
-            "the model got {} requests, wanted more than {n}",
-            requests.len()
-        );
-        requests[n].body.clone()
-    }
-
-    /// The output the agent sent back for `call_id`, as found in the `n`th request.
-    fn tool_output(&self, n: usize, call_id: &str) -> String {
-        let body = self.request(n);
-        let input = body["input"].as_array().expect("input array");
-        input
-            .iter()
-            .find(|i| i["type"] == "function_call_output" && i["call_id"] == call_id)
-            .and_then(|i| i["output"].as_str())
-            .unwrap_or_else(|| panic!("no output for {call_id} in request {n}: {body:#}"))
-            .to_string()
-    }
-}
-
-fn run(mut cmd: impl std::borrow::BorrowMut<Command>) -> Output {
-    let out = cmd.borrow_mut().output().expect("run codex");
-    eprintln!(
-        "--- codex stderr ---\n{}--- end ---",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn shell_call(call_id: &str, argv: &[&str]) -> Reply {
-    Reply::Sse(script::responses_function_call(
-        call_id,
-        "shell",
-        &json!({ "command": argv }),
-    ))
-}
-
-fn patch_call(call_id: &str, patch: &str) -> Reply {
-    Reply::Sse(script::responses_function_call(
-        call_id,
-        "apply_patch",
-        &json!({ "input": patch }),
-    ))
-}
-
-fn text(t: &str) -> Reply {
-    Reply::Sse(script::responses_text(t))
-}
+use support::{Fixture, KEY_VAR, patch_call, run, shell_call, stderr, stdout, text};
 
 const HELLO_PATCH: &str =
     "*** Begin Patch\n*** Update File: hello.txt\n@@\n-hello\n+hello, world\n*** End Patch\n";
@@ -390,16 +279,7 @@ fn workspace_write_keeps_git_hooks_read_only_for_patches_and_commands() {
         ),
         text("done"),
     ]);
-    let git = |args: &[&str]| {
-        let o = Command::new("git")
-            .args(args)
-            .current_dir(f.work())
-            .output()
-            .expect("git");
-        assert!(o.status.success(), "git {args:?}");
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    };
-    git(&["init", "-q", "."]);
+    // The fixture's workspace is a git repository.
     let config = std::fs::read_to_string(f.work().join(".git/config")).expect("config");
     let out = run(f.exec(&["-s", "workspace-write", "plant a hook"]));
     assert!(out.status.success(), "{}", stderr(&out));
@@ -762,7 +642,6 @@ fn long_output_reaches_the_model_as_its_head_and_tail() {
 #[test]
 fn agents_md_from_the_repository_root_down_to_the_cwd_is_in_the_instructions() {
     let f = Fixture::new(vec![text("ok")]);
-    std::fs::create_dir(f.work().join(".git")).expect(".git");
     std::fs::write(f.work().join("AGENTS.md"), "Root rule: use tabs.\n").expect("root doc");
     let sub = f.work().join("crate");
     std::fs::create_dir(&sub).expect("sub");

@@ -31,6 +31,7 @@ impl Fixture {
         let model = ScriptedModel::start(replies).expect("model");
         let home = tempfile::tempdir().expect("home");
         let work = tempfile::tempdir().expect("work");
+        support::git_init(work.path());
         let config = format!(
             "model = \"scripted-1\"\nmodel_provider = \"scripted\"\nauth_issuer = \"{}\"\n\
              [model_providers.scripted]\nbase_url = \"{}\"\nenv_key = \"{KEY_VAR}\"\nrequires_openai_auth = true\n",

@@ -23,7 +23,7 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "model_provider",
         kind: "string, default `openai`",
-        doc: "Which provider serves the model: `openai`, `ollama` (built in) or the ID of a `[model_providers.ID]` table.",
+        doc: "Which provider serves the model: `openai`, `ollama`, `lmstudio` (built in) or the ID of a `[model_providers.ID]` table.",
     },
     Key {
         name: "model_providers.ID.base_url",
@@ -265,6 +265,21 @@ pub const KEYS: &[Key] = &[
         kind: "array of strings, default empty",
         doc: "These of the server's tools are not offered to the model (applied after `enabled_tools`).",
     },
+    Key {
+        name: "oss_provider",
+        kind: "`ollama` or `lmstudio`, default `ollama`",
+        doc: "The local provider `--oss` uses when `--local-provider` names none; `--oss` asks it for `gpt-oss:20b` (Ollama) or `openai/gpt-oss-20b` (LM Studio) unless `--model` names another.",
+    },
+    Key {
+        name: "features.NAME",
+        kind: "bool",
+        doc: "Codex 0.169's feature flags, which `--enable NAME` / `--disable NAME` set; codex has none of its own, so they are accepted and change nothing.",
+    },
+    Key {
+        name: "projects.PATH.trust_level",
+        kind: "`trusted` or `untrusted`, optional",
+        doc: "`trusted` lets `codex exec` run in the directory PATH (absolute, as a quoted key) even though it is not in a git work tree; elsewhere it refuses unless given `--skip-git-repo-check`.",
+    },
 ];
 
 /// [`KEYS`] as a Markdown table.
@@ -311,6 +326,7 @@ mod tests {
             [history]
             persistence = "none"
             max_bytes = 1000
+            oss_provider = "lmstudio"
             [model_providers.local]
             name = "Local"
             base_url = "http://127.0.0.1:1/v1"
@@ -342,6 +358,10 @@ mod tests {
             http_headers = { "X-Team" = "core" }
             env_http_headers = { "X-Key" = "WEB_KEY" }
             startup_timeout_sec = 5
+            [features]
+            web_search_request = true
+            [projects."/srv/app"]
+            trust_level = "trusted"
         "#;
         let table: toml::Table = file.parse().expect("toml");
         for k in KEYS {
@@ -376,6 +396,11 @@ mod tests {
         assert!(c.sandbox_workspace_write.exclude_slash_tmp);
         assert_eq!(c.auth_issuer, "http://127.0.0.1:2");
         assert!(c.model_provider.requires_openai_auth);
+        assert_eq!(
+            c.projects["/srv/app"].trust_level.as_deref(),
+            Some("trusted")
+        );
+        assert_eq!(c.oss_provider.as_deref(), Some("lmstudio"));
         let files = &c.mcp_servers["files"];
         assert!(!files.enabled);
         assert!(files.required);

@@ -13,6 +13,7 @@ mod keys;
 pub mod known;
 pub mod mcp;
 mod overrides;
+mod projects;
 mod settings;
 
 use std::collections::BTreeMap;
@@ -24,6 +25,7 @@ pub use approval::ApprovalPolicy;
 pub use keys::{KEYS, Key, markdown as keys_markdown};
 pub use known::{KEYS_0_169, NOT_LIKE_0_169};
 pub use overrides::{Override, parse_override};
+pub use projects::trust_project;
 pub use settings::{
     History, HistoryPersistence, Inherit, ReasoningSummary, ShellEnvironmentPolicy, Verbosity,
     glob_match,
@@ -35,6 +37,17 @@ pub const DEFAULT_MODEL: &str = "gpt-5-codex";
 pub const DEFAULT_AUTH_ISSUER: &str = "https://auth.openai.com";
 /// The provider when nothing names one.
 pub const DEFAULT_PROVIDER: &str = "openai";
+/// The local provider `--oss` uses when neither `--local-provider` nor `oss_provider` names one.
+pub const DEFAULT_OSS_PROVIDER: &str = "ollama";
+
+/// The model `--oss` asks a local provider for when `--model` names none, as in Codex 0.169.
+pub fn default_oss_model(provider_id: &str) -> Option<&'static str> {
+    match provider_id {
+        "ollama" => Some("gpt-oss:20b"),
+        "lmstudio" => Some("openai/gpt-oss-20b"),
+        _ => None,
+    }
+}
 
 /// Why the configuration cannot be used. Each says what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -188,6 +201,18 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// `auth_issuer`: the OAuth issuer `codex login` signs in with and tokens are renewed at.
     pub auth_issuer: String,
+    /// `[projects."PATH"]`, by path as written in the file.
+    pub projects: BTreeMap<String, Project>,
+    /// `oss_provider`: the local provider `--oss` uses without `--local-provider`.
+    pub oss_provider: Option<String>,
+}
+
+/// `[projects."PATH"]`: what the user decided about one project directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Project {
+    /// `trust_level`: `"trusted"` lets `codex exec` run there even outside a git work tree.
+    pub trust_level: Option<String>,
 }
 
 /// The temporary directory's variable: writable under workspace-write unless
@@ -228,6 +253,9 @@ struct Raw {
     #[serde(default)]
     project_doc_fallback_filenames: Vec<String>,
     auth_issuer: Option<String>,
+    #[serde(default)]
+    projects: BTreeMap<String, Project>,
+    oss_provider: Option<String>,
 }
 
 /// What to layer over the file.
@@ -267,6 +295,16 @@ pub fn built_in_providers() -> BTreeMap<String, ModelProvider> {
             base_url: "http://localhost:11434/v1".into(),
             env_key: None,
             wire_api: WireApi::Chat,
+            requires_openai_auth: false,
+        },
+    );
+    m.insert(
+        "lmstudio".to_string(),
+        ModelProvider {
+            name: Some("LM Studio".into()),
+            base_url: "http://localhost:1234/v1".into(),
+            env_key: None,
+            wire_api: WireApi::Responses,
             requires_openai_auth: false,
         },
     );
@@ -493,10 +531,22 @@ fn layer(
             .auth_issuer
             .filter(|i| !i.trim().is_empty())
             .unwrap_or_else(|| DEFAULT_AUTH_ISSUER.to_string()),
+        projects: raw.projects,
+        oss_provider: raw.oss_provider,
     })
 }
 
 impl Config {
+    /// Whether `dir` is a project marked `trust_level = "trusted"` in `[projects]` (the key is
+    /// the directory's path; a key naming it through a symlink counts too).
+    pub fn is_trusted_project(&self, dir: &Path) -> bool {
+        let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        self.projects.iter().any(|(path, project)| {
+            project.trust_level.as_deref() == Some("trusted")
+                && std::fs::canonicalize(path).unwrap_or_else(|_| PathBuf::from(path)) == dir
+        })
+    }
+
     /// The policy for commands run in `cwd`: read-only and danger-full-access as named;
     /// workspace-write may write `cwd`, the temp dir (`std::env::temp_dir()` unless
     /// `exclude_tmpdir_env_var` and, on Unix, `/tmp` unless `exclude_slash_tmp`),
@@ -633,5 +683,22 @@ mod tests {
                 .sandbox_policy(Path::new("/w"), Path::new("/h"))
                 .network_access
         );
+    }
+
+    #[test]
+    fn only_a_project_marked_trusted_is_trusted() {
+        let dir = tempfile::tempdir().expect("dir");
+        let other = tempfile::tempdir().expect("other");
+        let c = config(
+            &format!(
+                "[projects.{:?}]\ntrust_level = \"trusted\"\n[projects.{:?}]\ntrust_level = \"untrusted\"\n",
+                dir.path().display().to_string(),
+                other.path().display().to_string()
+            ),
+            &[],
+        );
+        assert!(c.is_trusted_project(dir.path()));
+        assert!(!c.is_trusted_project(other.path()));
+        assert!(!c.is_trusted_project(&dir.path().join("sub")));
     }
 }

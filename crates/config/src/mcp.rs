@@ -250,7 +250,7 @@ pub fn read_servers(path: &Path) -> Result<BTreeMap<String, McpServer>, ConfigEr
     resolve(only.mcp_servers)
 }
 
-fn read_or_empty(path: &Path) -> Result<String, ConfigError> {
+pub(crate) fn read_or_empty(path: &Path) -> Result<String, ConfigError> {
     match std::fs::read_to_string(path) {
         Ok(t) => Ok(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
@@ -261,7 +261,7 @@ fn read_or_empty(path: &Path) -> Result<String, ConfigError> {
     }
 }
 
-fn parse_doc(path: &Path, text: &str) -> Result<toml_edit::DocumentMut, ConfigError> {
+pub(crate) fn parse_doc(path: &Path, text: &str) -> Result<toml_edit::DocumentMut, ConfigError> {
     text.parse::<toml_edit::DocumentMut>()
         .map_err(|e| ConfigError::File {
             path: path.to_owned(),
@@ -399,7 +399,7 @@ pub fn remove_server(path: &Path, name: &str) -> Result<bool, ConfigError> {
     Ok(true)
 }
 
-fn write_atomically(path: &Path, text: &str) -> Result<(), ConfigError> {
+pub(crate) fn write_atomically(path: &Path, text: &str) -> Result<(), ConfigError> {
     let fail = |e: std::io::Error| ConfigError::File {
         path: path.to_owned(),
         detail: format!("cannot write it: {e}"),

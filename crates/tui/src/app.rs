@@ -191,6 +191,7 @@ impl App {
                 SavedLine::Item(Item::Message {
                     role: Role::User,
                     text,
+                    ..
                 }) => self.cells.push(Cell::User(text.clone())),
                 SavedLine::Item(_) => {}
                 SavedLine::Event(e) => self.on_agent_event(e),

@@ -32,6 +32,11 @@ pub(super) fn request_body(model: &str, prompt: &Prompt, settings: &ModelSetting
             .collect();
         body["tools"] = Value::Array(tools);
     }
+    if let Some(schema) = &prompt.output_schema {
+        body["response_format"] = json!({"type": "json_schema", "json_schema": {
+            "name": super::OUTPUT_SCHEMA_NAME, "schema": schema, "strict": true,
+        }});
+    }
     body
 }
 
@@ -45,14 +50,25 @@ fn messages(prompt: &Prompt) -> Vec<Value> {
     let mut assistant_open = false;
     for item in &prompt.input {
         match item {
-            Item::Message { role, text } => {
+            Item::Message { role, text, images } => {
                 let role = match role {
                     Role::User => "user",
                     Role::Assistant => "assistant",
                     // Local servers know no `developer` role; `system` means the same to them.
                     Role::Developer => "system",
                 };
-                messages.push(json!({"role": role, "content": text}));
+                if images.is_empty() {
+                    messages.push(json!({"role": role, "content": text}));
+                } else {
+                    // Images need the array form of `content`: a text part, then one part each.
+                    let mut parts = vec![json!({"type": "text", "text": text})];
+                    parts.extend(
+                        images
+                            .iter()
+                            .map(|url| json!({"type": "image_url", "image_url": {"url": url}})),
+                    );
+                    messages.push(json!({"role": role, "content": parts}));
+                }
                 assistant_open = role == "assistant";
             }
             Item::FunctionCall {
@@ -212,10 +228,10 @@ impl Decoder {
         self.done = true;
         let mut out = Vec::new();
         if !self.text.is_empty() {
-            out.push(ResponseEvent::Item(Item::Message {
-                role: Role::Assistant,
-                text: std::mem::take(&mut self.text),
-            }));
+            out.push(ResponseEvent::Item(Item::message(
+                Role::Assistant,
+                std::mem::take(&mut self.text),
+            )));
         }
         for (index, call) in std::mem::take(&mut self.calls) {
             out.push(ResponseEvent::Item(Item::FunctionCall {

@@ -32,6 +32,11 @@ pub enum Item {
         role: Role,
         /// What they say.
         text: String,
+        /// Images attached to a user message (`codex exec -i FILE`), as `data:MIME;base64,…`
+        /// URLs. Left out of session logs when empty, so logs written before images existed
+        /// read back the same.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        images: Vec<String>,
     },
     /// The model asks for a tool to be run.
     FunctionCall {
@@ -49,6 +54,17 @@ pub enum Item {
         /// The output text.
         output: String,
     },
+}
+
+impl Item {
+    /// A message with no images.
+    pub fn message(role: Role, text: impl Into<String>) -> Item {
+        Item::Message {
+            role,
+            text: text.into(),
+            images: Vec::new(),
+        }
+    }
 }
 
 /// Who a message is from.
@@ -83,7 +99,15 @@ pub struct Prompt {
     pub input: Vec<Item>,
     /// The tools on offer.
     pub tools: Vec<ToolSpec>,
+    /// A JSON Schema the final answer must follow (`codex exec --output-schema`), sent as the
+    /// API's structured-output format.
+    pub output_schema: Option<serde_json::Value>,
+    /// Offer the provider's own web search tool (`--search`; the Responses API only).
+    pub web_search: bool,
 }
+
+/// The name the structured-output format is sent under, as Codex 0.169 names it.
+pub const OUTPUT_SCHEMA_NAME: &str = "codex_output_schema";
 
 /// One event of a streamed response.
 #[derive(Debug, Clone, PartialEq)]
@@ -847,12 +871,6 @@ mod tests {
             serde_json::json!({"type": "message", "role": "developer", "text": "hi"}),
         )
         .expect("deserializes");
-        assert_eq!(
-            msg,
-            Item::Message {
-                role: Role::Developer,
-                text: "hi".into()
-            }
-        );
+        assert_eq!(msg, Item::message(Role::Developer, "hi"));
     }
 }

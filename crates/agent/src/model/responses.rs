@@ -8,6 +8,26 @@ use crate::sse;
 
 /// The request body for one turn.
 pub(super) fn request_body(model: &str, prompt: &Prompt, settings: &ModelSettings) -> Value {
+    let mut body = base_body(model, prompt);
+    if prompt.web_search
+        && let Some(tools) = body["tools"].as_array_mut()
+    {
+        // Run by the provider: its calls and results come back as items the agent skips.
+        tools.push(json!({"type": "web_search"}));
+    }
+    if let Some(schema) = &prompt.output_schema {
+        body["text"]["format"] = json!({
+            "type": "json_schema",
+            "name": super::OUTPUT_SCHEMA_NAME,
+            "schema": schema,
+            "strict": true,
+        });
+    }
+    add_settings(&mut body, settings);
+    body
+}
+
+fn base_body(model: &str, prompt: &Prompt) -> Value {
     let tools: Vec<Value> = prompt
         .tools
         .iter()
@@ -22,7 +42,7 @@ pub(super) fn request_body(model: &str, prompt: &Prompt, settings: &ModelSetting
             })
         })
         .collect();
-    let mut body = json!({
+    json!({
         "model": model,
         "instructions": prompt.instructions,
         "input": prompt.input.iter().map(input_item).collect::<Vec<_>>(),
@@ -33,9 +53,7 @@ pub(super) fn request_body(model: &str, prompt: &Prompt, settings: &ModelSetting
         "stream": true,
         // Conversations are kept by codex (session logs), not by the provider.
         "store": false,
-    });
-    add_settings(&mut body, settings);
-    body
+    })
 }
 
 /// `reasoning: {effort, summary}` and `text.verbosity`, each only when configured; `text` may
@@ -61,13 +79,19 @@ fn add_settings(body: &mut Value, settings: &ModelSettings) {
 
 fn input_item(item: &Item) -> Value {
     match item {
-        Item::Message { role, text } => {
+        Item::Message { role, text, images } => {
             let (role, part) = match role {
                 Role::User => ("user", "input_text"),
                 Role::Developer => ("developer", "input_text"),
                 Role::Assistant => ("assistant", "output_text"),
             };
-            json!({"type": "message", "role": role, "content": [{"type": part, "text": text}]})
+            let mut content = vec![json!({"type": part, "text": text})];
+            content.extend(
+                images
+                    .iter()
+                    .map(|url| json!({"type": "input_image", "image_url": url})),
+            );
+            json!({"type": "message", "role": role, "content": content})
         }
         Item::FunctionCall {
             call_id,
@@ -202,7 +226,7 @@ fn output_item(item: &Value) -> Result<Option<Item>, DecodeError> {
                         .collect::<String>()
                 })
                 .unwrap_or_default();
-            Ok(Some(Item::Message { role, text }))
+            Ok(Some(Item::message(role, text)))
         }
         Some("function_call") => {
             let call_id = str_field("call_id").ok_or_else(|| {

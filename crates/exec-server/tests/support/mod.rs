@@ -84,9 +84,7 @@ impl OurServer {
     }
 }
 
-/// The real Codex 0.169 binary: `$CODEX_169_BIN` (set by `cargo xtask test`; it must name a
-/// file), else where `cargo xtask npm-tools` installed it; `None` (with a notice) when there is
-/// none.
+/// The real Codex 0.169 binary, or `None` (with a notice) when there is none.
 pub fn codex_169() -> Option<PathBuf> {
     xtask::tools::codex_169_for_tests()
 }
