@@ -6,12 +6,14 @@
 //! `cargo bench -p codex-cli --bench agent_overhead [-- CALLS]` (default 200 calls per mode).
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+
 use std::time::{Duration, Instant};
 
 use codex_exec_server::client::{ExecServerClient, StartOptions};
 use codex_sandbox::SandboxPolicy;
 use codex_scripted_model::{Reply, ScriptedModel, script};
+
+mod support;
 
 fn main() {
     let calls: usize = std::env::args()
@@ -21,13 +23,7 @@ fn main() {
     let work = tempfile::tempdir().expect("work dir");
     // A workspace that is a git repository costs the sandbox a user and mount namespace (its
     // `.git` is bound read-only); one that is not costs only Landlock and seccomp.
-    let repo = tempfile::tempdir().expect("repo dir");
-    let init = Command::new("git")
-        .args(["init", "-q"])
-        .current_dir(repo.path())
-        .status()
-        .expect("git init");
-    assert!(init.success(), "git init");
+    let repo = support::git_repo();
     println!("agent overhead per tool call, {calls} calls of /bin/true per mode");
     println!(
         "{:<26} {:>12} {:>12} {:>12} {:>12} {:>8}",
@@ -85,36 +81,12 @@ fn agent_overheads(calls: usize, mode: &str, work: &Path) -> Vec<Duration> {
         .collect();
     replies.push(Reply::Sse(script::responses_text("done")));
     let model = ScriptedModel::start(replies).expect("scripted model");
-    let home = tempfile::tempdir().expect("home");
-    std::fs::write(
-        home.path().join("config.toml"),
-        format!(
-            "model = \"bench\"\nmodel_provider = \"scripted\"\n[model_providers.scripted]\nbase_url = \"{}\"\n",
-            model.base_url()
-        ),
-    )
-    .expect("config");
-    let status = Command::new(env!("CARGO_BIN_EXE_codex"))
-        .args([
-            "exec",
-            "--ephemeral",
-            "--skip-git-repo-check",
-            "-s",
-            mode,
-            "benchmark",
-        ])
-        .current_dir(work)
-        .env("CODEX_HOME", home.path())
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .expect("run codex exec");
-    assert!(
-        status.status.success(),
-        "codex exec failed: {}",
-        String::from_utf8_lossy(&status.stderr)
+    let home = support::scripted_home(&model);
+    support::exec(
+        Path::new(env!("CARGO_BIN_EXE_codex")),
+        &["--skip-git-repo-check", "-s", mode],
+        work,
+        home.path(),
     );
     let requests = model.requests();
     let finished = model.reply_finished_at();

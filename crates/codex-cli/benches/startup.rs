@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 use codex_scripted_model::{Reply, ScriptedModel, script};
 
+mod support;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let runs: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(40);
@@ -30,24 +32,10 @@ fn main() {
         builds.push(("--against", other));
     }
     // A workspace as users have it: a git repository with an AGENTS.md.
-    let work = tempfile::tempdir().expect("work dir");
-    let init = Command::new("git")
-        .args(["init", "-q"])
-        .current_dir(work.path())
-        .status()
-        .expect("git init");
-    assert!(init.success(), "git init");
+    let work = support::git_repo();
     std::fs::write(work.path().join("AGENTS.md"), "Run the tests with make.\n").expect("agents");
     let model = ScriptedModel::start(Vec::new()).expect("scripted model");
-    let home = tempfile::tempdir().expect("home");
-    std::fs::write(
-        home.path().join("config.toml"),
-        format!(
-            "model = \"bench\"\nmodel_provider = \"scripted\"\n[model_providers.scripted]\nbase_url = \"{}\"\n",
-            model.base_url()
-        ),
-    )
-    .expect("config");
+    let home = support::scripted_home(&model);
 
     let mut floor = Vec::new();
     let mut version = vec![Vec::new(); builds.len()];
@@ -118,22 +106,7 @@ fn exec_to_first_request(
     model.push(Reply::Sse(script::responses_text("done")));
     let before = model.requests().len();
     let began = Instant::now();
-    let out = Command::new(codex)
-        .args(["exec", "--ephemeral", "benchmark"])
-        .current_dir(work)
-        .env("CODEX_HOME", home)
-        .env_remove("RUST_LOG")
-        .env_remove("OPENAI_API_KEY")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .expect("run codex exec");
-    assert!(
-        out.status.success(),
-        "codex exec failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::exec(codex, &[], work, home);
     let requests = model.requests();
     assert_eq!(requests.len(), before + 1, "one request per run");
     requests[before].received_at.duration_since(began)
