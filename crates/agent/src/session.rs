@@ -52,7 +52,7 @@ pub struct Session {
     notify: Vec<String>,
     turns: u64,
     context_tokens: u64,
-    images: Vec<String>,
+    images: Vec<crate::model::Image>,
     output_schema: Option<serde_json::Value>,
     web_search: bool,
 }
@@ -122,8 +122,8 @@ impl Session {
         self
     }
 
-    /// Attaches images (`data:` URLs) to the next turn's user message.
-    pub fn attach_images(&mut self, images: Vec<String>) {
+    /// Attaches images to the next turn's user message.
+    pub fn attach_images(&mut self, images: Vec<crate::model::Image>) {
         self.images = images;
     }
 

@@ -63,12 +63,16 @@ fn input_item(item: &Item) -> Value {
                 Role::Developer => ("developer", "input_text"),
                 Role::Assistant => ("assistant", "output_text"),
             };
-            let mut content = vec![json!({"type": part, "text": text})];
-            content.extend(
-                images
-                    .iter()
-                    .map(|url| json!({"type": "input_image", "image_url": url})),
-            );
+            // As 0.169 sends them: each image framed by its name and path, then the text.
+            let mut content = Vec::new();
+            for (i, image) in images.iter().enumerate() {
+                let (open, close) = image.frame(i + 1);
+                content.push(json!({"type": "input_text", "text": open}));
+                content
+                    .push(json!({"type": "input_image", "image_url": image.url, "detail": "high"}));
+                content.push(json!({"type": "input_text", "text": close}));
+            }
+            content.push(json!({"type": part, "text": text}));
             json!({"type": "message", "role": role, "content": content})
         }
         Item::FunctionCall {
