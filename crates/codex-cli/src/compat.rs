@@ -210,7 +210,7 @@ pub const ENTRIES: &[Entry] = &[
         "",
         "--search",
         Differs(
-            "offers the provider's `web_search` tool on Responses API providers; a Chat Completions provider gets a warning and no search",
+            "offers the provider's live `web_search` tool (`external_web_access: true`, as 0.169) on Responses API providers; without it none is offered, where 0.169 offers cached search; Chat Completions providers get a warning",
         ),
     ),
     e(
@@ -357,7 +357,7 @@ pub const ENTRIES: &[Entry] = &[
         "resume",
         "--search",
         Differs(
-            "offers the provider's `web_search` tool on Responses API providers; a Chat Completions provider gets a warning and no search",
+            "offers the provider's live `web_search` tool (`external_web_access: true`, as 0.169) on Responses API providers; without it none is offered, where 0.169 offers cached search; Chat Completions providers get a warning",
         ),
     ),
     e(

@@ -12,8 +12,9 @@ pub(super) fn request_body(model: &str, prompt: &Prompt) -> Value {
     if prompt.web_search
         && let Some(tools) = body["tools"].as_array_mut()
     {
-        // Run by the provider: its calls and results come back as items the agent skips.
-        tools.push(json!({"type": "web_search"}));
+        // Run by the provider: its calls and results come back as items the agent skips. Live
+        // access, as 0.169's `--search` asks.
+        tools.push(json!({"type": "web_search", "external_web_access": true}));
     }
     if let Some(schema) = &prompt.output_schema {
         body["text"]["format"] = json!({
