@@ -183,7 +183,13 @@ pub const ENTRIES: &[Entry] = &[
     e("", "--remote", Absent(NO_APP_SERVER)),
     e("", "--remote-auth-token-env", Absent(NO_APP_SERVER)),
     e("", "--strict-config", Elsewhere(CONFIG_PART)),
-    e("", "-i, --image", Same),
+    e(
+        "",
+        "-i, --image",
+        Differs(
+            "the file's bytes are sent as they are (0.169 decodes and may resize them): PNG, JPEG, GIF or WebP, at most 20 MiB",
+        ),
+    ),
     e("", "-m, --model", Same),
     e(
         "",
@@ -238,7 +244,13 @@ pub const ENTRIES: &[Entry] = &[
     ),
     e("exec", "help", Same),
     e("exec", "--strict-config", Elsewhere(CONFIG_PART)),
-    e("exec", "-i, --image", Same),
+    e(
+        "exec",
+        "-i, --image",
+        Differs(
+            "the file's bytes are sent as they are (0.169 decodes and may resize them): PNG, JPEG, GIF or WebP, at most 20 MiB",
+        ),
+    ),
     e("exec", "-m, --model", Same),
     e(
         "exec",
@@ -267,7 +279,13 @@ pub const ENTRIES: &[Entry] = &[
         "--ignore-rules",
         Differs("accepted and changes nothing: codex reads no execpolicy `.rules` files"),
     ),
-    e("exec", "--output-schema", Same),
+    e(
+        "exec",
+        "--output-schema",
+        Differs(
+            "also checks the final message against the schema: one that does not follow it is an error with exit 1 (0.169 only asks the model)",
+        ),
+    ),
     e("exec", "--color", Same),
     e(
         "exec",
@@ -285,7 +303,13 @@ pub const ENTRIES: &[Entry] = &[
     // codex exec resume
     e("exec resume", "--last", Same),
     e("exec resume", "--all", Same),
-    e("exec resume", "-i, --image", Same),
+    e(
+        "exec resume",
+        "-i, --image",
+        Differs(
+            "the file's bytes are sent as they are (0.169 decodes and may resize them): PNG, JPEG, GIF or WebP, at most 20 MiB",
+        ),
+    ),
     e("exec resume", "--strict-config", Elsewhere(CONFIG_PART)),
     e("exec resume", "-m, --model", Same),
     e(
@@ -310,7 +334,13 @@ pub const ENTRIES: &[Entry] = &[
         "--ignore-rules",
         Differs("accepted and changes nothing: codex reads no execpolicy `.rules` files"),
     ),
-    e("exec resume", "--output-schema", Same),
+    e(
+        "exec resume",
+        "--output-schema",
+        Differs(
+            "also checks the final message against the schema: one that does not follow it is an error with exit 1 (0.169 only asks the model)",
+        ),
+    ),
     e(
         "exec resume",
         "--json",
@@ -326,7 +356,13 @@ pub const ENTRIES: &[Entry] = &[
     e("resume", "--remote", Absent(NO_APP_SERVER)),
     e("resume", "--remote-auth-token-env", Absent(NO_APP_SERVER)),
     e("resume", "--strict-config", Elsewhere(CONFIG_PART)),
-    e("resume", "-i, --image", Same),
+    e(
+        "resume",
+        "-i, --image",
+        Differs(
+            "the file's bytes are sent as they are (0.169 decodes and may resize them): PNG, JPEG, GIF or WebP, at most 20 MiB",
+        ),
+    ),
     e("resume", "-m, --model", Same),
     e(
         "resume",
