@@ -62,7 +62,6 @@ const fn e(command: &'static str, item: &'static str, ours: Ours) -> Entry {
 
 const NO_APP_SERVER: &str =
     "codex runs in one process: there is no app server or daemon to connect to";
-const NO_HOOKS: &str = "codex has no hooks";
 const NO_WORKTREES: &str =
     "codex does not manage git worktrees; create one with `git worktree add` and use --cd";
 const NO_AUTO_REVIEW: &str =
@@ -203,7 +202,11 @@ pub const ENTRIES: &[Entry] = &[
     e("", "-s, --sandbox", Same),
     e("", "--approve-for-me", Absent(NO_AUTO_REVIEW)),
     e("", "--dangerously-bypass-approvals-and-sandbox", Same),
-    e("", "--dangerously-bypass-hook-trust", Absent(NO_HOOKS)),
+    e(
+        "",
+        "--dangerously-bypass-hook-trust",
+        Differs("accepted and changes nothing: codex runs no hooks"),
+    ),
     e("", "-C, --cd", Same),
     e("", "--worktree", Absent(NO_WORKTREES)),
     e("", "--add-dir", Same),
@@ -264,7 +267,11 @@ pub const ENTRIES: &[Entry] = &[
     e("exec", "-s, --sandbox", Same),
     e("exec", "--approve-for-me", Absent(NO_AUTO_REVIEW)),
     e("exec", "--dangerously-bypass-approvals-and-sandbox", Same),
-    e("exec", "--dangerously-bypass-hook-trust", Absent(NO_HOOKS)),
+    e(
+        "exec",
+        "--dangerously-bypass-hook-trust",
+        Differs("accepted and changes nothing: codex runs no hooks"),
+    ),
     e("exec", "-C, --cd", Same),
     e("exec", "--worktree", Absent(NO_WORKTREES)),
     e("exec", "--add-dir", Same),
@@ -320,7 +327,7 @@ pub const ENTRIES: &[Entry] = &[
     e(
         "exec resume",
         "--dangerously-bypass-hook-trust",
-        Absent(NO_HOOKS),
+        Differs("accepted and changes nothing: codex runs no hooks"),
     ),
     e("exec resume", "--worktree", Absent(NO_WORKTREES)),
     e("exec resume", "--thread-source", Absent(NO_THREAD_SOURCE)),
@@ -379,7 +386,7 @@ pub const ENTRIES: &[Entry] = &[
     e(
         "resume",
         "--dangerously-bypass-hook-trust",
-        Absent(NO_HOOKS),
+        Differs("accepted and changes nothing: codex runs no hooks"),
     ),
     e("resume", "-C, --cd", Same),
     e("resume", "--worktree", Absent(NO_WORKTREES)),
