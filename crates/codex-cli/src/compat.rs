@@ -225,7 +225,9 @@ pub const ENTRIES: &[Entry] = &[
     e(
         "",
         "--no-alt-screen",
-        Absent("the full-screen session always uses the alternate screen"),
+        Differs(
+            "draws the full screen on the main screen rather than an inline viewport: the scrollback and the last screen stay after exit",
+        ),
     ),
     e("", "--no-daemon", Same),
     e(
@@ -406,7 +408,9 @@ pub const ENTRIES: &[Entry] = &[
     e(
         "resume",
         "--no-alt-screen",
-        Absent("the full-screen session always uses the alternate screen"),
+        Differs(
+            "draws the full screen on the main screen rather than an inline viewport: the scrollback and the last screen stay after exit",
+        ),
     ),
     e("resume", "--no-daemon", Same),
     e(

@@ -232,6 +232,7 @@ fn run_inner(
         replay,
         history_file: Some(home.join("history.jsonl")),
         context_window: config.model_context_window,
+        alt_screen: !args.no_alt_screen,
     };
     let runtime = runtime()?;
     let exit = runtime.block_on(codex_tui::run(options, open))?;
