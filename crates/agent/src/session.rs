@@ -53,7 +53,7 @@ pub struct Session {
     turns: u64,
     context_tokens: u64,
     hide_reasoning: bool,
-    images: Vec<String>,
+    images: Vec<crate::model::Image>,
     output_schema: Option<serde_json::Value>,
     web_search: bool,
 }
@@ -131,8 +131,8 @@ impl Session {
         self
     }
 
-    /// Attaches images (`data:` URLs) to the next turn's user message.
-    pub fn attach_images(&mut self, images: Vec<String>) {
+    /// Attaches images to the next turn's user message.
+    pub fn attach_images(&mut self, images: Vec<crate::model::Image>) {
         self.images = images;
     }
 

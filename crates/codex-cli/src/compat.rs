@@ -62,7 +62,6 @@ const fn e(command: &'static str, item: &'static str, ours: Ours) -> Entry {
 
 const NO_APP_SERVER: &str =
     "codex runs in one process: there is no app server or daemon to connect to";
-const NO_HOOKS: &str = "codex has no hooks";
 const NO_WORKTREES: &str =
     "codex does not manage git worktrees; create one with `git worktree add` and use --cd";
 const NO_AUTO_REVIEW: &str =
@@ -183,7 +182,13 @@ pub const ENTRIES: &[Entry] = &[
     e("", "--remote", Absent(NO_APP_SERVER)),
     e("", "--remote-auth-token-env", Absent(NO_APP_SERVER)),
     e("", "--strict-config", Elsewhere(CONFIG_PART)),
-    e("", "-i, --image", Same),
+    e(
+        "",
+        "-i, --image",
+        Differs(
+            "the file's bytes are sent as they are (0.169 decodes and may resize them): PNG, JPEG, GIF or WebP, at most 20 MiB",
+        ),
+    ),
     e("", "-m, --model", Same),
     e(
         "",
@@ -197,7 +202,11 @@ pub const ENTRIES: &[Entry] = &[
     e("", "-s, --sandbox", Same),
     e("", "--approve-for-me", Absent(NO_AUTO_REVIEW)),
     e("", "--dangerously-bypass-approvals-and-sandbox", Same),
-    e("", "--dangerously-bypass-hook-trust", Absent(NO_HOOKS)),
+    e(
+        "",
+        "--dangerously-bypass-hook-trust",
+        Differs("accepted and changes nothing: codex runs no hooks"),
+    ),
     e("", "-C, --cd", Same),
     e("", "--worktree", Absent(NO_WORKTREES)),
     e("", "--add-dir", Same),
@@ -210,13 +219,15 @@ pub const ENTRIES: &[Entry] = &[
         "",
         "--search",
         Differs(
-            "offers the provider's `web_search` tool on Responses API providers; a Chat Completions provider gets a warning and no search",
+            "offers the provider's live `web_search` tool (`external_web_access: true`, as 0.169) on Responses API providers; without it none is offered, where 0.169 offers cached search; Chat Completions providers get a warning",
         ),
     ),
     e(
         "",
         "--no-alt-screen",
-        Absent("the full-screen session always uses the alternate screen"),
+        Differs(
+            "draws the full screen on the main screen rather than an inline viewport: the scrollback and the last screen stay after exit",
+        ),
     ),
     e("", "--no-daemon", Same),
     e(
@@ -238,7 +249,13 @@ pub const ENTRIES: &[Entry] = &[
     ),
     e("exec", "help", Same),
     e("exec", "--strict-config", Elsewhere(CONFIG_PART)),
-    e("exec", "-i, --image", Same),
+    e(
+        "exec",
+        "-i, --image",
+        Differs(
+            "the file's bytes are sent as they are (0.169 decodes and may resize them): PNG, JPEG, GIF or WebP, at most 20 MiB",
+        ),
+    ),
     e("exec", "-m, --model", Same),
     e(
         "exec",
@@ -252,7 +269,11 @@ pub const ENTRIES: &[Entry] = &[
     e("exec", "-s, --sandbox", Same),
     e("exec", "--approve-for-me", Absent(NO_AUTO_REVIEW)),
     e("exec", "--dangerously-bypass-approvals-and-sandbox", Same),
-    e("exec", "--dangerously-bypass-hook-trust", Absent(NO_HOOKS)),
+    e(
+        "exec",
+        "--dangerously-bypass-hook-trust",
+        Differs("accepted and changes nothing: codex runs no hooks"),
+    ),
     e("exec", "-C, --cd", Same),
     e("exec", "--worktree", Absent(NO_WORKTREES)),
     e("exec", "--add-dir", Same),
@@ -267,7 +288,13 @@ pub const ENTRIES: &[Entry] = &[
         "--ignore-rules",
         Differs("accepted and changes nothing: codex reads no execpolicy `.rules` files"),
     ),
-    e("exec", "--output-schema", Same),
+    e(
+        "exec",
+        "--output-schema",
+        Differs(
+            "also checks the final message against the schema: one that does not follow it is an error with exit 1 (0.169 only asks the model)",
+        ),
+    ),
     e("exec", "--color", Same),
     e(
         "exec",
@@ -285,7 +312,13 @@ pub const ENTRIES: &[Entry] = &[
     // codex exec resume
     e("exec resume", "--last", Same),
     e("exec resume", "--all", Same),
-    e("exec resume", "-i, --image", Same),
+    e(
+        "exec resume",
+        "-i, --image",
+        Differs(
+            "the file's bytes are sent as they are (0.169 decodes and may resize them): PNG, JPEG, GIF or WebP, at most 20 MiB",
+        ),
+    ),
     e("exec resume", "--strict-config", Elsewhere(CONFIG_PART)),
     e("exec resume", "-m, --model", Same),
     e(
@@ -296,7 +329,7 @@ pub const ENTRIES: &[Entry] = &[
     e(
         "exec resume",
         "--dangerously-bypass-hook-trust",
-        Absent(NO_HOOKS),
+        Differs("accepted and changes nothing: codex runs no hooks"),
     ),
     e("exec resume", "--worktree", Absent(NO_WORKTREES)),
     e("exec resume", "--thread-source", Absent(NO_THREAD_SOURCE)),
@@ -310,7 +343,13 @@ pub const ENTRIES: &[Entry] = &[
         "--ignore-rules",
         Differs("accepted and changes nothing: codex reads no execpolicy `.rules` files"),
     ),
-    e("exec resume", "--output-schema", Same),
+    e(
+        "exec resume",
+        "--output-schema",
+        Differs(
+            "also checks the final message against the schema: one that does not follow it is an error with exit 1 (0.169 only asks the model)",
+        ),
+    ),
     e(
         "exec resume",
         "--json",
@@ -326,7 +365,13 @@ pub const ENTRIES: &[Entry] = &[
     e("resume", "--remote", Absent(NO_APP_SERVER)),
     e("resume", "--remote-auth-token-env", Absent(NO_APP_SERVER)),
     e("resume", "--strict-config", Elsewhere(CONFIG_PART)),
-    e("resume", "-i, --image", Same),
+    e(
+        "resume",
+        "-i, --image",
+        Differs(
+            "the file's bytes are sent as they are (0.169 decodes and may resize them): PNG, JPEG, GIF or WebP, at most 20 MiB",
+        ),
+    ),
     e("resume", "-m, --model", Same),
     e(
         "resume",
@@ -343,7 +388,7 @@ pub const ENTRIES: &[Entry] = &[
     e(
         "resume",
         "--dangerously-bypass-hook-trust",
-        Absent(NO_HOOKS),
+        Differs("accepted and changes nothing: codex runs no hooks"),
     ),
     e("resume", "-C, --cd", Same),
     e("resume", "--worktree", Absent(NO_WORKTREES)),
@@ -357,13 +402,15 @@ pub const ENTRIES: &[Entry] = &[
         "resume",
         "--search",
         Differs(
-            "offers the provider's `web_search` tool on Responses API providers; a Chat Completions provider gets a warning and no search",
+            "offers the provider's live `web_search` tool (`external_web_access: true`, as 0.169) on Responses API providers; without it none is offered, where 0.169 offers cached search; Chat Completions providers get a warning",
         ),
     ),
     e(
         "resume",
         "--no-alt-screen",
-        Absent("the full-screen session always uses the alternate screen"),
+        Differs(
+            "draws the full screen on the main screen rather than an inline viewport: the scrollback and the last screen stay after exit",
+        ),
     ),
     e("resume", "--no-daemon", Same),
     e(

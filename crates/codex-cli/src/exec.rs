@@ -82,6 +82,14 @@ pub struct AgentArgs {
     /// Another directory the commands may write under workspace-write (repeatable).
     #[arg(long = "add-dir", value_name = "DIR")]
     pub add_dir: Vec<PathBuf>,
+    /// The interactive codex draws on the main screen instead of the alternate one, so the
+    /// terminal's scrollback (and its last screen) stays.
+    #[arg(long)]
+    pub no_alt_screen: bool,
+    /// Accepted for Codex 0.169's scripts: codex runs no hooks, so there is no hook trust to
+    /// bypass.
+    #[arg(long)]
+    pub dangerously_bypass_hook_trust: bool,
     /// Let the model search the web with the provider's own web_search tool (Responses API
     /// providers only).
     #[arg(long)]
@@ -120,6 +128,8 @@ impl AgentArgs {
         self.oss |= o.oss;
         self.no_daemon |= o.no_daemon;
         self.search |= o.search;
+        self.no_alt_screen |= o.no_alt_screen;
+        self.dangerously_bypass_hook_trust |= o.dangerously_bypass_hook_trust;
         self.ignore_user_config |= o.ignore_user_config;
         self.local_provider = self.local_provider.or(o.local_provider);
         self.exec_server = self.exec_server.or(o.exec_server);

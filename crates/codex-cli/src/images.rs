@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
 use base64::Engine as _;
+use codex_agent::model::Image;
 
 /// The largest image sent: providers refuse bigger ones (OpenAI's limit is 20 MB), and the
 /// whole file goes into the request and the session log.
@@ -27,13 +28,13 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// Each file as a `data:MIME;base64,…` URL, in order; the first that cannot be sent is an
-/// error naming it.
-pub fn load(files: &[impl AsRef<Path>]) -> Result<Vec<String>> {
+/// Each file as an image with a `data:MIME;base64,…` URL, in order; the first that cannot be
+/// sent is an error naming it.
+pub fn load(files: &[impl AsRef<Path>]) -> Result<Vec<Image>> {
     files.iter().map(|f| load_one(f.as_ref())).collect()
 }
 
-fn load_one(path: &Path) -> Result<String> {
+fn load_one(path: &Path) -> Result<Image> {
     let file = std::fs::File::open(path)
         .with_context(|| format!("--image {}: cannot read the file", path.display()))?;
     let mut bytes = Vec::new();
@@ -54,10 +55,13 @@ fn load_one(path: &Path) -> Result<String> {
             path.display()
         );
     };
-    Ok(format!(
-        "data:{mime};base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(&bytes)
-    ))
+    Ok(Image {
+        path: path.display().to_string(),
+        url: format!(
+            "data:{mime};base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(&bytes)
+        ),
+    })
 }
 
 #[cfg(test)]

@@ -234,6 +234,7 @@ fn run_inner(
         save_history: config.history.persistence == codex_config::HistoryPersistence::SaveAll,
         history_max_bytes: config.history.max_bytes,
         context_window: config.model_context_window,
+        alt_screen: !args.no_alt_screen,
     };
     let runtime = runtime()?;
     let exit = runtime.block_on(codex_tui::run(options, open))?;

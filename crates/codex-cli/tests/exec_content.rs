@@ -58,24 +58,26 @@ fn images_are_typed_by_content_and_sent_as_input_image_parts_of_the_user_message
     ]));
     assert!(out.status.success());
     let content = user_content(&f, 0);
-    assert_eq!(content[0]["type"], "input_text");
+    // As 0.169 sends them: each image framed by its number and path, then the prompt.
+    let mut expected = Vec::new();
+    let urls = [
+        data_url("image/png", PNG),
+        data_url("image/jpeg", JPEG),
+        data_url("image/gif", GIF),
+        data_url("image/webp", WEBP),
+    ];
+    for (n, ((name, _), url)) in files.iter().zip(urls).enumerate() {
+        let open = format!("<image name=[Image #{}] path=\"{name}\">", n + 1);
+        expected.push(json!({"type": "input_text", "text": open}));
+        expected.push(json!({"type": "input_image", "image_url": url, "detail": "high"}));
+        expected.push(json!({"type": "input_text", "text": "</image>"}));
+    }
+    assert_eq!(content[..12], expected[..]);
+    assert_eq!(content.len(), 13, "{content:#?}");
     assert!(
-        content[0]["text"]
+        content[12]["text"]
             .as_str()
             .is_some_and(|t| t.contains("describe these"))
-    );
-    let images: Vec<&Value> = content
-        .iter()
-        .filter(|p| p["type"] == "input_image")
-        .collect();
-    assert_eq!(
-        images,
-        [
-            &json!({"type": "input_image", "image_url": data_url("image/png", PNG)}),
-            &json!({"type": "input_image", "image_url": data_url("image/jpeg", JPEG)}),
-            &json!({"type": "input_image", "image_url": data_url("image/gif", GIF)}),
-            &json!({"type": "input_image", "image_url": data_url("image/webp", WEBP)}),
-        ]
     );
     // The session log keeps them, for resume.
     let log = session_logs(&f).pop().expect("a session log");
@@ -101,10 +103,14 @@ fn chat_completions_gets_images_as_image_url_parts() {
         .find(|m| m["role"] == "user")
         .expect("user message")
         .clone();
-    assert_eq!(user["content"][0]["type"], "text");
     assert_eq!(
-        user["content"][1],
-        json!({"type": "image_url", "image_url": {"url": data_url("image/gif", GIF)}})
+        user["content"],
+        json!([
+            {"type": "text", "text": "<image name=[Image #1] path=\"a.gif\">"},
+            {"type": "image_url", "image_url": {"url": data_url("image/gif", GIF)}},
+            {"type": "text", "text": "</image>"},
+            {"type": "text", "text": "look"},
+        ])
     );
 }
 
@@ -231,10 +237,10 @@ fn exec_resume_last_sends_the_earlier_turns_and_images_and_appends_to_the_same_l
     let texts: Vec<String> = input
         .iter()
         .map(|i| {
-            i["content"][0]["text"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
+            // The item's text: the last part (images, when there are any, come first).
+            let parts = i["content"].as_array().cloned().unwrap_or_default();
+            let last = parts.last().cloned().unwrap_or_default();
+            last["text"].as_str().unwrap_or_default().to_string()
         })
         .collect();
     let first = texts
@@ -253,7 +259,7 @@ fn exec_resume_last_sends_the_earlier_turns_and_images_and_appends_to_the_same_l
     // The first message's image was read back from the session log and sent again.
     assert_eq!(
         input[first]["content"][1],
-        json!({"type": "input_image", "image_url": data_url("image/png", PNG)})
+        json!({"type": "input_image", "image_url": data_url("image/png", PNG), "detail": "high"})
     );
     let logs = session_logs(&f);
     assert_eq!(logs.len(), 1, "{logs:?}");

@@ -382,7 +382,7 @@ fn search_offers_the_providers_web_search_tool_and_chat_providers_are_warned() {
     let tools = f.request(0)["tools"].as_array().expect("tools").clone();
     assert_eq!(
         tools.last(),
-        Some(&serde_json::json!({"type": "web_search"}))
+        Some(&serde_json::json!({"type": "web_search", "external_web_access": true}))
     );
     let out = run(f.exec(&["no search"]));
     assert!(out.status.success());

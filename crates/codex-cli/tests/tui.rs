@@ -465,3 +465,23 @@ fn without_a_terminal_codex_says_so_and_points_to_codex_exec() {
     insta::assert_snapshot!(stderr.trim_end(), @"error: the interactive codex needs a terminal (stdout is not a terminal): run `codex exec PROMPT` from scripts");
     assert!(f.model.requests().is_empty());
 }
+
+#[test]
+fn no_alt_screen_leaves_the_last_screen_in_the_terminal_after_exit() {
+    for (args, stays) in [("--no-alt-screen", true), ("", false)] {
+        let f = Fixture::new(vec![text("An answer worth keeping.")], "");
+        let t = f.tmux(args, "");
+        t.wait_for("approvals");
+        t.type_text("keep this question");
+        t.press("Enter");
+        t.wait_for("An answer worth keeping.");
+        t.type_text("/quit");
+        t.press("Enter");
+        let screen = t.wait_for("codex exited 0");
+        assert_eq!(
+            screen.contains("An answer worth keeping."),
+            stays,
+            "{args:?}: {screen}"
+        );
+    }
+}

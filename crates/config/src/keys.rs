@@ -316,6 +316,7 @@ mod tests {
             project_doc_max_bytes = 100
             project_doc_fallback_filenames = ["CLAUDE.md"]
             auth_issuer = "http://127.0.0.1:2"
+            oss_provider = "lmstudio"
             [shell_environment_policy]
             inherit = "core"
             ignore_default_excludes = true
@@ -326,7 +327,6 @@ mod tests {
             [history]
             persistence = "none"
             max_bytes = 1000
-            oss_provider = "lmstudio"
             [model_providers.local]
             name = "Local"
             base_url = "http://127.0.0.1:1/v1"

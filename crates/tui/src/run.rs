@@ -50,6 +50,9 @@ pub struct Options {
     pub history_max_bytes: Option<u64>,
     /// `model_context_window` from config.toml, over the built-in table.
     pub context_window: Option<u64>,
+    /// Draw on the alternate screen (the default); `false` (`--no-alt-screen`) draws on the
+    /// main screen, so the terminal's scrollback and the last screen stay after exit.
+    pub alt_screen: bool,
 }
 
 /// How the session ended.
@@ -129,7 +132,8 @@ pub async fn run(mut options: Options, mut open: OpenSession) -> Result<Exit> {
         window,
     ));
     let mut signals = Signals::new()?;
-    let mut guard = TerminalGuard::enter().context("cannot set up the terminal")?;
+    let mut guard =
+        TerminalGuard::enter(options.alt_screen).context("cannot set up the terminal")?;
     let mut keys = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     let mut turns = 0u64;

@@ -15,6 +15,8 @@ use ratatui::backend::CrosstermBackend;
 
 /// Whether the terminal is ours right now; restoring twice would print stray escapes.
 static ACTIVE: AtomicBool = AtomicBool::new(false);
+/// Whether we switched to the alternate screen, so that restoring leaves it.
+static ALT_SCREEN: AtomicBool = AtomicBool::new(false);
 
 /// The terminal in full-screen mode, until dropped.
 pub struct TerminalGuard {
@@ -23,13 +25,20 @@ pub struct TerminalGuard {
 }
 
 impl TerminalGuard {
-    /// Switches stdout to raw mode on the alternate screen with bracketed paste.
-    pub fn enter() -> std::io::Result<TerminalGuard> {
+    /// Switches stdout to raw mode with bracketed paste, on the alternate screen when
+    /// `alt_screen`.
+    pub fn enter(alt_screen: bool) -> std::io::Result<TerminalGuard> {
         install_panic_hook();
         enable_raw_mode()?;
         ACTIVE.store(true, Ordering::SeqCst);
+        ALT_SCREEN.store(alt_screen, Ordering::SeqCst);
         let mut out = std::io::stdout();
-        if let Err(e) = crossterm::execute!(out, EnterAlternateScreen, EnableBracketedPaste) {
+        let entered = if alt_screen {
+            crossterm::execute!(out, EnterAlternateScreen, EnableBracketedPaste)
+        } else {
+            crossterm::execute!(out, EnableBracketedPaste)
+        };
+        if let Err(e) = entered {
             restore();
             return Err(e);
         }
@@ -56,12 +65,11 @@ pub fn restore() {
         return;
     }
     let mut out = std::io::stdout();
-    let _ = crossterm::execute!(
-        out,
-        DisableBracketedPaste,
-        LeaveAlternateScreen,
-        crossterm::cursor::Show
-    );
+    let _ = crossterm::execute!(out, DisableBracketedPaste);
+    if ALT_SCREEN.swap(false, Ordering::SeqCst) {
+        let _ = crossterm::execute!(out, LeaveAlternateScreen);
+    }
+    let _ = crossterm::execute!(out, crossterm::cursor::Show);
     let _ = disable_raw_mode();
     let _ = out.flush();
 }

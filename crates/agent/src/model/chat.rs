@@ -60,13 +60,16 @@ fn messages(prompt: &Prompt) -> Vec<Value> {
                 if images.is_empty() {
                     messages.push(json!({"role": role, "content": text}));
                 } else {
-                    // Images need the array form of `content`: a text part, then one part each.
-                    let mut parts = vec![json!({"type": "text", "text": text})];
-                    parts.extend(
-                        images
-                            .iter()
-                            .map(|url| json!({"type": "image_url", "image_url": {"url": url}})),
-                    );
+                    // Images need the array form of `content`: each image framed by its name and
+                    // path (as on the Responses API), then the text.
+                    let mut parts = Vec::new();
+                    for (i, image) in images.iter().enumerate() {
+                        let (open, close) = image.frame(i + 1);
+                        parts.push(json!({"type": "text", "text": open}));
+                        parts.push(json!({"type": "image_url", "image_url": {"url": image.url}}));
+                        parts.push(json!({"type": "text", "text": close}));
+                    }
+                    parts.push(json!({"type": "text", "text": text}));
                     messages.push(json!({"role": role, "content": parts}));
                 }
                 assistant_open = role == "assistant";

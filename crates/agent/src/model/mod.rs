@@ -32,11 +32,10 @@ pub enum Item {
         role: Role,
         /// What they say.
         text: String,
-        /// Images attached to a user message (`codex exec -i FILE`), as `data:MIME;base64,…`
-        /// URLs. Left out of session logs when empty, so logs written before images existed
-        /// read back the same.
+        /// Images attached to a user message (`codex exec -i FILE`). Left out of session logs
+        /// when empty, so logs written before images existed read back the same.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        images: Vec<String>,
+        images: Vec<Image>,
     },
     /// The model asks for a tool to be run.
     FunctionCall {
@@ -54,6 +53,26 @@ pub enum Item {
         /// The output text.
         output: String,
     },
+}
+
+/// An image attached to a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Image {
+    /// The file as the user named it, shown to the model beside the image.
+    pub path: String,
+    /// The image as a `data:MIME;base64,…` URL.
+    pub url: String,
+}
+
+impl Image {
+    /// The text parts around the `n`th image (from 1) of a message, as Codex 0.169 frames it:
+    /// the model can tell the images apart and knows which file each is.
+    pub fn frame(&self, n: usize) -> (String, &'static str) {
+        (
+            format!("<image name=[Image #{n}] path={:?}>", self.path),
+            "</image>",
+        )
+    }
 }
 
 impl Item {

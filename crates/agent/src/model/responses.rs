@@ -12,8 +12,9 @@ pub(super) fn request_body(model: &str, prompt: &Prompt, settings: &ModelSetting
     if prompt.web_search
         && let Some(tools) = body["tools"].as_array_mut()
     {
-        // Run by the provider: its calls and results come back as items the agent skips.
-        tools.push(json!({"type": "web_search"}));
+        // Run by the provider: its calls and results come back as items the agent skips. Live
+        // access, as 0.169's `--search` asks.
+        tools.push(json!({"type": "web_search", "external_web_access": true}));
     }
     if let Some(schema) = &prompt.output_schema {
         body["text"]["format"] = json!({
@@ -85,12 +86,16 @@ fn input_item(item: &Item) -> Value {
                 Role::Developer => ("developer", "input_text"),
                 Role::Assistant => ("assistant", "output_text"),
             };
-            let mut content = vec![json!({"type": part, "text": text})];
-            content.extend(
-                images
-                    .iter()
-                    .map(|url| json!({"type": "input_image", "image_url": url})),
-            );
+            // As 0.169 sends them: each image framed by its name and path, then the text.
+            let mut content = Vec::new();
+            for (i, image) in images.iter().enumerate() {
+                let (open, close) = image.frame(i + 1);
+                content.push(json!({"type": "input_text", "text": open}));
+                content
+                    .push(json!({"type": "input_image", "image_url": image.url, "detail": "high"}));
+                content.push(json!({"type": "input_text", "text": close}));
+            }
+            content.push(json!({"type": part, "text": text}));
             json!({"type": "message", "role": role, "content": content})
         }
         Item::FunctionCall {
