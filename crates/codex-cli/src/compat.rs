@@ -14,9 +14,6 @@ pub enum Ours {
     Differs(&'static str),
     /// Refused (clap's "unexpected argument"/"unrecognized subcommand"): why.
     Absent(&'static str),
-    /// Another part of issue 22 provides it (sign-in, configuration); not checked here until
-    /// those parts are merged.
-    Elsewhere(&'static str),
 }
 
 /// One 0.169 subcommand or flag.
@@ -50,7 +47,7 @@ pub const COMMANDS: &[&str] = &[
     "completion",
 ];
 
-use Ours::{Absent, Differs, Elsewhere, Same};
+use Ours::{Absent, Differs, Same};
 
 const fn e(command: &'static str, item: &'static str, ours: Ours) -> Entry {
     Entry {
@@ -68,9 +65,9 @@ const NO_AUTO_REVIEW: &str =
     "approvals are answered by the user (or by no one, under `never`); there is no reviewing model";
 const NO_CYBER: &str = "an OpenAI-internal program; not offered";
 const NO_THREAD_SOURCE: &str = "codex keeps no thread classification";
-const SIGN_IN: &str = "the sign-in part of issue 22 (`codex login`, `codex logout`)";
+const PROFILES: &str = "also reads the older `[profiles.NAME]` tables, which 0.169 refuses (NAME.config.toml is laid over the table); a profile defined nowhere is an error naming where it was looked for, where 0.169 goes on without it";
+const ACCESS_TOKEN: &str = "any JWT is stored and sent as the ChatGPT access token (with the account id it names); 0.169 expects its own agent-identity token format. Either way it cannot be renewed";
 const MCP_FILE: &str = "accepted; `codex mcp` reads and edits config.toml itself, so overrides change neither what it lists nor what it writes";
-const CONFIG_PART: &str = "the configuration part of issue 22";
 
 /// Every covered 0.169 subcommand and flag, by command.
 pub const ENTRIES: &[Entry] = &[
@@ -91,8 +88,8 @@ pub const ENTRIES: &[Entry] = &[
         "review",
         Absent("no built-in review mode; ask for a review with `codex exec`"),
     ),
-    e("", "login", Elsewhere(SIGN_IN)),
-    e("", "logout", Elsewhere(SIGN_IN)),
+    e("", "login", Same),
+    e("", "logout", Same),
     e("", "mcp", Same),
     e(
         "",
@@ -181,7 +178,7 @@ pub const ENTRIES: &[Entry] = &[
     e("", "help", Same),
     e("", "--remote", Absent(NO_APP_SERVER)),
     e("", "--remote-auth-token-env", Absent(NO_APP_SERVER)),
-    e("", "--strict-config", Elsewhere(CONFIG_PART)),
+    e("", "--strict-config", Same),
     e(
         "",
         "-i, --image",
@@ -198,7 +195,7 @@ pub const ENTRIES: &[Entry] = &[
         ),
     ),
     e("", "--local-provider", Same),
-    e("", "-p, --profile", Elsewhere(CONFIG_PART)),
+    e("", "-p, --profile", Differs(PROFILES)),
     e("", "-s, --sandbox", Same),
     e("", "--approve-for-me", Absent(NO_AUTO_REVIEW)),
     e("", "--dangerously-bypass-approvals-and-sandbox", Same),
@@ -248,7 +245,7 @@ pub const ENTRIES: &[Entry] = &[
         Absent("no built-in review mode; ask for a review in the prompt"),
     ),
     e("exec", "help", Same),
-    e("exec", "--strict-config", Elsewhere(CONFIG_PART)),
+    e("exec", "--strict-config", Same),
     e(
         "exec",
         "-i, --image",
@@ -265,7 +262,7 @@ pub const ENTRIES: &[Entry] = &[
         ),
     ),
     e("exec", "--local-provider", Same),
-    e("exec", "-p, --profile", Elsewhere(CONFIG_PART)),
+    e("exec", "-p, --profile", Differs(PROFILES)),
     e("exec", "-s, --sandbox", Same),
     e("exec", "--approve-for-me", Absent(NO_AUTO_REVIEW)),
     e("exec", "--dangerously-bypass-approvals-and-sandbox", Same),
@@ -319,7 +316,7 @@ pub const ENTRIES: &[Entry] = &[
             "the file's bytes are sent as they are (0.169 decodes and may resize them): PNG, JPEG, GIF or WebP, at most 20 MiB",
         ),
     ),
-    e("exec resume", "--strict-config", Elsewhere(CONFIG_PART)),
+    e("exec resume", "--strict-config", Same),
     e("exec resume", "-m, --model", Same),
     e(
         "exec resume",
@@ -364,7 +361,7 @@ pub const ENTRIES: &[Entry] = &[
     e("resume", "--include-non-interactive", Same),
     e("resume", "--remote", Absent(NO_APP_SERVER)),
     e("resume", "--remote-auth-token-env", Absent(NO_APP_SERVER)),
-    e("resume", "--strict-config", Elsewhere(CONFIG_PART)),
+    e("resume", "--strict-config", Same),
     e(
         "resume",
         "-i, --image",
@@ -381,7 +378,7 @@ pub const ENTRIES: &[Entry] = &[
         ),
     ),
     e("resume", "--local-provider", Same),
-    e("resume", "-p, --profile", Elsewhere(CONFIG_PART)),
+    e("resume", "-p, --profile", Differs(PROFILES)),
     e("resume", "-s, --sandbox", Same),
     e("resume", "--approve-for-me", Absent(NO_AUTO_REVIEW)),
     e("resume", "--dangerously-bypass-approvals-and-sandbox", Same),
@@ -419,11 +416,11 @@ pub const ENTRIES: &[Entry] = &[
         Differs("also names the target and the commit"),
     ),
     // codex login, logout
-    e("login", "status", Elsewhere(SIGN_IN)),
-    e("login", "help", Elsewhere(SIGN_IN)),
-    e("login", "--with-api-key", Elsewhere(SIGN_IN)),
-    e("login", "--with-access-token", Elsewhere(SIGN_IN)),
-    e("login", "--device-auth", Elsewhere(SIGN_IN)),
+    e("login", "status", Same),
+    e("login", "help", Same),
+    e("login", "--with-api-key", Same),
+    e("login", "--with-access-token", Differs(ACCESS_TOKEN)),
+    e("login", "--device-auth", Same),
     // codex mcp
     e("mcp", "list", Same),
     e("mcp", "get", Same),
@@ -502,7 +499,7 @@ pub fn markdown() -> String {
          Every subcommand and flag of Codex 0.169's `codex`, `exec`, `exec resume`, `resume`, \
          `login`, `logout`, `mcp` and `completion`, with ours beside it. *same*: accepted and \
          does what 0.169 does. *differs*: accepted, with the difference. *absent*: refused, \
-         with why. *elsewhere*: provided by another part of issue 22. \
+         with why. \
          crates/codex-cli/tests/cli_compat.rs checks this list against 0.169's `--help` and \
          against ours.\n",
     );
@@ -524,7 +521,6 @@ pub fn markdown() -> String {
                 Same => ("same", ""),
                 Differs(n) => ("differs", n),
                 Absent(n) => ("absent", n),
-                Elsewhere(n) => ("elsewhere", n),
             };
             s.push_str(&format!("| `{}` | {word} | {note} |\n", r.item));
         }

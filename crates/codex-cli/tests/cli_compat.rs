@@ -132,11 +132,10 @@ fn what_the_table_says_of_ours_is_true() {
         for command in commands {
             let accepted = ours_accepts(command, e.item);
             let ok = match (e.ours, accepted) {
-                // Another part of issue 22 brings it; a global flag on a command ours lacks
-                // (listed for that command's parent) has nothing to be checked against.
-                (Ours::Elsewhere(_), _) => true,
                 // Ours lacks the whole command: right for a flag the table calls absent.
                 (Ours::Absent(_), None) => true,
+                // A global flag on a command ours lacks (listed for that command's parent) has
+                // nothing to be checked against.
                 (_, None) => e.command == "*",
                 (Ours::Same | Ours::Differs(_), Some(a)) => a,
                 (Ours::Absent(_), Some(a)) => !a,

@@ -100,7 +100,7 @@ pub const KEYS_0_169: &[&str] = &[
 pub const NOT_LIKE_0_169: &[(&str, &str)] = &[
     (
         "*",
-        "Any other key Codex 0.169 reads (see KEYS_0_169) is accepted so that its config.toml loads, and ignored: it configures a feature this codex does not have (ChatGPT login, OpenTelemetry, plugins, apps, realtime audio, Windows, ...).",
+        "Any other key Codex 0.169 reads (see KEYS_0_169) is accepted so that its config.toml loads, and ignored: it configures a feature this codex does not have (OpenTelemetry, plugins, apps, realtime audio, Windows, ...).",
     ),
     (
         "profile, profiles.NAME.*",
@@ -120,7 +120,7 @@ pub const NOT_LIKE_0_169: &[(&str, &str)] = &[
     ),
     (
         "model_providers.ID.*",
-        "Only name, base_url, env_key and wire_api are acted on; 0.169's other provider keys (query_params, http_headers, env_http_headers, request_max_retries, stream_max_retries, stream_idle_timeout_ms, requires_openai_auth, experimental_bearer_token, env_key_instructions, auth, supports_websockets, websocket_connect_timeout_ms) are accepted and ignored.",
+        "Only name, base_url, env_key, wire_api and requires_openai_auth are acted on; 0.169's other provider keys (query_params, http_headers, env_http_headers, request_max_retries, stream_max_retries, stream_idle_timeout_ms, experimental_bearer_token, env_key_instructions, auth, supports_websockets, websocket_connect_timeout_ms) are accepted and ignored.",
     ),
     (
         "mcp_servers.NAME.oauth, scopes, oauth_resource, bearer_token, tools",
@@ -136,7 +136,7 @@ pub const NOT_LIKE_0_169: &[(&str, &str)] = &[
     ),
     (
         "mcp_servers.NAME (stdio)",
-        "As in 0.169, a stdio server gets only HOME, LOGNAME, PATH, SHELL, USER, LANG, LC_ALL, TERM, TMPDIR and TZ from codex's environment, plus env_vars and env; before this change it inherited everything.",
+        "As in 0.169, a stdio server gets only HOME, LOGNAME, PATH, SHELL, USER, LANG, LC_ALL, TERM, TMPDIR and TZ from codex's environment, plus env_vars and env (so an API key in codex's environment does not reach it unless named).",
     ),
     (
         "shell_environment_policy.experimental_use_profile",
@@ -151,6 +151,49 @@ pub const NOT_LIKE_0_169: &[(&str, &str)] = &[
         "The installer's keys: not in 0.169, which refuses them under --strict-config.",
     ),
 ];
+
+/// The configuration half of docs/compatibility.md: every top-level key Codex 0.169 reads with
+/// what this codex does with it, the differences ([`NOT_LIKE_0_169`]), and the keys only this
+/// codex reads.
+pub fn compat_markdown() -> String {
+    let ours_reads = |key: &str| {
+        crate::KEYS
+            .iter()
+            .any(|k| k.name.split('.').next() == Some(key))
+    };
+    let mut s = String::from(
+        "Every top-level key Codex 0.169 accepts under `--strict-config` (found by running it), \
+         with ours beside it. *read*: acted on (docs/agent.md says how). *accepted*: loads \
+         without a warning and changes nothing. crates/codex-cli/tests/config_compat.rs loads \
+         the keys of issue 22 with both programs and compares what each accepts.\n\n\
+         | 0.169 key | Ours |\n| --- | --- |\n",
+    );
+    let mut keys: Vec<&str> = KEYS_0_169.to_vec();
+    keys.sort_unstable();
+    for key in keys {
+        let ours = if ours_reads(key) { "read" } else { "accepted" };
+        s.push_str(&format!("| `{key}` | {ours} |\n"));
+    }
+    s.push_str("\n### Where ours differs\n\n| Keys | How and why |\n| --- | --- |\n");
+    for (keys, why) in NOT_LIKE_0_169 {
+        s.push_str(&format!("| `{keys}` | {why} |\n"));
+    }
+    s.push_str("\n### Keys only this codex reads\n\n");
+    let mut only: Vec<&str> = crate::KEYS
+        .iter()
+        .filter_map(|k| k.name.split('.').next())
+        .filter(|k| !KEYS_0_169.contains(k))
+        .chain(INSTALLER_KEYS.iter().copied())
+        .collect();
+    only.sort_unstable();
+    only.dedup();
+    let only: Vec<String> = only.iter().map(|k| format!("`{k}`")).collect();
+    s.push_str(&format!(
+        "{} (0.169 refuses them under `--strict-config` and ignores them otherwise).\n",
+        only.join(", ")
+    ));
+    s
+}
 
 /// Keys of `[mcp_servers.NAME]`.
 const MCP_SERVER: &[&str] = &[

@@ -50,7 +50,13 @@ fn outputs() -> Vec<(&'static str, Output)> {
             "docs/agent.md",
             Output::Region("agent-config", codex_config::keys_markdown()),
         ),
-        ("docs/compatibility.md", Output::File(compat::markdown())),
+        (
+            "docs/compatibility.md",
+            Output::File(compat::markdown().replace(
+                compat::CONFIG_KEYS_MARKER,
+                codex_config::known::compat_markdown().trim_end(),
+            )),
+        ),
         (
             "docs/login.md",
             Output::Region("login-env", codex_login::env::markdown()),
