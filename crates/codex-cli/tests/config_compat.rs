@@ -12,11 +12,8 @@ use std::process::{Command, Stdio};
 use codex_scripted_model::{Reply, ScriptedModel, script};
 use serde_json::json;
 
-mod support {
-    #[path = "config_fixture.rs"]
-    pub mod config_fixture;
-}
-use support::config_fixture::{Fixture, run, stderr, stdout};
+mod support;
+use support::{Fixture, run, stderr, stdout};
 
 const UNDEFINED: &str = "nowhere_defined_provider";
 
@@ -393,7 +390,7 @@ fn env_names_169(bin: &Path, policy: &str) -> Vec<String> {
 
 /// The same for this codex.
 fn env_names_ours(policy: &str) -> Vec<String> {
-    let f = Fixture::new(
+    let f = Fixture::with_config(
         vec![
             Reply::Sse(script::responses_function_call(
                 "call_env",

@@ -5,11 +5,8 @@
 use codex_scripted_model::{Reply, script};
 use serde_json::{Value, json};
 
-mod support {
-    #[path = "config_fixture.rs"]
-    pub mod config_fixture;
-}
-use support::config_fixture::{Fixture, KEY_VAR, run, stderr, stdout};
+mod support;
+use support::{Fixture, KEY_VAR, run, stderr, stdout};
 
 fn text(t: &str) -> Reply {
     Reply::Sse(script::responses_text(t))
@@ -46,7 +43,7 @@ fn npm_bin(name: &str) -> String {
 
 #[test]
 fn dash_c_model_reasoning_effort_reaches_the_request_and_absent_keys_send_nothing() {
-    let f = Fixture::new(vec![text("one"), text("two")], "");
+    let f = Fixture::with_config(vec![text("one"), text("two")], "");
     let out = run(f.exec(&["-c", "model_reasoning_effort=high", "think"]));
     assert!(out.status.success());
     let body = f.request(0);
@@ -62,7 +59,7 @@ fn dash_c_model_reasoning_effort_reaches_the_request_and_absent_keys_send_nothin
 
 #[test]
 fn reasoning_summary_and_verbosity_from_config_toml_reach_the_request() {
-    let f = Fixture::new(
+    let f = Fixture::with_config(
         vec![text("ok")],
         "model_reasoning_effort = \"low\"\nmodel_reasoning_summary = \"concise\"\nmodel_verbosity = \"high\"\n",
     );
@@ -78,7 +75,7 @@ fn reasoning_summary_and_verbosity_from_config_toml_reach_the_request() {
 
 #[test]
 fn chat_completions_gets_reasoning_effort_as_its_own_field() {
-    let f = Fixture::new(
+    let f = Fixture::with_config(
         vec![Reply::Sse(script::chat_text("ok"))],
         "model_reasoning_effort = \"minimal\"\nmodel_verbosity = \"low\"\n",
     );
@@ -91,7 +88,7 @@ fn chat_completions_gets_reasoning_effort_as_its_own_field() {
 
 #[test]
 fn reasoning_summaries_are_shown_in_progress_and_json_unless_hidden() {
-    let f = Fixture::new(
+    let f = Fixture::with_config(
         vec![reasoning_then("Answer."), reasoning_then("Again.")],
         "",
     );
@@ -120,7 +117,7 @@ fn reasoning_summaries_are_shown_in_progress_and_json_unless_hidden() {
         "**Looking around** first\n\nthen answering"
     );
 
-    let hidden = Fixture::new(
+    let hidden = Fixture::with_config(
         vec![reasoning_then("Answer."), reasoning_then("Again.")],
         "hide_agent_reasoning = true\n",
     );
@@ -135,7 +132,7 @@ fn reasoning_summaries_are_shown_in_progress_and_json_unless_hidden() {
 /// Runs `env` as the model's command under `policy` (config.toml lines) with some variables in
 /// codex's environment, and returns the variable names the model saw.
 fn env_seen(policy: &str) -> Vec<String> {
-    let f = Fixture::new(
+    let f = Fixture::with_config(
         vec![
             call("call_env", "shell", json!({"command": ["/usr/bin/env"]})),
             text("done"),
@@ -151,7 +148,7 @@ fn env_seen(policy: &str) -> Vec<String> {
     assert!(out.status.success(), "{}", stderr(&out));
     let output = f.tool_output(1, "call_env");
     assert!(
-        !output.contains("sk-config-test-secret"),
+        !output.contains("sk-test-secret"),
         "the provider's key reached a command: {output}"
     );
     let mut names: Vec<String> = output
@@ -205,7 +202,7 @@ fn shell_environment_policy_shapes_the_environment_the_models_commands_see() {
 
 #[test]
 fn a_profile_files_model_reaches_the_request() {
-    let f = Fixture::new(vec![text("one"), text("two")], "");
+    let f = Fixture::with_config(vec![text("one"), text("two")], "");
     std::fs::write(
         f.home.path().join("fast.config.toml"),
         "model = \"profile-model\"\nmodel_reasoning_effort = \"low\"\n",
@@ -233,7 +230,7 @@ fn a_profile_files_model_reaches_the_request() {
 
 #[test]
 fn agents_override_and_the_global_agents_md_reach_the_instructions() {
-    let f = Fixture::new(
+    let f = Fixture::with_config(
         vec![text("ok")],
         "project_doc_fallback_filenames = [\"CLAUDE.md\"]\n",
     );
@@ -261,7 +258,7 @@ fn agents_override_and_the_global_agents_md_reach_the_instructions() {
 
 #[test]
 fn project_doc_max_bytes_zero_sends_no_project_docs() {
-    let f = Fixture::new(vec![text("ok")], "project_doc_max_bytes = 0\n");
+    let f = Fixture::with_config(vec![text("ok")], "project_doc_max_bytes = 0\n");
     std::fs::write(f.work().join("AGENTS.md"), "PROJECT-RULE").expect("plain");
     let out = run(f.exec(&["go"]));
     assert!(out.status.success());
@@ -277,7 +274,7 @@ fn mcp_tool_filters_and_env_vars_decide_what_the_model_gets() {
          env_vars = [\"CFGTEST_PASSED\"]\nenv = {{ CFGTEST_SET = \"set\" }}\n",
         npm_bin("mcp-server-everything"),
     );
-    let f = Fixture::new(
+    let f = Fixture::with_config(
         vec![
             call("call_env", "everything__get-env", json!({})),
             text("done"),
@@ -305,12 +302,12 @@ fn mcp_tool_filters_and_env_vars_decide_what_the_model_gets() {
         "{env}"
     );
     assert!(!env.contains("kept-out"), "{env}");
-    assert!(!env.contains("sk-config-test-secret"), "{env}");
+    assert!(!env.contains("sk-test-secret"), "{env}");
 }
 
 #[test]
 fn a_required_mcp_server_that_fails_stops_the_session_before_the_model_is_asked() {
-    let f = Fixture::new(
+    let f = Fixture::with_config(
         vec![text("never")],
         "[mcp_servers.needed]\ncommand = \"/nonexistent/mcp-server\"\nrequired = true\n\
          [mcp_servers.optional]\ncommand = \"/nonexistent/other\"\n",
@@ -362,7 +359,7 @@ fn recording_http_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Strin
 #[test]
 fn http_headers_and_env_http_headers_are_sent_to_a_url_server() {
     let (url, heads) = recording_http_server();
-    let f = Fixture::new(
+    let f = Fixture::with_config(
         vec![text("ok")],
         &format!(
             "[mcp_servers.web]\nurl = \"{url}\"\nstartup_timeout_sec = 10\n\
