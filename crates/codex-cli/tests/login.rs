@@ -72,11 +72,20 @@ impl Fixture {
 
     /// `codex login` with a BROWSER that follows the sign-in URL's redirects with curl.
     fn browser_login(&self) -> Command {
+        self.browser_login_after("")
+    }
+
+    /// [`Fixture::browser_login`] whose browser first runs `prelude` (bash, with the callback
+    /// port in `$port`).
+    fn browser_login_after(&self, prelude: &str) -> Command {
         let script = self.work.path().join("browser.sh");
         std::fs::write(
             &script,
             format!(
-                "#!/bin/sh\nexec curl -sSL --max-time 30 -o '{}' \"$1\"\n",
+                "#!/bin/bash\n\
+                 port=$(printf %s \"$1\" | sed -n 's/.*127\\.0\\.0\\.1\\(%3A\\|:\\)\\([0-9]*\\).*/\\2/p')\n\
+                 {prelude}\n\
+                 exec curl -sSL --max-time 30 -o '{}' \"$1\"\n",
                 self.work.path().join("page.html").display()
             ),
         )
@@ -300,6 +309,38 @@ fn a_denied_sign_in_is_one_line_and_writes_nothing() {
     let line = one_error_line(&out);
     assert!(line.contains("access_denied"), "{line}");
     assert!(line.contains("codex login"), "{line}");
+    assert!(!f.auth_path().exists());
+}
+
+#[test]
+fn local_clients_that_trickle_or_say_nothing_cannot_hold_up_the_sign_in_callback() {
+    let f = Fixture::new(Vec::new());
+    let connected = f.work.path().join("hostile-connected");
+    // Before the browser comes back, two local clients connect to the callback port: one sends
+    // a byte a second and never ends its request, the other says nothing. Each stays until
+    // codex closes its connection.
+    let prelude = format!(
+        "( exec 3<>\"/dev/tcp/127.0.0.1/$port\" || exit 1; while printf G >&3; do sleep 1; done ) 2>/dev/null &\n\
+         ( exec 4<>\"/dev/tcp/127.0.0.1/$port\" || exit 1; touch '{}'; read -r -t 30 _ <&4 ) &\n\
+         sleep 0.5",
+        connected.display()
+    );
+    let out = run(f.browser_login_after(&prelude), None);
+    assert!(connected.exists(), "the silent client never connected");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        f.auth()["tokens"]["refresh_token"],
+        f.issuer.issued()[0].refresh_token
+    );
+}
+
+#[test]
+fn an_issuer_answer_over_the_size_limit_is_one_line_and_writes_nothing() {
+    let f = Fixture::new(Vec::new());
+    f.issuer.set_oversized_token_answers(true);
+    let out = run(f.browser_login(), None);
+    let line = one_error_line(&out);
+    assert!(line.contains("larger than 1048576 bytes"), "{line}");
     assert!(!f.auth_path().exists());
 }
 

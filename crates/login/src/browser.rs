@@ -72,33 +72,61 @@ impl BrowserLogin {
 
     /// Serves requests until the callback arrives; then exchanges the code, saves the tokens
     /// in `codex_home` and answers the browser. Nothing is saved when anything fails.
+    ///
+    /// Any local process can connect to the callback port, so each connection's request is
+    /// read on its own task, within [`REQUEST_DEADLINE`] in all and with at most
+    /// [`MAX_PENDING`] being read at once: a client that says nothing, or trickles bytes,
+    /// cannot hold up the browser's callback or grow codex's memory.
     pub async fn finish(
         self,
         issuer: &Issuer,
         codex_home: &Path,
     ) -> Result<AuthDotJson, LoginError> {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<(TcpStream, String)>(MAX_PENDING);
+        let pending = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_PENDING));
         loop {
-            let (mut conn, _) = self.listener.accept().await.map_err(LoginError::Listen)?;
-            let Some(target) = read_target(&mut conn).await else {
-                continue;
-            };
-            let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-            if path != "/auth/callback" {
-                respond(&mut conn, 404, "text/plain", "Not Found").await;
-                continue;
-            }
-            let params: HashMap<String, String> =
-                reqwest::Url::parse(&format!("http://x/?{query}"))
-                    .map(|u| u.query_pairs().into_owned().collect())
-                    .unwrap_or_default();
-            let result = self.handle(issuer, codex_home, &params).await;
-            match &result {
-                Ok(_) => respond(&mut conn, 200, "text/html; charset=utf-8", SUCCESS_PAGE).await,
-                Err(e) => {
-                    respond(&mut conn, 400, "text/plain; charset=utf-8", &e.to_string()).await
+            tokio::select! {
+                accepted = self.listener.accept() => {
+                    let (mut conn, _) = accepted.map_err(LoginError::Listen)?;
+                    // Over the limit, a connection is dropped unread (closed).
+                    let Ok(permit) = std::sync::Arc::clone(&pending).try_acquire_owned() else {
+                        continue;
+                    };
+                    let tx = tx.clone();
+                    tokio::spawn(async move {
+                        let target = tokio::time::timeout(REQUEST_DEADLINE, read_target(&mut conn))
+                            .await
+                            .ok()
+                            .flatten();
+                        drop(permit);
+                        if let Some(target) = target {
+                            let _ = tx.send((conn, target)).await;
+                        }
+                    });
+                }
+                Some((mut conn, target)) = rx.recv() => {
+                    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+                    if path != "/auth/callback" {
+                        respond(&mut conn, 404, "text/plain", "Not Found").await;
+                        continue;
+                    }
+                    let params: HashMap<String, String> =
+                        reqwest::Url::parse(&format!("http://x/?{query}"))
+                            .map(|u| u.query_pairs().into_owned().collect())
+                            .unwrap_or_default();
+                    let result = self.handle(issuer, codex_home, &params).await;
+                    match &result {
+                        Ok(_) => {
+                            respond(&mut conn, 200, "text/html; charset=utf-8", SUCCESS_PAGE).await
+                        }
+                        Err(e) => {
+                            respond(&mut conn, 400, "text/plain; charset=utf-8", &e.to_string())
+                                .await
+                        }
+                    }
+                    return result;
                 }
             }
-            return result;
         }
     }
 
@@ -139,16 +167,19 @@ impl BrowserLogin {
     }
 }
 
+/// How long one connection may take to send its request head.
+const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How many connections' requests may be read at once.
+const MAX_PENDING: usize = 32;
+
 /// The request target of one HTTP request (the head is read up to 16 KiB), or `None` for a
-/// connection that says nothing useful.
+/// connection that says nothing useful. The caller bounds the time it takes.
 async fn read_target(conn: &mut TcpStream) -> Option<String> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
-        let n = tokio::time::timeout(std::time::Duration::from_secs(10), conn.read(&mut chunk))
-            .await
-            .ok()?
-            .ok()?;
+        let n = conn.read(&mut chunk).await.ok()?;
         if n == 0 {
             break;
         }

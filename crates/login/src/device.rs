@@ -105,7 +105,7 @@ pub async fn finish(
                 detail: chain(&e.without_url()),
             })?;
         let status = response.status().as_u16();
-        let body = response.text().await.unwrap_or_default();
+        let body = crate::oauth::read_capped(response, &url, "the device token answer").await?;
         if (200..300).contains(&status) {
             break serde_json::from_str::<CodeAnswer>(&body)
                 .map_err(|e| LoginError::BadAnswer(format!("the device token answer: {e}")))?;

@@ -14,6 +14,45 @@ use crate::{LoginError, TokenData};
 /// The scopes the browser flow asks for.
 const SCOPES: &str = "openid profile email offline_access";
 
+/// The most of one issuer answer codex reads: token sets are a few KiB, and a server that sends
+/// more (a hostile or broken one) must not grow codex's memory without bound.
+pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+
+/// The body of `response`, refused once it passes [`MAX_ANSWER_BYTES`] (whether or not its
+/// length was announced).
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    url: &str,
+    what: &'static str,
+) -> Result<String, LoginError> {
+    let too_large = || {
+        LoginError::BadAnswer(format!(
+            "{what}: the answer is larger than {MAX_ANSWER_BYTES} bytes"
+        ))
+    };
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| LoginError::Unreachable {
+            url: url.to_string(),
+            detail: chain(&e.without_url()),
+        })?
+    {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
 /// An OAuth issuer: its base URL, the client id codex signs in as, and an HTTP client.
 #[derive(Debug, Clone)]
 pub struct Issuer {
@@ -206,10 +245,7 @@ impl Issuer {
             detail: chain(&e.without_url()),
         })?;
         let status = response.status().as_u16();
-        let text = response.text().await.map_err(|e| LoginError::Unreachable {
-            url: url.to_string(),
-            detail: chain(&e.without_url()),
-        })?;
+        let text = read_capped(response, url, what).await?;
         if !(200..300).contains(&status) {
             return Err(LoginError::Issuer {
                 what,

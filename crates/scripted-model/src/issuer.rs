@@ -86,6 +86,8 @@ struct Shared {
 #[derive(Debug, Default)]
 struct State {
     behaviour: Behaviour,
+    /// Pad token answers past any sane size (a hostile or broken issuer).
+    oversized_tokens: bool,
     access_ttl_secs: i64,
     device_interval: u64,
     device_steps: VecDeque<DeviceStep>,
@@ -154,6 +156,12 @@ impl Issuer {
     /// How `/oauth/authorize` answers from now on.
     pub fn set_behaviour(&self, behaviour: Behaviour) {
         self.shared.lock().behaviour = behaviour;
+    }
+
+    /// From now on, answers of the token endpoint carry 2 MiB of trailing white space after
+    /// their JSON (still valid JSON): what a client that reads without a limit would swallow.
+    pub fn set_oversized_token_answers(&self, on: bool) {
+        self.shared.lock().oversized_tokens = on;
     }
 
     /// How long access tokens issued from now on are valid (negative: already expired).
@@ -250,7 +258,13 @@ fn serve(shared: &Shared, conn: TcpStream) -> io::Result<()> {
             .unwrap_or((request.path.as_str(), ""));
         let (status, headers, body) = match (request.method.as_str(), path) {
             ("GET", "/oauth/authorize") => authorize(shared, &form(query)),
-            ("POST", "/oauth/token") => token(shared, &request.body),
+            ("POST", "/oauth/token") => {
+                let (status, headers, mut body) = token(shared, &request.body);
+                if shared.lock().oversized_tokens {
+                    body.push_str(&" ".repeat(2 * 1024 * 1024));
+                }
+                (status, headers, body)
+            }
             ("POST", "/api/accounts/deviceauth/usercode") => {
                 let interval = shared.lock().device_interval;
                 let json = serde_json::json!({
