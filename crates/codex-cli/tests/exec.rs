@@ -10,7 +10,9 @@ use codex_scripted_model::{Reply, script};
 
 mod support;
 use serde_json::{Value, json};
-use support::{Fixture, KEY_VAR, patch_call, run, shell_call, stderr, stdout, text};
+use support::{
+    Fixture, KEY_VAR, one_line_error, patch_call, run, shell_call, stderr, stdout, text,
+};
 
 const HELLO_PATCH: &str =
     "*** Begin Patch\n*** Update File: hello.txt\n@@\n-hello\n+hello, world\n*** End Patch\n";
@@ -380,10 +382,7 @@ fn a_profile_selects_its_model() {
 fn a_missing_api_key_fails_before_any_request_with_one_clear_line() {
     let f = Fixture::new(vec![text("never sent")]);
     let out = run(f.exec(&["hi"]).env_remove(KEY_VAR));
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("error: "), "{err}");
+    let err = one_line_error(&out, "error: ");
     assert!(err.contains(KEY_VAR), "{err}");
     assert!(f.model.requests().is_empty());
 }

@@ -7,7 +7,7 @@ use codex_scripted_model::{Reply, script};
 use serde_json::{Value, json};
 
 mod support;
-use support::{Fixture, path_str, run, session_logs, stderr, stdout, text};
+use support::{Fixture, one_line_error, path_str, run, session_logs, stderr, stdout, text};
 
 /// The user message of request `n`, as the Responses API got it.
 fn user_content(f: &Fixture, n: usize) -> Vec<Value> {
@@ -125,13 +125,7 @@ fn an_unsupported_or_missing_image_is_one_line_and_nothing_is_sent() {
         "error: --image notes.png: not a PNG, JPEG, GIF or WebP image; attach one of those"
     );
     let out = run(f.exec(&["hi", "-i", "missing.png"]));
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.starts_with("error: --image missing.png: cannot read the file"),
-        "{err}"
-    );
+    one_line_error(&out, "error: --image missing.png: cannot read the file");
     assert!(f.model.requests().is_empty());
     assert!(!f.home.path().join("sessions").exists());
 }
@@ -189,12 +183,9 @@ fn a_bad_output_schema_file_is_one_line_before_any_request() {
     let f = Fixture::new(vec![text("never sent")]);
     std::fs::write(f.work().join("bad.json"), r#"{"type": 12}"#).expect("write");
     let out = run(f.exec(&["--output-schema", "bad.json", "answer"]));
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.starts_with("error: --output-schema bad.json: not a valid JSON Schema"),
-        "{err}"
+    one_line_error(
+        &out,
+        "error: --output-schema bad.json: not a valid JSON Schema",
     );
     let out = run(f.exec(&["--output-schema", "missing.json", "answer"]));
     assert_eq!(out.status.code(), Some(1));
@@ -286,13 +277,7 @@ fn exec_resume_by_id_prefix_continues_that_session_and_an_unknown_id_is_one_line
         "{sent}"
     );
     let out = run(f.exec(&["resume", "ffffffff-no-such", "task D"]));
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.starts_with("error: no saved session ffffffff-no-such"),
-        "{err}"
-    );
+    one_line_error(&out, "error: no saved session ffffffff-no-such");
     let out = run(f.exec(&["task E", "resume", "--last"]));
     assert_eq!(out.status.code(), Some(1));
     assert!(

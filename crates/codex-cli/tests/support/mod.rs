@@ -209,3 +209,14 @@ pub fn session_logs(f: &Fixture) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+/// Asserts that `out` failed with exit 1 and one line on stderr starting with `prefix` (bad
+/// input is one line that says what to do); returns that line.
+#[allow(dead_code)] // each test crate uses a part of this module
+pub fn one_line_error(out: &Output, prefix: &str) -> String {
+    assert_eq!(out.status.code(), Some(1), "exit: {:?}", out.status);
+    let err = stderr(out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with(prefix), "{err}");
+    err.trim_end().to_string()
+}
