@@ -289,7 +289,7 @@ pub const ENTRIES: &[Entry] = &[
         "exec",
         "--output-schema",
         Differs(
-            "also checks the final message against the schema: one that does not follow it is an error with exit 1 (0.169 only asks the model)",
+            "also checks the final message against the schema (every keyword structured outputs use, except `pattern` and `format`): one that does not follow it is an error with exit 1 (0.169 only asks the model)",
         ),
     ),
     e("exec", "--color", Same),
@@ -344,7 +344,7 @@ pub const ENTRIES: &[Entry] = &[
         "exec resume",
         "--output-schema",
         Differs(
-            "also checks the final message against the schema: one that does not follow it is an error with exit 1 (0.169 only asks the model)",
+            "also checks the final message against the schema (every keyword structured outputs use, except `pattern` and `format`): one that does not follow it is an error with exit 1 (0.169 only asks the model)",
         ),
     ),
     e(

@@ -7,6 +7,7 @@ pub mod exec;
 pub mod exec_resume;
 pub mod global;
 pub mod images;
+mod json_schema;
 pub mod login_cmd;
 pub mod mcp_cmd;
 pub mod mcp_server;
@@ -97,6 +98,16 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    if let [_, flag] = args.as_slice()
+        && (flag == "--version" || flag == "-V")
+    {
+        // What clap prints for these, without building the whole command line first: scripts
+        // and the npm launcher call `codex --version` often, and it should cost no more than
+        // starting the program.
+        println!("codex {}", codex_build_info::long_version());
+        return 0;
+    }
     let mut cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -290,6 +301,15 @@ mod tests {
             .render_help()
             .to_string();
         insta::assert_snapshot!(help);
+    }
+
+    #[test]
+    fn the_version_shortcut_prints_what_clap_prints() {
+        let clap = Cli::command().render_long_version();
+        assert_eq!(
+            clap,
+            format!("codex {}\n", codex_build_info::long_version())
+        );
     }
 
     #[test]

@@ -11,7 +11,6 @@ use serde_json::Value;
 pub struct OutputSchema {
     file: String,
     schema: Value,
-    validator: jsonschema::Validator,
 }
 
 impl std::fmt::Debug for OutputSchema {
@@ -36,13 +35,10 @@ impl OutputSchema {
                 "--output-schema {file}: a JSON Schema is an object, e.g. {{\"type\": \"object\", ...}}"
             );
         }
-        let validator = jsonschema::validator_for(&schema)
-            .map_err(|e| anyhow::anyhow!("--output-schema {file}: not a valid JSON Schema: {e}"))?;
-        Ok(OutputSchema {
-            file,
-            schema,
-            validator,
-        })
+        if let Some(e) = crate::json_schema::schema_error(&schema) {
+            bail!("--output-schema {file}: not a valid JSON Schema: {e}");
+        }
+        Ok(OutputSchema { file, schema })
     }
 
     /// The schema, as sent to the model.
@@ -58,14 +54,11 @@ impl OutputSchema {
                 self.file
             )
         })?;
-        if let Some(e) = self.validator.iter_errors(&value).next() {
+        if let Some((at, e)) = crate::json_schema::first_error(&self.schema, &value) {
             bail!(
                 "the final message does not follow --output-schema {}: {e} (at {})",
                 self.file,
-                match e.instance_path().as_str() {
-                    "" => "the top level",
-                    p => p,
-                }
+                if at.is_empty() { "the top level" } else { &at }
             );
         }
         Ok(())
