@@ -15,6 +15,8 @@ const DEBIAN_TEST_TOOLS: &[(&str, &str)] = &[
     ("qemu-aarch64-static", "qemu-user-static"),
     ("dash", "dash"),
     ("zsh", "zsh"),
+    // Loads the fish completion script `codex completion fish` writes (tests/completion.rs).
+    ("fish", "fish"),
     ("busybox", "busybox"),
     ("wget", "wget"),
     ("curl", "curl"),
