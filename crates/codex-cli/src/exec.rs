@@ -207,10 +207,64 @@ pub struct ExecArgs {
 }
 
 /// `codex exec` subcommands.
-#[derive(Debug, clap::Subcommand)]
+///
+/// Written out rather than derived so that `resume`'s arguments are built only when `resume`
+/// is the command (clap's `defer`): a plain `codex exec`, which scripts start over and over,
+/// does not pay for a second copy of the session flags.
+#[derive(Debug)]
 pub enum ExecCommand {
-    /// Go on with a saved session (by id, or the newest with --last) with one more prompt.
+    /// `codex exec resume`.
     Resume(Box<crate::exec_resume::ExecResumeArgs>),
+}
+
+impl clap::FromArgMatches for ExecCommand {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        Self::from_arg_matches_mut(&mut matches.clone())
+    }
+
+    fn from_arg_matches_mut(matches: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        use clap::error::ErrorKind;
+        match matches.remove_subcommand() {
+            Some((name, mut sub)) if name == crate::exec_resume::NAME => Ok(Self::Resume(
+                Box::new(clap::FromArgMatches::from_arg_matches_mut(&mut sub)?),
+            )),
+            Some((name, _)) => Err(clap::Error::raw(
+                ErrorKind::InvalidSubcommand,
+                format!("`codex exec` has no subcommand `{name}`"),
+            )),
+            None => Err(clap::Error::raw(
+                ErrorKind::MissingSubcommand,
+                "`codex exec` needs a subcommand here",
+            )),
+        }
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl clap::Subcommand for ExecCommand {
+    fn augment_subcommands(cmd: clap::Command) -> clap::Command {
+        cmd.subcommand(
+            clap::Command::new(crate::exec_resume::NAME)
+                .about(crate::exec_resume::ABOUT)
+                .defer(<crate::exec_resume::ExecResumeArgs as clap::Args>::augment_args),
+        )
+    }
+
+    fn augment_subcommands_for_update(cmd: clap::Command) -> clap::Command {
+        cmd.subcommand(
+            clap::Command::new(crate::exec_resume::NAME)
+                .about(crate::exec_resume::ABOUT)
+                .defer(<crate::exec_resume::ExecResumeArgs as clap::Args>::augment_args_for_update),
+        )
+    }
+
+    fn has_subcommand(name: &str) -> bool {
+        name == crate::exec_resume::NAME
+    }
 }
 
 /// Runs `codex exec`, returning the exit code.

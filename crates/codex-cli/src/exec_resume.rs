@@ -7,9 +7,17 @@ use codex_agent::rollout;
 use crate::exec::{AgentArgs, ExecArgs, config_for, run_task};
 use crate::tui_cmd::{Filter, find_session, session_dir};
 
+/// The subcommand's name, under `codex exec`.
+pub const NAME: &str = "resume";
+
+/// Its one-line help, in `codex exec --help`.
+pub const ABOUT: &str =
+    "Go on with a saved session (by id, or the newest with --last) with one more prompt";
+
 /// `codex exec resume` arguments (the output flags of `codex exec` apply too, before or after
 /// `resume`).
 #[derive(Debug, clap::Args)]
+#[command(about = ABOUT, long_about = None)]
 pub struct ExecResumeArgs {
     /// The session: its id, or the start of it. With --last, this is the prompt instead.
     #[arg(value_name = "SESSION_ID")]

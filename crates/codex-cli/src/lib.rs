@@ -4,6 +4,7 @@ pub mod color;
 pub mod compat;
 pub mod doctor;
 pub mod exec;
+mod exec_fast;
 pub mod exec_resume;
 pub mod global;
 pub mod images;
@@ -108,7 +109,11 @@ where
         println!("codex {}", codex_build_info::long_version());
         return 0;
     }
-    let mut cli = match Cli::try_parse_from(args) {
+    let parsed = match exec_fast::parse(&args) {
+        Some(cli) => Ok(cli),
+        None => Cli::try_parse_from(args),
+    };
+    let mut cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version to stdout with exit 0 and usage errors to stderr with 2.
