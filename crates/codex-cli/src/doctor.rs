@@ -39,6 +39,14 @@ const PROXY_VARS: &[&str] = &[
     "no_proxy",
 ];
 
+/// The macOS code signature of the running copy, and its quarantine mark.
+fn signature(exe: &Path) -> Check {
+    let sig = std::fs::read(exe)
+        .map_err(|e| format!("cannot read {}: {e}", exe.display()))
+        .and_then(|bytes| codex_installer::codesign::inspect(&bytes).map_err(|e| e.to_string()));
+    doctor::check_signature(exe, sig, codex_installer::codesign::quarantined(exe))
+}
+
 /// Runs `codex doctor`; the exit code is 1 when a check failed.
 pub fn run(args: &DoctorArgs) -> Result<i32> {
     let report = report()?;
@@ -60,6 +68,9 @@ fn report() -> Result<Report> {
     let mut checks = vec![this_copy(&exe, &m)];
     let copies = doctor::find_copies(&std::env::var_os("PATH").unwrap_or_default(), target, &exe);
     checks.push(doctor::check_path(&copies));
+    if target.os == codex_installer::target::Os::MacOs {
+        checks.push(signature(&exe));
+    }
     if let InstallMethod::Standalone { layout, .. } = &m {
         checks.push(doctor::check_layout(layout, target));
     }

@@ -116,6 +116,66 @@ impl Report {
     }
 }
 
+/// The macOS code signature of this copy, read from its file (`sig`), and whether it carries
+/// the quarantine mark of a download (`quarantined`; `None` when that could not be read).
+///
+/// A quarantined program that Apple has not notarized is refused by Gatekeeper, so an ad hoc
+/// signed copy that came through a browser or a cask is the case worth a warning.
+pub fn check_signature(
+    exe: &Path,
+    sig: Result<crate::codesign::Signature, String>,
+    quarantined: Option<bool>,
+) -> Check {
+    use crate::codesign::Signature;
+    let quarantine = match quarantined {
+        Some(true) => "quarantine: yes (com.apple.quarantine is set)",
+        Some(false) => "quarantine: no",
+        None => "quarantine: unknown (its extended attributes cannot be read)",
+    };
+    let c = match &sig {
+        Err(e) => Check::new("signature", Status::Warn, format!("cannot read it: {e}")),
+        Ok(s @ Signature::Certificate { team, .. }) if s.is_developer_id() => {
+            let c = Check::new("signature", Status::Ok, s.to_string());
+            match team {
+                Some(t) => c.detail(format!("team: {t}")),
+                None => c,
+            }
+        }
+        Ok(s @ Signature::Certificate { .. }) => Check::new(
+            "signature",
+            Status::Warn,
+            format!("{s}, which is not a Developer ID: Gatekeeper does not accept it"),
+        ),
+        Ok(s @ (Signature::AdHoc { .. } | Signature::Unsigned)) => {
+            let kind = if matches!(s, Signature::Unsigned) {
+                "not signed"
+            } else {
+                "ad hoc signature"
+            };
+            if quarantined == Some(true) {
+                Check::new(
+                    "signature",
+                    Status::Warn,
+                    format!(
+                        "{kind}, not notarized, and quarantined: Gatekeeper blocks copies like this"
+                    ),
+                )
+                .fix(format!(
+                    "install with install.sh, or clear the mark: xattr -d com.apple.quarantine {}",
+                    exe.display()
+                ))
+            } else {
+                Check::new(
+                    "signature",
+                    Status::Ok,
+                    format!("{kind} (a build Apple has not notarized; fine unless quarantined)"),
+                )
+            }
+        }
+    };
+    c.detail(quarantine)
+}
+
 /// A `codex` or `codex-exec-server` found on PATH.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Copy {
@@ -493,5 +553,58 @@ pub fn check_updatable(m: &InstallMethod) -> Check {
         )
         .detail(exe.display().to_string())
         .fix("update it the way it was installed, or install with install.sh"),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::codesign::Signature;
+
+    fn render(check: Check) -> String {
+        Report {
+            version: "1.2.3".into(),
+            target: "aarch64-apple-darwin".into(),
+            checks: vec![check],
+            copies: Vec::new(),
+        }
+        .render()
+    }
+
+    #[test]
+    fn the_signature_line_names_the_kind_and_the_quarantine() {
+        let exe = Path::new("/opt/homebrew/Caskroom/codex/1.2.3/codex");
+        let developer_id = Signature::Certificate {
+            signer: "Developer ID Application: Codex Test (TEAMID1234)".into(),
+            team: Some("TEAMID1234".into()),
+            hardened_runtime: true,
+            timestamped: true,
+        };
+        let other_certificate = Signature::Certificate {
+            signer: "Apple Development: someone".into(),
+            team: None,
+            hardened_runtime: false,
+            timestamped: false,
+        };
+        let ad_hoc = Signature::AdHoc {
+            hardened_runtime: false,
+        };
+        let cases = [
+            (Ok(developer_id), Some(true)),
+            (Ok(other_certificate), Some(false)),
+            (Ok(ad_hoc.clone()), Some(false)),
+            (Ok(ad_hoc), Some(true)),
+            (Ok(Signature::Unsigned), None),
+            (
+                Err("not a 64-bit Mach-O executable".to_owned()),
+                Some(false),
+            ),
+        ];
+        let text: String = cases
+            .into_iter()
+            .map(|(sig, q)| render(check_signature(exe, sig, q)))
+            .collect();
+        insta::assert_snapshot!(text);
     }
 }

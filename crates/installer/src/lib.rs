@@ -8,6 +8,7 @@
 //! releases are signed with ([`signature::TRUSTED_KEYS`]).
 
 pub mod archive;
+pub mod codesign;
 pub mod digest;
 pub mod manifest;
 pub mod platform;
