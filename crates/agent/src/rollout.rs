@@ -7,6 +7,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use codex_login::time::Utc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::events::AgentEvent;
@@ -64,7 +66,7 @@ impl Rollout {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        let t = Utc::from_unix(now);
+        let t = Utc::from_unix(now as i64);
         let dir = codex_home
             .join("sessions")
             .join(format!("{:04}", t.year))
@@ -288,7 +290,7 @@ pub fn timestamp() -> String {
     let d = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    let t = Utc::from_unix(d.as_secs());
+    let t = Utc::from_unix(d.as_secs() as i64);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
         t.year,
@@ -301,60 +303,9 @@ pub fn timestamp() -> String {
     )
 }
 
-/// A UTC calendar time, to the second.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Utc {
-    year: i64,
-    month: u32,
-    day: u32,
-    hour: u64,
-    minute: u64,
-    second: u64,
-}
-
-impl Utc {
-    /// From seconds since the epoch (Howard Hinnant's days-to-civil algorithm).
-    fn from_unix(secs: u64) -> Utc {
-        let days = (secs / 86_400) as i64;
-        let rem = secs % 86_400;
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        let year = yoe + era * 400 + i64::from(month <= 2);
-        Utc {
-            year,
-            month,
-            day,
-            hour: rem / 3600,
-            minute: rem % 3600 / 60,
-            second: rem % 60,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn civil_dates_match_known_instants() {
-        let t = Utc::from_unix(0);
-        assert_eq!((t.year, t.month, t.day), (1970, 1, 1));
-        // 2024-02-29T12:34:56Z, a leap day.
-        let t = Utc::from_unix(1_709_210_096);
-        assert_eq!(
-            (t.year, t.month, t.day, t.hour, t.minute, t.second),
-            (2024, 2, 29, 12, 34, 56)
-        );
-        // 2026-12-31T23:59:59Z.
-        let t = Utc::from_unix(1_798_761_599);
-        assert_eq!((t.year, t.month, t.day, t.hour), (2026, 12, 31, 23));
-    }
 
     fn meta(id: &str) -> SessionMeta {
         SessionMeta {

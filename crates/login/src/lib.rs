@@ -13,7 +13,7 @@ pub mod jwt;
 mod manager;
 pub mod oauth;
 pub mod storage;
-mod time;
+pub mod time;
 
 pub use error::LoginError;
 pub use manager::{AuthManager, Bearer};

@@ -77,27 +77,16 @@ fn pack_zip(entry_name: &str, contents: &[u8], epoch: u64) -> Result<Vec<u8>> {
     Ok(zip.finish()?.into_inner())
 }
 
-/// Converts seconds since the Unix epoch to UTC (year, month, day, hour, minute, second).
+/// Seconds since the Unix epoch as UTC (year, month, day, hour, minute, second).
 fn civil_from_epoch(epoch: u64) -> (u16, u8, u8, u8, u8, u8) {
-    let days = (epoch / 86_400) as i64;
-    let secs = epoch % 86_400;
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let t = codex_login::time::Utc::from_unix(i64::try_from(epoch).unwrap_or(i64::MAX));
     (
-        u16::try_from(y).unwrap_or(u16::MAX),
-        m as u8,
-        d as u8,
-        (secs / 3600) as u8,
-        (secs / 60 % 60) as u8,
-        (secs % 60) as u8,
+        u16::try_from(t.year).unwrap_or(u16::MAX),
+        t.month as u8,
+        t.day as u8,
+        t.hour as u8,
+        t.minute as u8,
+        t.second as u8,
     )
 }
 
