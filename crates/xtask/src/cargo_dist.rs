@@ -18,12 +18,17 @@ use crate::tools;
 /// file of all digests, which it always names `<checksum>.sum` (ours is `SHA256SUMS`).
 pub const UNIFIED_CHECKSUM: &str = "sha256.sum";
 
-/// What cargo-dist cannot express, one line each, as dist-workspace.toml and
-/// docs/release-build.md say.
+/// What cargo-dist cannot express, so that its plan and our release differ in exactly this.
+/// dist-workspace.toml's comment lists these; docs/release-build.md says the same in its table.
 pub const KNOWN_DIFFERENCES: &[&str] = &[
-    "cargo-dist's tarballs hold their files in a folder named after the archive; ours hold the single entry `<binary>-<triple>` (the plan's JSON does not show the folder)",
-    "cargo-dist's file of all digests is `sha256.sum`; ours is `SHA256SUMS`, signed like manifest.json",
-    "the plan names each target's binary as our archive entry, which is not the cargo binary's name, so `dist build` cannot build this plan",
+    "cargo-dist's tarballs hold their files in a folder named after the archive \
+     (`codex-<triple>/codex-<triple>`), where ours hold the single entry `codex-<triple>`; the \
+     plan's JSON has no field for that folder (its zips have none, like ours).",
+    "cargo-dist's file of all digests is `sha256.sum`; ours is `SHA256SUMS`, signed (`.sig`, \
+     `.minisig`) like `manifest.json`. Those, the installers, the npm packages and the Homebrew \
+     files are not in the plan.",
+    "The per-target binary names are the names inside our archives, not what cargo builds \
+     (`codex`): `dist build` would look for a cargo binary named `codex-<triple>`. It is not used.",
 ];
 
 /// The parts of `dist plan --output-format=json` that describe the release's files.

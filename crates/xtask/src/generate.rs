@@ -215,14 +215,7 @@ fn dist_workspace_toml() -> String {
 # - every target of the target table, at the version in Cargo.toml.
 #
 # What cargo-dist {version} cannot express, so the plan and the release differ in exactly this:
-# - its tarballs hold their files in a folder named after the archive
-#   (`codex-<triple>/codex-<triple>`), where ours hold the single entry `codex-<triple>`; the
-#   plan's JSON has no field for that folder (its zips have none, like ours);
-# - its file of all digests is `sha256.sum`; ours is `SHA256SUMS`, signed (`.sig`, `.minisig`)
-#   like `manifest.json`. Those, the installers, the npm packages and the Homebrew files are not
-#   in the plan;
-# - the per-target binary names are the names inside our archives, not what cargo builds
-#   (`codex`): `dist build` would look for a cargo binary named `codex-<triple>`. It is not used.
+{differences}
 
 [workspace]
 members = ["cargo:."]
@@ -239,8 +232,29 @@ checksum = "sha256"
 auto-includes = false
 source-tarball = false
 "#,
-        targets = targets.join("\n")
+        targets = targets.join("\n"),
+        differences = crate::cargo_dist::KNOWN_DIFFERENCES
+            .iter()
+            .map(|d| comment_bullet(d))
+            .collect::<Vec<_>>()
+            .join("\n"),
     )
+}
+
+/// `text` as a `# - ` list item wrapped at 100 columns, continuation lines indented under it.
+fn comment_bullet(text: &str) -> String {
+    let mut done = Vec::new();
+    let mut line = String::from("# -");
+    for word in text.split_whitespace() {
+        if line.len() + 1 + word.len() > 100 && line.len() > 4 {
+            done.push(std::mem::replace(&mut line, format!("#   {word}")));
+        } else {
+            line.push(' ');
+            line.push_str(word);
+        }
+    }
+    done.push(line);
+    done.join("\n")
 }
 
 /// The folder of the cargo package that builds `binary` (named [`Binary::package`]), where
