@@ -9,9 +9,11 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 use codex_installer::manifest::Manifest;
+use codex_installer::signature::{MINISIG_SUFFIX, SIG_SUFFIX, SIGNED_FILES};
 use codex_installer::target::{Binary, TARGETS};
 use serde::Deserialize;
 
+use crate::dist::InstallScript;
 use crate::tools;
 
 /// The artifact every plan lists that our release does not have under that name: cargo-dist's
@@ -24,12 +26,26 @@ pub const KNOWN_DIFFERENCES: &[&str] = &[
     "cargo-dist's tarballs hold their files in a folder named after the archive \
      (`codex-<triple>/codex-<triple>`), where ours hold the single entry `codex-<triple>`; the \
      plan's JSON has no field for that folder (its zips have none, like ours).",
-    "cargo-dist's file of all digests is `sha256.sum`; ours is `SHA256SUMS`, signed (`.sig`, \
-     `.minisig`) like `manifest.json`. Those, the installers, the npm packages and the Homebrew \
-     files are not in the plan.",
+    "cargo-dist always adds its own file of all digests, `sha256.sum`, which our release does not \
+     have: ours is `SHA256SUMS` (signed, and in the plan as an extra artifact). Our npm packages \
+     and Homebrew files go to their own channels, not the release, and are not in the plan.",
     "The per-target binary names are the names inside our archives, not what cargo builds \
      (`codex`): `dist build` would look for a cargo binary named `codex-<triple>`. It is not used.",
 ];
+
+/// The files a release publishes beside its archives and their `.sha256`: the manifest and
+/// SHA256SUMS, their signatures, the installers. dist-workspace.toml declares them as cargo-dist
+/// "extra artifacts" that `cargo xtask dist` makes, so that the plan lists them too.
+pub fn release_files() -> Vec<String> {
+    let mut files = Vec::new();
+    for signed in SIGNED_FILES {
+        files.push(signed.to_owned());
+        files.push(format!("{signed}{SIG_SUFFIX}"));
+        files.push(format!("{signed}{MINISIG_SUFFIX}"));
+    }
+    files.extend(InstallScript::ALL.map(|s| s.file_name().to_owned()));
+    files
+}
 
 /// The parts of `dist plan --output-format=json` that describe the release's files.
 #[derive(Debug, Clone, Deserialize)]
@@ -140,10 +156,31 @@ pub fn disagreements(plan: &Plan, manifest: &Manifest) -> Vec<String> {
     for e in &expected {
         check_archive(plan, e, &mut found);
     }
+    for name in release_files() {
+        match plan.artifacts.get(&name) {
+            Some(a) if a.kind == "extra-artifact" && a.target_triples.is_empty() => {}
+            Some(a) => found.push(format!(
+                "the plan's {name} is a {} for {:?}, not a file of the whole release",
+                a.kind, a.target_triples
+            )),
+            None => found.push(format!("the plan has no {name}")),
+        }
+        for r in plan
+            .releases
+            .iter()
+            .filter(|r| !r.artifacts.contains(&name))
+        {
+            found.push(format!(
+                "the plan's app {} does not list {name}",
+                r.app_name
+            ));
+        }
+    }
     // Everything else the plan lists must be one of the known differences.
     let accounted: BTreeSet<String> = expected
         .iter()
         .flat_map(|e| [e.archive.clone(), format!("{}.sha256", e.archive)])
+        .chain(release_files())
         .chain([UNIFIED_CHECKSUM.to_owned()])
         .collect();
     for name in plan.artifacts.keys() {
@@ -347,6 +384,15 @@ mod tests {
             }),
             ("no checksum artifact", |p, _| {
                 p.artifacts.remove(&format!("{ARCHIVE}.sha256"));
+            }),
+            ("has no manifest.json.sig", |p, _| {
+                p.artifacts.remove("manifest.json.sig");
+            }),
+            ("not a file of the whole release", |p, _| {
+                p.artifacts.get_mut("install.sh").expect("install.sh").kind = "installer".into()
+            }),
+            ("does not list SHA256SUMS", |p, _| {
+                p.releases[1].artifacts.retain(|a| a != "SHA256SUMS")
             }),
             ("no longer lists its sha256.sum", |p, _| {
                 p.artifacts.remove(UNIFIED_CHECKSUM);

@@ -211,7 +211,8 @@ fn dist_workspace_toml() -> String {
 #   `codex-<triple>.tar.gz` and `codex-exec-server-<triple>.tar.gz`, `.zip` on Windows;
 # - in each archive one executable, `<binary>-<triple>` (`.exe` on Windows), and nothing else
 #   (`auto-includes = false`: no README, LICENSE or CHANGELOG);
-# - a `<archive>.sha256` beside each archive, no source tarball, no installers;
+# - a `<archive>.sha256` beside each archive, no source tarball, no cargo-dist installers;
+# - the release's other files, which `cargo xtask dist` makes (the extra artifacts below);
 # - every target of the target table, at the version in Cargo.toml.
 #
 # What cargo-dist {version} cannot express, so the plan and the release differ in exactly this:
@@ -231,8 +232,19 @@ windows-archive = ".zip"
 checksum = "sha256"
 auto-includes = false
 source-tarball = false
+
+[[dist.extra-artifacts]]
+artifacts = [
+{extras}
+]
+build = ["cargo", "xtask", "dist"]
 "#,
         targets = targets.join("\n"),
+        extras = crate::cargo_dist::release_files()
+            .iter()
+            .map(|f| format!("    \"dist/{f}\","))
+            .collect::<Vec<_>>()
+            .join("\n"),
         differences = crate::cargo_dist::KNOWN_DIFFERENCES
             .iter()
             .map(|d| comment_bullet(d))
