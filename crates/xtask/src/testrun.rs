@@ -77,6 +77,8 @@ pub fn run(scope: Scope) -> Result<()> {
 fn run_checks(root: &Path, scope: Scope, clock: &mut Clock) -> Result<()> {
     tools::ensure_rust_targets(&TARGETS.iter().collect::<Vec<_>>())?;
     tools::ensure_zigbuild()?;
+    // The plan tests (tests/dist_plan.rs, xtask's cargo_dist) run it; installed here once, up front.
+    tools::ensure_cargo_dist()?;
     tools::ensure_debian_packages(DEBIAN_TEST_TOOLS)?;
     let npm_tools = tools::ensure_npm_tools()?;
     // The real Codex exec-server, the reference of crates/exec-server/tests/protocol.rs.

@@ -1,6 +1,6 @@
 //! Finds, and where missing installs, the tools a release build needs: rustup targets, zig and
-//! cargo-zigbuild (from PyPI), and Debian packages for the tests. Each failure is one line that
-//! says what to install by hand.
+//! cargo-zigbuild (from PyPI), and for the tests cargo-dist (from PyPI) and Debian packages. Each
+//! failure is one line that says what to install by hand.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -14,6 +14,13 @@ use crate::env::EnvVar;
 pub const ZIG_PYPI: &str = "ziglang==0.17.1";
 /// Pinned for the same reason as [`ZIG_PYPI`].
 pub const ZIGBUILD_PYPI: &str = "cargo-zigbuild==0.24.0";
+
+/// The cargo-dist whose plan dist-workspace.toml is written for (its `cargo-dist-version`) and
+/// the plan test reads: pinned, because the plan's form changes between cargo-dist releases.
+pub const CARGO_DIST_VERSION: &str = "0.33.0";
+/// The PyPI wheel that holds a prebuilt `dist` of [`CARGO_DIST_VERSION`] (building cargo-dist
+/// from source takes about 12 minutes on two cores; the wheel installs in seconds).
+pub const CARGO_DIST_PYPI: &str = "astral-dev-toolchain-cargo-dist";
 
 /// The Python that installs and runs zig: `CODEX_XTASK_PYTHON`, else `python3`.
 fn python() -> String {
@@ -204,6 +211,76 @@ pub fn ensure_zigbuild() -> Result<PathBuf> {
     bail!(
         "zig and cargo-zigbuild are missing and could not be installed ({why}); install Python 3 with pip, or put zig 0.17 and cargo-zigbuild 0.24 on PATH"
     )
+}
+
+/// Returns the pinned cargo-dist's `dist` program, installing it from PyPI into
+/// `<target>/cargo-dist/<version>` when it is not there yet. Its own folder rather than the
+/// Python's scripts folder: `dist` is a common name, and a different cargo-dist on PATH must not
+/// be picked up. Concurrent callers take turns through a file lock.
+pub fn ensure_cargo_dist() -> Result<PathBuf> {
+    let dir = crate::dist::target_dir().join("cargo-dist");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let lock = std::fs::File::create(dir.join(".lock"))?;
+    lock.lock().context("locking the cargo-dist folder")?;
+    let home = dir.join(CARGO_DIST_VERSION);
+    let bin = home.join("bin/dist");
+    if cargo_dist_version(&bin).as_deref() == Some(CARGO_DIST_VERSION) {
+        return Ok(bin);
+    }
+    let python = python();
+    let wheel = format!("{CARGO_DIST_PYPI}=={CARGO_DIST_VERSION}");
+    eprintln!(
+        "installing {wheel} with {python} -m pip into {}",
+        home.display()
+    );
+    // pip refuses to install into an existing --target, and a half-written one must not count.
+    let staging = dir.join(format!("{CARGO_DIST_VERSION}.partial"));
+    for old in [&staging, &home] {
+        if old.exists() {
+            std::fs::remove_dir_all(old)
+                .with_context(|| format!("cannot remove {}", old.display()))?;
+        }
+    }
+    let hint = format!(
+        "install Python 3 with pip, or run `{python} -m pip install --target {} {wheel}` by hand",
+        home.display()
+    );
+    output(
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-deps",
+                // A wheel or nothing: a source build would need cargo-dist's whole dependency tree.
+                "--only-binary=:all:",
+                "--target",
+            ])
+            .arg(&staging)
+            .arg(&wheel),
+    )
+    .with_context(|| format!("could not install cargo-dist; {hint}"))?;
+    std::fs::rename(&staging, &home)
+        .with_context(|| format!("cannot move {} into place", staging.display()))?;
+    match cargo_dist_version(&bin) {
+        Some(v) if v == CARGO_DIST_VERSION => Ok(bin),
+        found => bail!(
+            "{} reports version {}, not {CARGO_DIST_VERSION}; delete {} and run again",
+            bin.display(),
+            found.as_deref().unwrap_or("(none: it does not run)"),
+            home.display()
+        ),
+    }
+}
+
+/// The version `dist --version` reports (`cargo-dist 0.33.0`), or `None` if it does not run.
+fn cargo_dist_version(bin: &std::path::Path) -> Option<String> {
+    let out = output(Command::new(bin).arg("--version")).ok()?;
+    out.trim()
+        .strip_prefix("cargo-dist ")
+        .map(|v| v.trim().to_owned())
 }
 
 /// `cargo-zigbuild` on PATH, or in the scripts folder of the Python that pip installs into
