@@ -78,7 +78,7 @@ fn pack_zip(entry_name: &str, contents: &[u8], epoch: u64) -> Result<Vec<u8>> {
 }
 
 /// Converts seconds since the Unix epoch to UTC (year, month, day, hour, minute, second).
-fn civil_from_epoch(epoch: u64) -> (u16, u8, u8, u8, u8, u8) {
+pub(crate) fn civil_from_epoch(epoch: u64) -> (u16, u8, u8, u8, u8, u8) {
     let days = (epoch / 86_400) as i64;
     let secs = epoch % 86_400;
     // Howard Hinnant's days-to-civil algorithm.
