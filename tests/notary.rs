@@ -31,7 +31,7 @@ fn macos_zips(r: &Release) -> Vec<String> {
         .manifest
         .artifacts
         .iter()
-        .filter(|a| Target::from_triple(&a.target).map(|t| t.os) == Ok(Os::MacOs))
+        .filter(|a| Target::from_triple(&a.target).is_ok_and(|t| t.os == Os::MacOs))
         .map(|a| format!("{}.zip", a.entry.name))
         .collect();
     v.sort();
@@ -215,9 +215,7 @@ fn missing_credentials_are_named_in_one_line() {
     ];
     let err = one_line_error(&notarize(&r.dir, &key, &stand_in, &none));
     assert!(
-        err.contains(
-            "set CODEX_APPLE_API_KEY_ID, CODEX_APPLE_API_ISSUER, CODEX_APPLE_API_KEY_P8"
-        ),
+        err.contains("set CODEX_APPLE_API_KEY_ID, CODEX_APPLE_API_ISSUER, CODEX_APPLE_API_KEY_P8"),
         "{err}"
     );
     // An empty secret is as missing as an absent one, and only the missing one is named.

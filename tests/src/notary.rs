@@ -287,7 +287,10 @@ fn serve(mut tcp: TcpStream, shared: &Shared) {
 }
 
 fn refuse(status: u16, why: impl std::fmt::Display) -> Result<(u16, Value)> {
-    Ok((status, json!({ "errors": [{ "status": status.to_string(), "detail": why.to_string() }] })))
+    Ok((
+        status,
+        json!({ "errors": [{ "status": status.to_string(), "detail": why.to_string() }] }),
+    ))
 }
 
 fn route(req: &Req, shared: &Shared) -> Result<(u16, Value)> {
@@ -420,7 +423,10 @@ fn upload(req: &Req, shared: &Shared, bucket: &str, object: &str) -> Result<(u16
             sub.uploaded = true;
             Ok((200, json!({})))
         }
-        Ok(e) => refuse(400, format!("{} is not a Mach-O named as submitted", e.name)),
+        Ok(e) => refuse(
+            400,
+            format!("{} is not a Mach-O named as submitted", e.name),
+        ),
         Err(e) => refuse(400, e),
     }
 }
@@ -437,9 +443,8 @@ fn check_token(req: &Req, key: &TestKey) -> Result<()> {
     let token = auth.strip_prefix("Bearer ").context("not a bearer token")?;
     let parts: Vec<&str> = token.split('.').collect();
     ensure!(parts.len() == 3, "not a JWT");
-    let decode = |s: &str| -> Result<Value> {
-        Ok(serde_json::from_slice(&URL_SAFE_NO_PAD.decode(s)?)?)
-    };
+    let decode =
+        |s: &str| -> Result<Value> { Ok(serde_json::from_slice(&URL_SAFE_NO_PAD.decode(s)?)?) };
     let header = decode(parts[0])?;
     let claims = decode(parts[1])?;
     ensure!(header["alg"] == "ES256", "alg is not ES256");
@@ -484,7 +489,12 @@ fn check_sigv4(req: &Req, sub: &Submission) -> Result<()> {
         "wrong scope {scope}"
     );
     let signed: Vec<&str> = signed.split(';').collect();
-    for needed in ["host", "x-amz-date", "x-amz-content-sha256", "x-amz-security-token"] {
+    for needed in [
+        "host",
+        "x-amz-date",
+        "x-amz-content-sha256",
+        "x-amz-security-token",
+    ] {
         ensure!(signed.contains(&needed), "{needed} is not signed");
     }
     ensure!(
@@ -497,7 +507,10 @@ fn check_sigv4(req: &Req, sub: &Submission) -> Result<()> {
         "x-amz-content-sha256 is not the body's"
     );
     let date = req.header("x-amz-date").context("no x-amz-date")?;
-    ensure!(date.get(..8) == Some(scope_parts[0]), "date and scope differ");
+    ensure!(
+        date.get(..8) == Some(scope_parts[0]),
+        "date and scope differ"
+    );
     let mut canonical = format!("{}\n{}\n\n", req.method, req.target);
     for name in &signed {
         let value = req

@@ -211,7 +211,11 @@ impl Client {
     /// The submission's current status.
     pub async fn status(&self, id: &str) -> Result<Status> {
         let v = self
-            .api(Method::GET, &format!("notary/v2/submissions/{}", segment(id)?), None)
+            .api(
+                Method::GET,
+                &format!("notary/v2/submissions/{}", segment(id)?),
+                None,
+            )
             .await?;
         let status = v["data"]["attributes"]["status"]
             .as_str()

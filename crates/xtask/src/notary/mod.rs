@@ -131,12 +131,8 @@ pub fn macos_binaries(dir: &Path) -> Result<Vec<Subject>> {
             "{} does not match its digest in {MANIFEST_FILE}; rebuild the release",
             archive.display()
         );
-        let entry = read_single_entry(
-            target.archive_format(),
-            &bytes,
-            Some(&artifact.entry.name),
-        )
-        .with_context(|| format!("reading {}", archive.display()))?;
+        let entry = read_single_entry(target.archive_format(), &bytes, Some(&artifact.entry.name))
+            .with_context(|| format!("reading {}", archive.display()))?;
         let zip = crate::archive::pack(
             ArchiveFormat::Zip,
             &entry.name,
