@@ -201,6 +201,7 @@ fn an_unreachable_notary_service_is_a_one_line_error() {
         "{err}"
     );
     assert!(err.contains("CODEX_NOTARY_URL"), "{err}");
+    assert_eq!(err.matches("cannot reach").count(), 1, "said once: {err}");
 }
 
 #[test]

@@ -227,12 +227,22 @@ fn the_release_workflow_notarizes_after_the_build_and_before_verify_with_the_key
         assert!(text.contains(needed), "release.yml lacks `{needed}`");
     }
     let build = text.find("run: cargo xtask dist").expect("dist");
-    let notarize = text.find("run: cargo xtask notarize dist").expect("notarize");
-    let verify = text.find("run: cargo xtask verify --release dist").expect("verify");
-    assert!(build < notarize && notarize < verify, "dist, notarize, verify in that order");
+    let notarize = text
+        .find("run: cargo xtask notarize dist")
+        .expect("notarize");
+    let verify = text
+        .find("run: cargo xtask verify --release dist")
+        .expect("verify");
+    assert!(
+        build < notarize && notarize < verify,
+        "dist, notarize, verify in that order"
+    );
     // Secrets go through the environment only, never on a command line.
     for line in text.lines().filter(|l| l.trim_start().starts_with("run:")) {
-        assert!(!line.contains("secrets."), "a secret on a command line: {line}");
+        assert!(
+            !line.contains("secrets."),
+            "a secret on a command line: {line}"
+        );
     }
     let start = text
         .find("- name: Notarize the macOS binaries")
@@ -240,5 +250,8 @@ fn the_release_workflow_notarizes_after_the_build_and_before_verify_with_the_key
     let step = &text[start + 1..];
     let step = &step[..step.find("\n      - ").unwrap_or(step.len())];
     assert!(step.contains("run: cargo xtask notarize dist"), "{step}");
-    assert!(!step.contains("continue-on-error"), "a failed notarization fails the job");
+    assert!(
+        !step.contains("continue-on-error"),
+        "a failed notarization fails the job"
+    );
 }

@@ -71,6 +71,7 @@ pub fn run(opts: &NotarizeOptions) -> Result<()> {
         subjects.iter().map(|s| notarize(&client, s, opts)),
     ));
     let mut failures = Vec::new();
+    let mut errors = Vec::new();
     for (subject, outcome) in subjects.iter().zip(outcomes) {
         let name = &subject.name;
         match outcome {
@@ -96,8 +97,19 @@ pub fn run(opts: &NotarizeOptions) -> Result<()> {
                     o.status, o.id
                 ));
             }
-            Err(e) => failures.push(format!("{name}: {e:#}")),
+            Err(e) => errors.push((name.as_str(), format!("{e:#}"))),
         }
+    }
+    // An unreachable service or a refused key fails every submission the same way: say it once.
+    let mut grouped: Vec<(Vec<&str>, String)> = Vec::new();
+    for (name, message) in errors {
+        match grouped.iter_mut().find(|(_, m)| *m == message) {
+            Some((names, _)) => names.push(name),
+            None => grouped.push((vec![name], message)),
+        }
+    }
+    for (names, message) in grouped {
+        failures.push(format!("{}: {message}", names.join(", ")));
     }
     if !failures.is_empty() {
         bail!("notarization failed: {}", failures.join("; "));
