@@ -3,7 +3,8 @@
 //! (the one tests/release.rs builds, so no extra build).
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use codex_e2e::notary::{NotaryStandIn, TestKey, Verdict};
 use codex_e2e::{Release, describe};
@@ -80,7 +81,29 @@ fn notarize_with(
             None => cmd.env_remove(k),
         };
     }
-    cmd.output().expect("run notarize")
+    within(cmd, Duration::from_secs(120))
+}
+
+/// Runs `cmd` to its end, or kills it and fails the test after `limit`: a wait that never ends
+/// must fail, not hang the test run.
+fn within(mut cmd: Command, limit: Duration) -> Output {
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start notarize");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.expect("wait for notarize"),
+        Err(_) => {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+            panic!("notarize still ran after {limit:?}");
+        }
+    }
 }
 
 fn stdout(out: &Output) -> String {
