@@ -277,3 +277,51 @@ fn a_token_signed_by_another_key_is_refused() {
         "{refusals:?}"
     );
 }
+
+#[test]
+fn a_macos_archive_changed_after_the_build_is_not_submitted() {
+    let r = release();
+    let key = key();
+    let stand_in = NotaryStandIn::start(&key, Verdict::Accepted).expect("stand-in");
+    // The manifest and the macOS archives, one of them with one byte changed.
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::copy(
+        r.dir.join("manifest.json"),
+        tmp.path().join("manifest.json"),
+    )
+    .expect("copy");
+    let mut changed = None;
+    for a in &r.manifest.artifacts {
+        if Target::from_triple(&a.target).is_ok_and(|t| t.os == Os::MacOs) {
+            let to = tmp.path().join(&a.archive.name);
+            std::fs::copy(r.dir.join(&a.archive.name), &to).expect("copy");
+            changed.get_or_insert(to);
+        }
+    }
+    let changed = changed.expect("a macOS archive");
+    let mut bytes = std::fs::read(&changed).expect("read");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&changed, bytes).expect("write");
+    let err = one_line_error(&notarize(tmp.path(), &key, &stand_in, &[]));
+    assert!(
+        err.contains("does not match its digest in manifest.json; rebuild the release"),
+        "{err}"
+    );
+    assert!(stand_in.seen().is_empty(), "nothing was submitted");
+}
+
+#[test]
+fn the_notary_service_must_be_https_unless_on_this_machine() {
+    let r = release();
+    let key = key();
+    let stand_in = NotaryStandIn::start(&key, Verdict::Accepted).expect("stand-in");
+    let err = one_line_error(&notarize(
+        &r.dir,
+        &key,
+        &stand_in,
+        &[("CODEX_NOTARY_URL", Some("http://notary.example/"))],
+    ));
+    assert!(err.contains("must be an https:// URL"), "{err}");
+    assert!(err.contains("CODEX_NOTARY_URL"), "{err}");
+}
