@@ -42,25 +42,21 @@ impl ApiKey {
             EnvVar::AppleApiIssuer,
             EnvVar::AppleApiKeyP8,
         ];
-        let values: Vec<Option<String>> = vars.iter().map(|v| v.get()).collect();
-        let missing: Vec<&str> = vars
-            .iter()
-            .zip(&values)
-            .filter(|(_, value)| value.is_none())
-            .map(|(v, _)| v.name())
-            .collect();
-        if !missing.is_empty() {
-            bail!(
-                "notarization needs an App Store Connect API key: set {} (docs/releasing.md says where they come from)",
-                missing.join(", ")
-            );
+        let [id, issuer, p8] = vars.map(EnvVar::get);
+        match (id, issuer, p8) {
+            (Some(id), Some(issuer), Some(p8)) => ApiKey::new(&id, &issuer, &p8),
+            _ => {
+                let missing: Vec<&str> = vars
+                    .iter()
+                    .filter(|v| v.get().is_none())
+                    .map(|v| v.name())
+                    .collect();
+                bail!(
+                    "notarization needs an App Store Connect API key: set {} (docs/releasing.md says where they come from)",
+                    missing.join(", ")
+                )
+            }
         }
-        let [Some(id), Some(issuer), Some(p8)] = <[Option<String>; 3]>::try_from(values)
-            .map_err(|_| anyhow::anyhow!("three values expected"))?
-        else {
-            bail!("unreachable: a variable went missing");
-        };
-        ApiKey::new(&id, &issuer, &p8)
     }
 
     /// A key from its parts; `p8` is the PEM text of the `.p8` file App Store Connect gave.
