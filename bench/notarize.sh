@@ -1,22 +1,37 @@
 #!/usr/bin/env bash
 # Times `cargo xtask notarize` on a release's four macOS binaries against the loopback stand-in of
 # Apple's notary API (tests/src/notary.rs, answering Accepted at once), and a floor measured in the
-# same run: tar extracting each macOS archive and `zip -9` zipping each binary, the local work any
+# same run: tar extracting each macOS archive and `zip -1` zipping each binary (the level notarize uses), the local work any
 # notarization client does. What is left is the client's own: tokens, four submissions, the
 # SigV4-signed uploads over loopback, the status requests. Apple's queue time (minutes) is not in
 # either figure and cannot be measured here.
 #
 # Usage: bash bench/notarize.sh [RUNS] [RELEASE_DIR]   (default 5 runs; without RELEASE_DIR, builds
-# the two macOS targets with the fixture profile first, which takes minutes)
+#        the two macOS targets with the fixture profile first, which takes minutes)
+#        bash bench/notarize.sh --smoke   (the test run's smoke run: one run on the end-to-end
+#        tests' six-target fixture, which tests/bench.rs has built; nothing else is built)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-5}
+release=
+if [ "${1:-}" = --smoke ]; then
+    runs=1
+    target_dir=${CARGO_TARGET_DIR:-$PWD/target}
+    for a in "$target_dir"/e2e/release-*/codex-aarch64-apple-darwin.tar.gz; do
+        [ -f "$a" ] && release=$(dirname "$a")
+    done
+    if [ -z "$release" ]; then
+        echo "no release with macOS archives under $target_dir/e2e; run tests/release.rs first" >&2
+        exit 1
+    fi
+else
+    runs=${1:-5}
+    release=${2:-}
+fi
 work=$PWD/target/bench-notarize
 rm -rf "$work"
 mkdir -p "$work"
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
-release=${2:-}
 if [ -z "$release" ]; then
     release=$work/release
     echo "building the macOS targets..." >&2
@@ -40,7 +55,7 @@ floor_once() {
     for a in "${archives[@]}"; do
         tar xzf "$a" -C "$d"
     done
-    (cd "$d" && for b in *; do zip -q -9 "$b.zip" "$b"; done)
+    (cd "$d" && for b in *; do zip -q -1 "$b.zip" "$b"; done)
     rm -rf "$d"
 }
 
@@ -60,5 +75,5 @@ for ((i = 0; i < runs; i++)); do
 done
 size=$(cat "${archives[@]}" | wc -c)
 echo "${#archives[@]} macOS archives, $((size / 1024)) KiB together; $runs runs, medians"
-report "floor (tar xzf + zip -9 of each binary)" "cargo xtask notarize (stand-in, Accepted)" \
+report "floor (tar xzf + zip -1 of each binary)" "cargo xtask notarize (stand-in, Accepted)" \
     "$work/floor.ns" "$work/ours.ns"
