@@ -2,9 +2,9 @@
 # Times `cargo xtask notarize` on a release's four macOS binaries against the loopback stand-in of
 # Apple's notary API (tests/src/notary.rs, answering Accepted at once), and a floor measured in the
 # same run: tar extracting each macOS archive and `zip -1` zipping each binary (notarize's level),
-# the local work any notarization client does. What is left is the client's own: tokens, four submissions, the
-# SigV4-signed uploads over loopback, the status requests. Apple's queue time (minutes) is not in
-# either figure and cannot be measured here.
+# the local work any notarization client does. What is left is the client's own: tokens, four
+# submissions, the SigV4-signed uploads over loopback, the status requests. Apple's queue time
+# (minutes) is not in either figure and cannot be measured here.
 #
 # Usage: bash bench/notarize.sh [RUNS] [RELEASE_DIR]   (default 5 runs; without RELEASE_DIR, builds
 #        the two macOS targets with the fixture profile first, which takes minutes)
