@@ -83,17 +83,17 @@ pub fn run(opts: &NotarizeOptions) -> Result<()> {
                 );
             }
             Ok(o) => {
-                println!(
-                    "{name}: {} (submission {}); the notary log follows",
-                    o.status, o.id
-                );
-                match o.log {
-                    Some(Ok(log)) => println!("{}", pretty(&log)),
-                    Some(Err(e)) => println!("(the notary log could not be read: {e:#})"),
-                    None => {}
-                }
+                println!("{name}: {} (submission {})", o.status, o.id);
+                let about_log = match o.log {
+                    Some(Ok(log)) => {
+                        println!("{}", pretty(&log));
+                        "its notary log is printed above".to_owned()
+                    }
+                    Some(Err(e)) => format!("its notary log could not be read: {e:#}"),
+                    None => "no notary log".to_owned(),
+                };
                 failures.push(format!(
-                    "{name} is {} (submission {}; its notary log is printed above)",
+                    "{name} is {} (submission {}; {about_log})",
                     o.status, o.id
                 ));
             }
