@@ -310,18 +310,3 @@ fn a_macos_archive_changed_after_the_build_is_not_submitted() {
     );
     assert!(stand_in.seen().is_empty(), "nothing was submitted");
 }
-
-#[test]
-fn the_notary_service_must_be_https_unless_on_this_machine() {
-    let r = release();
-    let key = key();
-    let stand_in = NotaryStandIn::start(&key, Verdict::Accepted).expect("stand-in");
-    let err = one_line_error(&notarize(
-        &r.dir,
-        &key,
-        &stand_in,
-        &[("CODEX_NOTARY_URL", Some("http://notary.example/"))],
-    ));
-    assert!(err.contains("must be an https:// URL"), "{err}");
-    assert!(err.contains("CODEX_NOTARY_URL"), "{err}");
-}

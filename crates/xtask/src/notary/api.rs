@@ -242,7 +242,7 @@ impl Client {
             .as_str()
             .context("the notary service's answer has no developerLogUrl")?;
         let url = Url::parse(url).context("the developerLogUrl is not a URL")?;
-        check_scheme(&url).context("the developerLogUrl")?;
+        check_scheme(&url, "the notary log's developerLogUrl")?;
         // A presigned link: it carries its own authorization, so no token is sent along.
         let resp = self
             .http
@@ -337,7 +337,7 @@ pub fn now() -> u64 {
 fn parse_endpoint(text: &str, var: EnvVar) -> Result<Url> {
     let mut url =
         Url::parse(text).with_context(|| format!("{} is not a URL: {text:?}", var.name()))?;
-    check_scheme(&url).with_context(|| var.name())?;
+    check_scheme(&url, var.name())?;
     // `join` keeps a base's last segment only when it ends with a slash.
     if !url.path().ends_with('/') {
         url.set_path(&format!("{}/", url.path()));
@@ -347,12 +347,15 @@ fn parse_endpoint(text: &str, var: EnvVar) -> Result<Url> {
 
 /// HTTPS, or plain HTTP to this machine (the tests' stand-ins): credentials and tokens never
 /// cross a network in the clear.
-fn check_scheme(url: &Url) -> Result<()> {
+fn check_scheme(url: &Url, what: &str) -> Result<()> {
     let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
     match url.scheme() {
         "https" => Ok(()),
         "http" if loopback => Ok(()),
-        _ => bail!("{} must be an https:// URL", strip_query(url)),
+        _ => bail!(
+            "{what} must be an https:// URL (http:// only to this machine), not {}",
+            strip_query(url)
+        ),
     }
 }
 

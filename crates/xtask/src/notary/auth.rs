@@ -63,7 +63,7 @@ impl ApiKey {
     pub fn new(key_id: &str, issuer: &str, p8: &str) -> Result<ApiKey> {
         let p8_var = EnvVar::AppleApiKeyP8.name();
         let der = pem_body(p8).with_context(|| {
-            format!("{p8_var} is not the text of an AuthKey_<id>.p8 file (-----BEGIN PRIVATE KEY----- ...)")
+            format!("{p8_var} must hold the whole text of the AuthKey_<id>.p8 file, -----BEGIN PRIVATE KEY----- to -----END PRIVATE KEY-----")
         })?;
         let rng = SystemRandom::new();
         // The error says nothing about the key's bytes, only what is wrong with them.
