@@ -625,4 +625,132 @@ mod tests {
         let err = check_sigv4(&req, &submission()).expect_err("changed date");
         assert!(format!("{err:#}").contains("does not match"), "{err:#}");
     }
+
+    fn shared(key: &TestKey, sub: Submission) -> Shared {
+        Shared {
+            key: key.clone(),
+            verdict: Mutex::new(Verdict::Accepted),
+            submissions: Mutex::new(HashMap::from([("1".to_owned(), sub)])),
+            seen: Mutex::new(Vec::new()),
+            next_id: Mutex::new(1),
+            port: 9,
+        }
+    }
+
+    /// The stand-in's answer to `zip` uploaded for a submission that announced `announced`.
+    fn upload_answer(zip: &[u8], announced: &[u8]) -> u16 {
+        let key = TestKey::generate("K", "I").expect("key");
+        let mut sub = submission();
+        sub.sha256 = hex(ring::digest::digest(&ring::digest::SHA256, announced).as_ref());
+        let shared = shared(&key, sub);
+        let req = signed_put(zip, &creds("secret/key+value"));
+        let (status, _) = upload(
+            &req,
+            &shared,
+            BUCKET,
+            "prod/1/codex-aarch64-apple-darwin.zip",
+        )
+        .expect("answer");
+        status
+    }
+
+    fn zipped(contents: &[u8]) -> Vec<u8> {
+        xtask::archive::pack(
+            codex_installer::target::ArchiveFormat::Zip,
+            "codex-aarch64-apple-darwin",
+            contents,
+            0,
+        )
+        .expect("zip")
+    }
+
+    const MACHO: &[u8] = &[0xcf, 0xfa, 0xed, 0xfe, 0x0c, 0x00, 0x00, 0x01];
+
+    #[test]
+    fn the_stand_in_takes_a_zipped_mach_o_with_the_announced_digest() {
+        let zip = zipped(MACHO);
+        assert_eq!(upload_answer(&zip, &zip), 200);
+    }
+
+    #[test]
+    fn the_stand_in_refuses_an_upload_whose_digest_is_not_the_announced_one() {
+        let zip = zipped(MACHO);
+        assert_eq!(upload_answer(&zip, b"something else"), 400);
+    }
+
+    #[test]
+    fn the_stand_in_refuses_an_upload_that_is_not_a_zipped_mach_o() {
+        let zip = zipped(b"#!/bin/sh\necho not a Mach-O\n");
+        assert_eq!(upload_answer(&zip, &zip), 400);
+        assert_eq!(upload_answer(MACHO, MACHO), 400);
+    }
+
+    /// A token over `claims` signed by `key`, with `key`'s id.
+    fn token(key: &TestKey, claims: &Value) -> String {
+        let der = STANDARD
+            .decode(
+                key.p8
+                    .lines()
+                    .filter(|l| !l.starts_with("-----"))
+                    .collect::<String>(),
+            )
+            .expect("p8");
+        let rng = SystemRandom::new();
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der, &rng).expect("key");
+        let head = json!({ "alg": "ES256", "kid": key.key_id, "typ": "JWT" });
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(head.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let sig = pair.sign(&rng, input.as_bytes()).expect("sign");
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
+    }
+
+    fn token_check(key: &TestKey, claims: &Value) -> Result<()> {
+        let req = Req {
+            method: "GET".into(),
+            target: "/notary/v2/submissions/1".into(),
+            headers: vec![(
+                "authorization".into(),
+                format!("Bearer {}", token(key, claims)),
+            )],
+            body: Vec::new(),
+        };
+        check_token(&req, key)
+    }
+
+    #[test]
+    fn the_stand_in_checks_audience_issuer_and_lifetime_of_tokens() {
+        let key = TestKey::generate("K", "I").expect("key");
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("time")
+            .as_secs();
+        let good = json!({ "iss": "I", "iat": now, "exp": now + 600, "aud": "appstoreconnect-v1" });
+        token_check(&key, &good).expect("a good token passes");
+        let bad = [
+            (
+                json!({ "iss": "I", "iat": now, "exp": now + 600, "aud": "other" }),
+                "wrong aud",
+            ),
+            (
+                json!({ "iss": "X", "iat": now, "exp": now + 600, "aud": "appstoreconnect-v1" }),
+                "wrong iss",
+            ),
+            (
+                json!({ "iss": "I", "iat": now - 900, "exp": now - 1, "aud": "appstoreconnect-v1" }),
+                "expired",
+            ),
+            (
+                json!({ "iss": "I", "iat": now, "exp": now + 1201, "aud": "appstoreconnect-v1" }),
+                "longer than 20 minutes",
+            ),
+        ];
+        for (claims, why) in bad {
+            let err = token_check(&key, &claims).expect_err(why);
+            assert!(format!("{err:#}").contains(why), "{why}: {err:#}");
+        }
+    }
 }
