@@ -194,6 +194,19 @@ fn in_progress_is_polled_until_accepted() {
 }
 
 #[test]
+fn a_short_outage_of_the_notary_service_is_retried() {
+    let r = release();
+    let key = key();
+    let stand_in = NotaryStandIn::start(&key, Verdict::Accepted).expect("stand-in");
+    // Two failures in a row: the first submission's first two tries, or two submissions' first.
+    stand_in.fail_next(2);
+    let out = notarize(&r.dir, &key, &stand_in, &[]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let unavailable = stand_in.seen().iter().filter(|s| s.status == 503).count();
+    assert_eq!(unavailable, 2);
+}
+
+#[test]
 fn a_verdict_that_never_comes_fails_after_the_timeout() {
     let r = release();
     let key = key();

@@ -109,6 +109,7 @@ struct Shared {
     submissions: Mutex<HashMap<String, Submission>>,
     seen: Mutex<Vec<Seen>>,
     next_id: Mutex<u32>,
+    outage: Mutex<u32>,
     port: u16,
 }
 
@@ -137,6 +138,7 @@ impl NotaryStandIn {
             submissions: Mutex::new(HashMap::new()),
             seen: Mutex::new(Vec::new()),
             next_id: Mutex::new(0),
+            outage: Mutex::new(0),
             port: addr.port(),
         });
         let stop = Arc::new(AtomicBool::new(false));
@@ -170,6 +172,11 @@ impl NotaryStandIn {
     /// The bucket URL template (`CODEX_NOTARY_S3_URL`): path-style on the same port.
     pub fn s3_url(&self) -> String {
         format!("http://{}/s3/{{bucket}}", self.addr)
+    }
+
+    /// Answers the next `n` requests with 503, as a service having a bad minute does.
+    pub fn fail_next(&self, n: u32) {
+        *lock(&self.shared.outage) = n;
     }
 
     /// Every request so far.
@@ -294,6 +301,13 @@ fn refuse(status: u16, why: impl std::fmt::Display) -> Result<(u16, Value)> {
 }
 
 fn route(req: &Req, shared: &Shared) -> Result<(u16, Value)> {
+    {
+        let mut outage = lock(&shared.outage);
+        if *outage > 0 {
+            *outage -= 1;
+            return refuse(503, "service unavailable");
+        }
+    }
     let path = req.target.split('?').next().unwrap_or_default();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (req.method.as_str(), segments.as_slice()) {
@@ -633,6 +647,7 @@ mod tests {
             submissions: Mutex::new(HashMap::from([("1".to_owned(), sub)])),
             seen: Mutex::new(Vec::new()),
             next_id: Mutex::new(1),
+            outage: Mutex::new(0),
             port: 9,
         }
     }
