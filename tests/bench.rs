@@ -6,12 +6,13 @@
 use xtask::bench::{SMOKES, Smoke};
 
 /// The benchmarks smoked here, one test each; must be every entry of [`SMOKES`].
-const SMOKED: [&str; 7] = [
+const SMOKED: [&str; 8] = [
     "install-sh.sh",
     "update.sh",
     "npm.sh",
     "exec-server.sh",
     "dist-build.sh",
+    "notarize.sh",
     "agent_overhead",
     "startup",
 ];
@@ -60,6 +61,15 @@ fn the_exec_server_benchmark_runs() {
 #[test]
 fn the_dist_build_benchmark_runs() {
     smoke("dist-build.sh");
+}
+
+#[test]
+fn the_notarize_benchmark_runs() {
+    // Its smoke run notarizes the macOS binaries of the six-target fixture (tests/release.rs
+    // builds it; within one test run this only finds it fresh).
+    let all: Vec<_> = codex_installer::target::TARGETS.iter().collect();
+    codex_e2e::release("1.2.3-e2e.1", &all).expect("six-target release");
+    smoke("notarize.sh");
 }
 
 #[test]

@@ -214,3 +214,44 @@ fn the_release_workflow_checks_the_tag_and_signs_with_the_release_key() {
     let build = text.find("run: cargo xtask dist").expect("dist");
     assert!(check < build, "the tag is checked before anything is built");
 }
+
+#[test]
+fn the_release_workflow_notarizes_after_the_build_and_before_verify_with_the_key_in_env() {
+    let text = std::fs::read_to_string(workspace_root().join(".github/workflows/release.yml"))
+        .expect("read release.yml");
+    for needed in [
+        "CODEX_APPLE_API_KEY_ID: ${{ secrets.APPLE_API_KEY_ID }}",
+        "CODEX_APPLE_API_ISSUER: ${{ secrets.APPLE_API_ISSUER_ID }}",
+        "CODEX_APPLE_API_KEY_P8: ${{ secrets.APPLE_API_KEY_P8 }}",
+    ] {
+        assert!(text.contains(needed), "release.yml lacks `{needed}`");
+    }
+    let build = text.find("run: cargo xtask dist").expect("dist");
+    let notarize = text
+        .find("run: cargo xtask notarize dist")
+        .expect("notarize");
+    let verify = text
+        .find("run: cargo xtask verify --release dist")
+        .expect("verify");
+    assert!(
+        build < notarize && notarize < verify,
+        "dist, notarize, verify in that order"
+    );
+    // Secrets go through the environment only, never on a command line.
+    for line in text.lines().filter(|l| l.trim_start().starts_with("run:")) {
+        assert!(
+            !line.contains("secrets."),
+            "a secret on a command line: {line}"
+        );
+    }
+    let start = text
+        .find("- name: Notarize the macOS binaries")
+        .expect("the Notarize step");
+    let step = &text[start + 1..];
+    let step = &step[..step.find("\n      - ").unwrap_or(step.len())];
+    assert!(step.contains("run: cargo xtask notarize dist"), "{step}");
+    assert!(
+        !step.contains("continue-on-error"),
+        "a failed notarization fails the job"
+    );
+}

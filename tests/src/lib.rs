@@ -1,6 +1,7 @@
 //! Shared fixtures for the end-to-end tests: real releases built by the real build driver.
 
 pub mod mirror;
+pub mod notary;
 pub mod registry;
 pub mod standalone;
 

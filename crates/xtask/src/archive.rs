@@ -78,7 +78,7 @@ fn pack_zip(entry_name: &str, contents: &[u8], epoch: u64) -> Result<Vec<u8>> {
 }
 
 /// Seconds since the Unix epoch as UTC (year, month, day, hour, minute, second).
-fn civil_from_epoch(epoch: u64) -> (u16, u8, u8, u8, u8, u8) {
+pub(crate) fn civil_from_epoch(epoch: u64) -> (u16, u8, u8, u8, u8, u8) {
     let t = codex_login::time::Utc::from_unix(i64::try_from(epoch).unwrap_or(i64::MAX));
     (
         u16::try_from(t.year).unwrap_or(u16::MAX),

@@ -60,6 +60,11 @@ pub const SMOKES: &[Smoke] = &[
         bench: Bench::Script("dist-build.sh"),
         args: &["--smoke"],
     },
+    // One run on the tests' six-target fixture, which tests/bench.rs makes sure of first.
+    Smoke {
+        bench: Bench::Script("notarize.sh"),
+        args: &["--smoke"],
+    },
     Smoke {
         bench: Bench::Harness {
             package: "codex-cli",

@@ -19,11 +19,21 @@ pub enum EnvVar {
     TrustDevelopmentKey,
     /// Cargo profile of the `bench/` scripts' helpers and harnesses.
     BenchProfile,
+    /// Key ID of the App Store Connect API key `notarize` authenticates with.
+    AppleApiKeyId,
+    /// Issuer ID (the team's) of that App Store Connect API key.
+    AppleApiIssuer,
+    /// Text of that key's `AuthKey_<id>.p8` file (PKCS#8 P-256 private key).
+    AppleApiKeyP8,
+    /// Base URL of Apple's notary API; tests point it at a loopback stand-in.
+    NotaryUrl,
+    /// URL of the S3 bucket notarization uploads go to, `{bucket}` standing for the bucket name.
+    NotaryS3Url,
 }
 
 impl EnvVar {
     /// All variables, for generated docs.
-    pub const ALL: [EnvVar; 7] = [
+    pub const ALL: [EnvVar; 12] = [
         Self::SourceDateEpoch,
         Self::GitCommit,
         Self::ReleaseVersion,
@@ -31,6 +41,11 @@ impl EnvVar {
         Self::SigningKey,
         Self::TrustDevelopmentKey,
         Self::BenchProfile,
+        Self::AppleApiKeyId,
+        Self::AppleApiIssuer,
+        Self::AppleApiKeyP8,
+        Self::NotaryUrl,
+        Self::NotaryS3Url,
     ];
 
     /// The variable's name.
@@ -45,6 +60,11 @@ impl EnvVar {
             Self::TrustDevelopmentKey => codex_installer::signature::TRUST_DEVELOPMENT_KEY_VAR,
             // Also read by bench/lib.sh and bench/exec-server.sh.
             Self::BenchProfile => "CODEX_BENCH_PROFILE",
+            Self::AppleApiKeyId => "CODEX_APPLE_API_KEY_ID",
+            Self::AppleApiIssuer => "CODEX_APPLE_API_ISSUER",
+            Self::AppleApiKeyP8 => "CODEX_APPLE_API_KEY_P8",
+            Self::NotaryUrl => "CODEX_NOTARY_URL",
+            Self::NotaryS3Url => "CODEX_NOTARY_S3_URL",
         }
     }
 
@@ -71,6 +91,19 @@ impl EnvVar {
             }
             Self::BenchProfile => {
                 "Cargo profile the `bench/` scripts build their helpers and harnesses with; default: release (`bench` for `cargo bench`); the test run's smoke runs use `dev`"
+            }
+            Self::AppleApiKeyId => {
+                "Key ID of the App Store Connect API key (Developer role) `notarize` submits with (docs/releasing.md)"
+            }
+            Self::AppleApiIssuer => "Issuer ID shown above that key's list in App Store Connect",
+            Self::AppleApiKeyP8 => {
+                "The text of that key's `AuthKey_<id>.p8` file; read from the environment only, never from the command line"
+            }
+            Self::NotaryUrl => {
+                "Base URL of Apple's notary API; default: `https://appstoreconnect.apple.com` (tests: a loopback stand-in)"
+            }
+            Self::NotaryS3Url => {
+                "Where `notarize` uploads, `{bucket}` replaced by the bucket Apple names; default: `https://{bucket}.s3.us-west-2.amazonaws.com`"
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The build driver behind `cargo xtask`: release archives (`dist`), their verification
-//! (`verify`), release signing keys (`keygen`), files generated from the target table
-//! (`generate`) and the full test run (`test`).
+//! (`verify`), notarization of the macOS binaries (`notarize`), release signing keys
+//! (`keygen`), files generated from the target table (`generate`) and the full test run
+//! (`test`).
 //! It is a library too, so the end-to-end tests build releases in-process.
 
 pub mod archive;
@@ -14,6 +15,7 @@ pub mod homebrew;
 pub mod inspect;
 pub mod macho;
 pub mod mcp_http;
+pub mod notary;
 pub mod npm;
 pub mod release;
 pub mod signing;
@@ -70,6 +72,21 @@ enum Cmd {
         /// release workflow passes this).
         #[arg(long)]
         release: bool,
+    },
+    /// Submit every macOS binary of a signed release to Apple's notary service and wait until
+    /// each is Accepted; fails, printing Apple's log, on anything else (docs/releasing.md).
+    /// The App Store Connect API key comes from the environment only.
+    #[command(after_help = after_help_env())]
+    Notarize {
+        /// The release directory.
+        #[arg(default_value = "dist")]
+        dir: PathBuf,
+        /// Seconds between two status requests for one submission.
+        #[arg(long, value_name = "SECONDS", default_value_t = 15.0)]
+        poll_interval: f64,
+        /// Seconds to wait for each verdict before failing.
+        #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+        timeout_secs: u64,
     },
     /// Rewrite files derived from the target table (dist-workspace.toml and the dist.toml files,
     /// docs/targets.md, ...).
@@ -183,6 +200,21 @@ pub fn main() -> Result<()> {
                 v.signer.id,
             );
             Ok(())
+        }
+        Cmd::Notarize {
+            dir,
+            poll_interval,
+            timeout_secs,
+        } => {
+            anyhow::ensure!(
+                poll_interval.is_finite() && poll_interval > 0.0,
+                "--poll-interval must be a positive number of seconds"
+            );
+            notary::run(&notary::NotarizeOptions {
+                dir,
+                poll_interval: std::time::Duration::from_secs_f64(poll_interval),
+                timeout: std::time::Duration::from_secs(timeout_secs),
+            })
         }
         Cmd::Generate { check } => generate::run(&dist::workspace_root(), check),
         Cmd::CheckTag { tag } => {

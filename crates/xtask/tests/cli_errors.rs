@@ -105,3 +105,59 @@ fn verify_release_refuses_a_development_release_before_the_other_checks() {
         )
     );
 }
+
+/// `cargo xtask notarize` with the App Store Connect variables removed and `env` set.
+fn notarize(env: &[(&str, &str)]) -> (i32, String) {
+    let mut cmd = xtask();
+    cmd.args(["notarize", "no-such-dir"]);
+    for var in [
+        "CODEX_APPLE_API_KEY_ID",
+        "CODEX_APPLE_API_ISSUER",
+        "CODEX_APPLE_API_KEY_P8",
+        "CODEX_NOTARY_URL",
+        "CODEX_NOTARY_S3_URL",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied());
+    stderr_of(&mut cmd)
+}
+
+#[test]
+fn notarize_without_the_api_key_is_one_line_naming_the_variables() {
+    let (code, err) = notarize(&[]);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!(err, @"error: notarization needs an App Store Connect API key: set CODEX_APPLE_API_KEY_ID, CODEX_APPLE_API_ISSUER, CODEX_APPLE_API_KEY_P8 (docs/releasing.md says where they come from)");
+}
+
+#[test]
+fn notarize_with_a_key_that_is_not_a_p8_is_one_line_that_does_not_echo_it() {
+    let (code, err) = notarize(&[
+        ("CODEX_APPLE_API_KEY_ID", "ABC123DEFG"),
+        ("CODEX_APPLE_API_ISSUER", "issuer"),
+        ("CODEX_APPLE_API_KEY_P8", "not-a-key-but-a-secret"),
+    ]);
+    assert_eq!(code, 1);
+    assert!(!err.contains("not-a-key-but-a-secret"), "{err}");
+    insta::assert_snapshot!(err, @"error: CODEX_APPLE_API_KEY_P8 must hold the whole text of the AuthKey_<id>.p8 file, -----BEGIN PRIVATE KEY----- to -----END PRIVATE KEY-----: no BEGIN PRIVATE KEY line");
+}
+
+#[test]
+fn notarize_refuses_a_plain_http_notary_url_off_this_machine() {
+    use base64::Engine as _;
+    use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).expect("key");
+    let p8 = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(pkcs8.as_ref())
+    );
+    let (code, err) = notarize(&[
+        ("CODEX_APPLE_API_KEY_ID", "ABC123DEFG"),
+        ("CODEX_APPLE_API_ISSUER", "issuer"),
+        ("CODEX_APPLE_API_KEY_P8", &p8),
+        ("CODEX_NOTARY_URL", "http://notary.example"),
+    ]);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!(err, @"error: CODEX_NOTARY_URL must be an https:// URL (http:// only to this machine), not http://notary.example/");
+}
