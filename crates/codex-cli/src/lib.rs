@@ -217,13 +217,18 @@ fn init_logging(to_file: bool) {
             .try_init();
         return;
     }
-    let filter = from_env.unwrap_or_else(|| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let builder = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_target(false)
-        .without_time()
-        .try_init();
+        .without_time();
+    let _ = match from_env {
+        Some(filter) => builder.with_env_filter(filter).try_init(),
+        // Without RUST_LOG, a plain level: an EnvFilter's directive machinery is a measurable
+        // part of a `codex exec` start.
+        None => builder
+            .with_max_level(tracing::level_filters::LevelFilter::WARN)
+            .try_init(),
+    };
 }
 
 /// `$CODEX_HOME/log/codex.log`, opened for appending (created with its folder).
