@@ -522,6 +522,7 @@ const CMDLETS_5_1: &[(&str, &[&str])] = &[
     ("Get-Command", &["Name", "CommandType", "All"]),
     ("Get-Date", &[]),
     ("Get-FileHash", &["Path", "LiteralPath", "Algorithm"]),
+    ("Get-AuthenticodeSignature", &["FilePath", "LiteralPath", "Content", "SourcePathOrExtension"]),
     ("Get-Item", &["Path", "LiteralPath", "Force"]),
     ("Get-ItemProperty", &["Path", "LiteralPath", "Name"]),
     ("Get-Process", &["Id", "Name"]),

@@ -1,6 +1,7 @@
 //! Shared fixtures for the end-to-end tests: real releases built by the real build driver.
 
 pub mod mirror;
+pub mod pki;
 pub mod registry;
 pub mod standalone;
 
@@ -71,6 +72,7 @@ pub fn release(version: &str, targets: &[&'static Target]) -> Result<Release> {
             out: dir.clone(),
             profiles: Profiles::FixtureExceptHost(xtask::dist::host_target()?),
             print_build_env: false,
+            platform_signing: xtask::codesign::PlatformSigning::none(),
         })?;
         log_build(&base, &key, started.elapsed());
         if let Some(id) = &run_id {

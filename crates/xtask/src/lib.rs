@@ -5,6 +5,7 @@
 
 pub mod archive;
 pub mod bench;
+pub mod codesign;
 pub mod compile;
 pub mod dist;
 pub mod env;
@@ -143,6 +144,9 @@ pub fn main() -> Result<()> {
                     compile::Profiles::Shipped
                 },
                 print_build_env,
+                platform_signing: codesign::PlatformSigning::from_env(
+                    &codex_installer::signature::RELEASE_PLATFORM_IDENTITY,
+                )?,
             })
         }
         Cmd::Verify { dir, release } => {
@@ -156,6 +160,10 @@ pub fn main() -> Result<()> {
                 );
             }
             let v = verify::verify_release(&dir)?;
+            if release {
+                codesign::verify_platform_signatures(&dir, &codesign::SignatureTrust::release())
+                    .context("the macOS and Windows code signatures")?;
+            }
             let m = &v.manifest;
             let trust = if v.signer == codex_installer::signature::DEVELOPMENT_KEY {
                 "the development key, which no released installer trusts"
