@@ -19,10 +19,14 @@ use xtask::codesign::{self, AppleIdentity, AuthenticodeIdentity, PlatformSigning
 const VERSION: &str = "0.0.1";
 
 fn targets() -> Vec<&'static Target> {
-    ["aarch64-apple-darwin", "x86_64-apple-darwin", "x86_64-pc-windows-gnu"]
-        .iter()
-        .map(|t| Target::from_triple(t).expect("known target"))
-        .collect()
+    [
+        "aarch64-apple-darwin",
+        "x86_64-apple-darwin",
+        "x86_64-pc-windows-gnu",
+    ]
+    .iter()
+    .map(|t| Target::from_triple(t).expect("known target"))
+    .collect()
 }
 
 /// The PKI, its time-stamping authority, and a release of the three targets signed with them.
@@ -127,16 +131,18 @@ fn openssl(args: &[&str], files: &[&Path]) -> std::process::Output {
 /// Developer ID marker extension is critical and unknown to openssl, hence `-ignore_critical`.
 fn cms_verifies(dir: &Path, ca: &Path) -> std::process::Output {
     let mut c = Command::new("openssl");
-    c.args(["cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any"])
-        .arg("-ignore_critical")
-        .arg("-in")
-        .arg(dir.join("cms.der"))
-        .arg("-content")
-        .arg(dir.join("codedirectory.bin"))
-        .arg("-CAfile")
-        .arg(ca)
-        .arg("-out")
-        .arg(dir.join("verified.out"));
+    c.args([
+        "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any",
+    ])
+    .arg("-ignore_critical")
+    .arg("-in")
+    .arg(dir.join("cms.der"))
+    .arg("-content")
+    .arg(dir.join("codedirectory.bin"))
+    .arg("-CAfile")
+    .arg(ca)
+    .arg("-out")
+    .arg(dir.join("verified.out"));
     c.output().expect("openssl cms")
 }
 
@@ -248,7 +254,10 @@ fn developer_id_signatures_verify_with_openssl_and_cover_every_page() {
             );
         }
     }
-    assert!(s.tsa.count() >= 4, "the time-stamping authority was not asked");
+    assert!(
+        s.tsa.count() >= 4,
+        "the time-stamping authority was not asked"
+    );
     eprintln!("signed release built in {:.1} s", s.took.as_secs_f64());
 }
 
@@ -262,11 +271,9 @@ fn verify_release_accepts_the_release_identity_and_refuses_any_other() {
     // The whole release still passes the release checks it always had.
     xtask::verify::verify_dir(&s.release.dir).expect("verify");
 
-    let err = codesign::verify_platform_signatures(
-        &s.release.dir,
-        &codesign::SignatureTrust::release(),
-    )
-    .expect_err("the test identity is not the release's");
+    let err =
+        codesign::verify_platform_signatures(&s.release.dir, &codesign::SignatureTrust::release())
+            .expect_err("the test identity is not the release's");
     assert!(format!("{err:#}").contains("not the release's"), "{err:#}");
 
     let mut wrong_root = trust.clone();
@@ -291,7 +298,8 @@ fn verify_release_accepts_the_release_identity_and_refuses_any_other() {
 
 #[test]
 fn verify_release_refuses_ad_hoc_and_unsigned_binaries() {
-    let pki = TestPki::create(&scratch("pki-").path().join("pki")).expect("pki");
+    let tmp = scratch("pki-");
+    let pki = TestPki::create(&tmp.path().join("pki")).expect("pki");
     let trust = pki.trust().expect("trust");
     let release = unsigned();
     let err = codesign::verify_platform_signatures(&release.dir, &trust)
@@ -300,7 +308,9 @@ fn verify_release_refuses_ad_hoc_and_unsigned_binaries() {
     let check = |triple: &str, binary: Binary| {
         let bytes = entry(&release, binary, triple);
         let err = match Target::from_triple(triple).expect("target").os {
-            Os::MacOs => codesign::apple::verify(&bytes, codesign::bundle_identifier(binary), &trust),
+            Os::MacOs => {
+                codesign::apple::verify(&bytes, codesign::bundle_identifier(binary), &trust)
+            }
             _ => codesign::authenticode::verify(&bytes, &trust),
         }
         .expect_err("refused");
@@ -350,7 +360,11 @@ fn authenticode_signatures_verify_with_osslsigncode_and_a_changed_byte_fails() {
         let tampered = tmp.path().join(format!("{}-tampered.exe", binary.name()));
         std::fs::write(&tampered, &bad).expect("write");
         let o = osslsigncode_verify(&tampered, &s.pki);
-        assert!(!o.status.success(), "a changed byte verified: {}", describe(&o));
+        assert!(
+            !o.status.success(),
+            "a changed byte verified: {}",
+            describe(&o)
+        );
         let err = codesign::authenticode::verify(&bad, &s.pki.trust().expect("trust"))
             .expect_err("our check refuses it too");
         assert!(format!("{err:#}").contains("does not verify"), "{err:#}");
@@ -408,7 +422,14 @@ fn the_signed_windows_program_still_runs() {
     let dll = prefix.join("drive_c/windows/system32/bcryptprimitives.dll");
     let src = workspace_root().join("tests/wine");
     let o = xtask::tools::zig_command()
-        .args(["cc", "-target", "x86_64-windows-gnu", "-shared", "-O2", "-o"])
+        .args([
+            "cc",
+            "-target",
+            "x86_64-windows-gnu",
+            "-shared",
+            "-O2",
+            "-o",
+        ])
         .arg(&dll)
         .arg(src.join("bcryptprimitives.c"))
         .arg(src.join("bcryptprimitives.def"))
@@ -416,7 +437,11 @@ fn the_signed_windows_program_still_runs() {
         .expect("zig cc");
     assert!(o.status.success(), "{}", describe(&o));
     let exe: PathBuf = tmp.path().join("codex.exe");
-    std::fs::write(&exe, entry(&s.release, Binary::Codex, "x86_64-pc-windows-gnu")).expect("w");
+    std::fs::write(
+        &exe,
+        entry(&s.release, Binary::Codex, "x86_64-pc-windows-gnu"),
+    )
+    .expect("w");
     let win = format!("Z:{}", exe.display()).replace('/', "\\");
     let o = wine(&win).arg("--version").output().expect("run codex.exe");
     assert!(o.status.success(), "{}", describe(&o));
@@ -429,10 +454,15 @@ fn the_signed_windows_program_still_runs() {
 
 #[test]
 fn dist_refuses_credentials_that_are_not_the_release_identity() {
-    let pki = TestPki::create(&scratch("pki-").path().join("pki")).expect("pki");
+    let tmp = scratch("pki-");
+    let pki = TestPki::create(&tmp.path().join("pki")).expect("pki");
     let release = codex_installer::signature::RELEASE_PLATFORM_IDENTITY;
-    let err = AppleIdentity::new(pki.apple_pkcs12().expect("p12"), &release, "http://127.0.0.1/")
-        .expect_err("not the release's Developer ID");
+    let err = AppleIdentity::new(
+        pki.apple_pkcs12().expect("p12"),
+        &release,
+        "http://127.0.0.1/",
+    )
+    .expect_err("not the release's Developer ID");
     assert!(format!("{err:#}").contains("not the release's"), "{err:#}");
     let err = AuthenticodeIdentity::new(
         pki.windows_pkcs12().expect("p12"),
@@ -440,7 +470,10 @@ fn dist_refuses_credentials_that_are_not_the_release_identity() {
         "http://127.0.0.1/",
     )
     .expect_err("not the release's publisher");
-    assert!(format!("{err:#}").contains("not the release's publisher"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("not the release's publisher"),
+        "{err:#}"
+    );
     let mut wrong = pki.apple_pkcs12().expect("p12");
     wrong.password = "not the password".into();
     let err = AppleIdentity::new(wrong, &TEST_IDENTITY, "http://127.0.0.1/")
@@ -450,7 +483,8 @@ fn dist_refuses_credentials_that_are_not_the_release_identity() {
 
 #[test]
 fn signing_fails_clearly_when_the_timestamp_authority_is_unreachable() {
-    let pki = TestPki::create(&scratch("pki-").path().join("pki")).expect("pki");
+    let tmp = scratch("pki-");
+    let pki = TestPki::create(&tmp.path().join("pki")).expect("pki");
     // A port nothing listens on: bind one, then close it.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -462,12 +496,18 @@ fn signing_fails_clearly_when_the_timestamp_authority_is_unreachable() {
     let id = AppleIdentity::new(pki.apple_pkcs12().expect("p12"), &TEST_IDENTITY, &url)
         .expect("identity");
     let err = id.sign(&bytes, "com.openai.codex").expect_err("no TSA");
-    assert!(format!("{err:#}").contains("time-stamp authority"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("time-stamp authority"),
+        "{err:#}"
+    );
     let exe = entry(&plain, Binary::Codex, "x86_64-pc-windows-gnu");
     let id = AuthenticodeIdentity::new(pki.windows_pkcs12().expect("p12"), &TEST_IDENTITY, &url)
         .expect("identity");
     let err = id.sign(&exe, Binary::Codex).expect_err("no TSA");
-    assert!(format!("{err:#}").contains("time-stamp authority"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("time-stamp authority"),
+        "{err:#}"
+    );
 }
 
 #[test]

@@ -101,10 +101,7 @@ pub fn signature_kind(bytes: &[u8]) -> Result<SignatureKind> {
     let Some(macho) = file.into_iter().next() else {
         bail!("no Mach-O in the file");
     };
-    let Some(sig) = macho
-        .code_signature()
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-    else {
+    let Some(sig) = macho.code_signature().map_err(|e| anyhow::anyhow!("{e}"))? else {
         return Ok(SignatureKind::None);
     };
     let Some(signed) = sig.signed_data().map_err(|e| anyhow::anyhow!("{e}"))? else {
@@ -198,7 +195,10 @@ pub fn verify(bytes: &[u8], identifier: &str, trust: &SignatureTrust) -> Result<
         .signed_data()
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .context("no CMS signature")?;
-    let signer = signed.signers().next().context("the CMS signature has no signer")?;
+    let signer = signed
+        .signers()
+        .next()
+        .context("the CMS signature has no signer")?;
     ensure!(
         signed.signers().count() == 1,
         "the CMS signature has more than one signer"

@@ -198,15 +198,20 @@ pub fn verify_report(bytes: &[u8], trust: &SignatureTrust) -> Result<Report> {
     if let Some(ca) = &trust.windows_tsa_ca_file {
         cmd.arg("-TSA-CAfile").arg(ca);
     }
-    let out = cmd
-        .output()
-        .with_context(|| format!("cannot run {OSSLSIGNCODE}; install the Debian package osslsigncode"))?;
+    let out = cmd.output().with_context(|| {
+        format!("cannot run {OSSLSIGNCODE}; install the Debian package osslsigncode")
+    })?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     if text.contains("No signature found") {
-        bail!("the executable has no Authenticode signature; build with CODEX_WINDOWS_CERTIFICATE_P12");
+        bail!(
+            "the executable has no Authenticode signature; build with CODEX_WINDOWS_CERTIFICATE_P12"
+        );
     }
     if !out.status.success() {
-        bail!("the Authenticode signature does not verify: {}", last_lines(&out));
+        bail!(
+            "the Authenticode signature does not verify: {}",
+            last_lines(&out)
+        );
     }
     ensure!(
         text.lines()

@@ -96,16 +96,19 @@ impl PlatformSigning {
                 ),
             }
         };
-        let apple = pair(EnvVar::AppleCertificateP12, EnvVar::AppleCertificatePassword)?
-            .map(|p| {
-                AppleIdentity::new(
-                    p,
-                    expected,
-                    timestamp.as_deref().unwrap_or(APPLE_TIMESTAMP_URL),
-                )
-            })
-            .transpose()
-            .context("the Developer ID certificate")?;
+        let apple = pair(
+            EnvVar::AppleCertificateP12,
+            EnvVar::AppleCertificatePassword,
+        )?
+        .map(|p| {
+            AppleIdentity::new(
+                p,
+                expected,
+                timestamp.as_deref().unwrap_or(APPLE_TIMESTAMP_URL),
+            )
+        })
+        .transpose()
+        .context("the Developer ID certificate")?;
         let windows = pair(
             EnvVar::WindowsCertificateP12,
             EnvVar::WindowsCertificatePassword,
@@ -222,12 +225,9 @@ pub fn verify_platform_signatures(dir: &Path, trust: &SignatureTrust) -> Result<
             .with_context(|| format!("manifest names an unknown binary {:?}", a.binary))?;
         let bytes = std::fs::read(dir.join(&a.archive.name))
             .with_context(|| format!("cannot read {}", a.archive.name))?;
-        let entry = codex_installer::archive::read_single_entry(
-            target.archive_format(),
-            &bytes,
-            None,
-        )
-        .with_context(|| a.archive.name.clone())?;
+        let entry =
+            codex_installer::archive::read_single_entry(target.archive_format(), &bytes, None)
+                .with_context(|| a.archive.name.clone())?;
         let what = format!("{} for {}", a.binary, a.target);
         match target.os {
             Os::MacOs => apple::verify(&entry.contents, bundle_identifier(binary), trust),
@@ -277,7 +277,10 @@ mod tests {
         let ok = Pkcs12::from_secret("AAEC\nAw==", "pw".into(), EnvVar::AppleCertificateP12)
             .expect("base64 across lines");
         assert_eq!(ok.der, [0, 1, 2, 3]);
-        assert!(!format!("{ok:?}").contains("pw"), "Debug never shows the password");
+        assert!(
+            !format!("{ok:?}").contains("pw"),
+            "Debug never shows the password"
+        );
     }
 
     #[test]
