@@ -400,6 +400,48 @@ fn removing_the_authenticode_signature_gives_back_the_reproducible_unsigned_buil
 }
 
 #[test]
+fn the_signed_macos_programs_are_the_reproducible_unsigned_build_plus_a_signature() {
+    let s = signed();
+    let plain = unsigned();
+    let tmp = scratch("same-code-");
+    let script = workspace_root().join("tests/codesign/macho_signature.py");
+    for triple in ["aarch64-apple-darwin", "x86_64-apple-darwin"] {
+        for binary in Binary::ALL {
+            let what = format!("{} for {triple}", binary.name());
+            let a = tmp
+                .path()
+                .join(format!("{triple}-{}-signed", binary.name()));
+            let b = tmp
+                .path()
+                .join(format!("{triple}-{}-unsigned", binary.name()));
+            let signed_bytes = entry(&s.release, binary, triple);
+            std::fs::write(&a, &signed_bytes).expect("write");
+            std::fs::write(&b, entry(&plain, binary, triple)).expect("write");
+            let o = Command::new("python3")
+                .arg(&script)
+                .arg("--same-code")
+                .arg(&a)
+                .arg(&b)
+                .output()
+                .expect("python3");
+            assert!(o.status.success(), "{what}: {}", describe(&o));
+            // And the comparison notices a changed byte of code.
+            let mut bad = signed_bytes.clone();
+            bad[0x2000] ^= 0x01;
+            std::fs::write(&a, &bad).expect("write");
+            let o = Command::new("python3")
+                .arg(&script)
+                .arg("--same-code")
+                .arg(&a)
+                .arg(&b)
+                .output()
+                .expect("python3");
+            assert!(!o.status.success(), "{what}: a changed byte compared equal");
+        }
+    }
+}
+
+#[test]
 fn the_signed_windows_program_still_runs() {
     const WINE: &str = "/usr/lib/wine/wine64";
     assert!(

@@ -9,6 +9,12 @@ attributes. openssl then checks the CMS signature and the token (see the test).
 Usage: macho_signature.py BINARY OUT_DIR
 Writes OUT_DIR/codedirectory.bin, OUT_DIR/cms.der and OUT_DIR/timestamp.der (when present),
 and prints a JSON report on stdout.
+
+Usage: macho_signature.py --same-code SIGNED UNSIGNED
+Exits 0 when SIGNED is UNSIGNED plus a code signature: both with their signature (and the
+LC_CODE_SIGNATURE command) taken away, __LINKEDIT's sizes zeroed and trailing padding dropped are
+byte-identical. This is how a Developer ID signed release is compared with a rebuild without
+credentials (docs/release-build.md).
 """
 import hashlib
 import json
@@ -77,7 +83,47 @@ def cms_signature_and_token(cms):
     return signature, token
 
 
+LC_SEGMENT_64 = 0x19
+
+
+def without_signature(data):
+    """The file with its code signature and every trace of it in the header taken away."""
+    magic, _cpu, _sub, _ftype, ncmds, sizeofcmds = struct.unpack_from("<IiiIII", data, 0)
+    assert magic == 0xFEEDFACF, "not a thin 64-bit little-endian Mach-O"
+    out = bytearray(data)
+    commands = bytearray()
+    pos, kept, end = 32, 0, len(data)
+    for _ in range(ncmds):
+        cmd, size = struct.unpack_from("<II", data, pos)
+        body = bytearray(data[pos:pos + size])
+        if cmd == LC_CODE_SIGNATURE:
+            end = struct.unpack_from("<I", data, pos + 8)[0]
+        else:
+            if cmd == LC_SEGMENT_64 and body[8:24].rstrip(b"\0") == b"__LINKEDIT":
+                struct.pack_into("<Q", body, 32, 0)  # vmsize
+                struct.pack_into("<Q", body, 48, 0)  # filesize
+            commands += body
+            kept += 1
+        pos += size
+    struct.pack_into("<II", out, 16, kept, len(commands))
+    out[32:32 + sizeofcmds] = commands + bytes(sizeofcmds - len(commands))
+    return bytes(out[:end]).rstrip(b"\0")
+
+
+def same_code(signed_path, unsigned_path):
+    a = without_signature(open(signed_path, "rb").read())
+    b = without_signature(open(unsigned_path, "rb").read())
+    if a == b:
+        print("same code: %d bytes" % len(a))
+        return 0
+    first = next((i for i in range(min(len(a), len(b))) if a[i] != b[i]), min(len(a), len(b)))
+    print("differ at offset %#x (lengths %d and %d)" % (first, len(a), len(b)))
+    return 1
+
+
 def main():
+    if sys.argv[1] == "--same-code":
+        sys.exit(same_code(sys.argv[2], sys.argv[3]))
     path, out_dir = sys.argv[1], sys.argv[2]
     data = open(path, "rb").read()
     magic, _cpu, _sub, _ftype, ncmds, _size = struct.unpack_from("<IiiIII", data, 0)
