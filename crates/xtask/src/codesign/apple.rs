@@ -182,7 +182,7 @@ pub fn verify(bytes: &[u8], identifier: &str, trust: &SignatureTrust) -> Result<
         .code_signature_load_command()
         .context("no LC_CODE_SIGNATURE")?
         .dataoff as u64;
-    let pages = limit.div_ceil(1u64 << cd.page_size);
+    let pages = limit.div_ceil(u64::from(cd.page_size.max(1)));
     ensure!(
         cd.code_limit as u64 == limit && cd.code_digests.len() as u64 == pages,
         "the CodeDirectory hashes {} pages up to {}, the file has {pages} pages before its \
