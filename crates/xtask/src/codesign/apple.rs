@@ -169,7 +169,7 @@ pub fn verify(bytes: &[u8], identifier: &str, trust: &SignatureTrust) -> Result<
     );
     ensure!(
         cd.team_name.as_deref() == Some(trust.identity.apple_team_id),
-        "the signature's team is {:?}, expected {:?}",
+        "the signature's team is {:?}, not the release's {:?}",
         cd.team_name,
         trust.identity.apple_team_id
     );

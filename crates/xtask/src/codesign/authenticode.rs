@@ -160,7 +160,7 @@ fn last_lines(out: &std::process::Output) -> String {
 pub struct Report {
     /// The signer certificate's subject common name.
     pub signer: String,
-    /// Whether the signature carries a verified RFC 3161 (or Authenticode) timestamp.
+    /// Whether the signature carries a timestamp whose signature osslsigncode verified.
     pub timestamped: bool,
 }
 
@@ -201,7 +201,11 @@ pub fn verify_report(bytes: &[u8], trust: &SignatureTrust) -> Result<Report> {
     let out = cmd.output().with_context(|| {
         format!("cannot run {OSSLSIGNCODE}; install the Debian package osslsigncode")
     })?;
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     if text.contains("No signature found") {
         bail!(
             "the executable has no Authenticode signature; build with CODEX_WINDOWS_CERTIFICATE_P12"
@@ -220,7 +224,8 @@ pub fn verify_report(bytes: &[u8], trust: &SignatureTrust) -> Result<Report> {
     );
     Ok(Report {
         signer: signer_common_name(&text).context("osslsigncode named no signer")?,
-        timestamped: text.contains("The signature is timestamped"),
+        // Printed only after the countersignature's own signature and chain were checked.
+        timestamped: text.contains("Timestamp Server Signature verification: ok"),
     })
 }
 
