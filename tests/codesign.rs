@@ -288,6 +288,27 @@ fn verify_release_accepts_the_release_identity_and_refuses_any_other() {
         "{err:#}"
     );
 
+    // A copy whose install.ps1 does not know the release is signed.
+    let tmp = scratch("unpinned-");
+    let copy = tmp.path().join("release");
+    std::fs::create_dir_all(&copy).expect("mkdir");
+    for e in std::fs::read_dir(&s.release.dir).expect("read dir") {
+        let e = e.expect("entry");
+        if e.file_type().expect("type").is_file() {
+            std::fs::copy(e.path(), copy.join(e.file_name())).expect("copy");
+        }
+    }
+    let ps1 = std::fs::read_to_string(copy.join("install.ps1")).expect("install.ps1");
+    assert!(ps1.contains("\n$SignedRelease = $true\n"));
+    std::fs::write(
+        copy.join("install.ps1"),
+        ps1.replace("$SignedRelease = $true", "$SignedRelease = $false"),
+    )
+    .expect("write");
+    let err = codesign::verify_platform_signatures(&copy, &trust)
+        .expect_err("install.ps1 would not check the signatures");
+    assert!(format!("{err:#}").contains("$SignedRelease = $true"), "{err:#}");
+
     let mut wrong_ca = trust;
     wrong_ca.windows_ca_file = Some(s.pki.tsa_ca_pem.clone());
     let exe = entry(&s.release, Binary::Codex, "x86_64-pc-windows-gnu");

@@ -12,7 +12,7 @@ pub mod authenticode;
 use std::fmt;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 use base64::Engine as _;
 use codex_installer::signature::PlatformIdentity;
 use codex_installer::target::{Binary, Os, Target};
@@ -210,7 +210,8 @@ impl SignatureTrust {
 
 /// Checks the OS signature of every macOS and Windows binary in the release in `dir` against
 /// `trust`: `verify --release` runs it after the release's own checks. Refuses ad hoc signed
-/// or unsigned macOS binaries and unsigned Windows binaries.
+/// or unsigned macOS binaries, unsigned Windows binaries, and (with Windows targets) an
+/// install.ps1 not pinned to `$SignedRelease = $true`. Returns how many binaries it checked.
 pub fn verify_platform_signatures(dir: &Path, trust: &SignatureTrust) -> Result<usize> {
     let text = std::fs::read_to_string(dir.join(codex_installer::manifest::MANIFEST_FILE))
         .context("cannot read manifest.json")?;
@@ -235,6 +236,25 @@ pub fn verify_platform_signatures(dir: &Path, trust: &SignatureTrust) -> Result<
         }
         .with_context(|| what.clone())?;
         checked += 1;
+    }
+    let windows = manifest
+        .targets()
+        .iter()
+        .filter_map(|t| Target::from_triple(t).ok())
+        .any(|t| t.os == Os::Windows);
+    if windows {
+        // Users of this release's install.ps1 get its programs' signatures checked only if the
+        // script knows the release is signed.
+        let script = crate::dist::InstallScript::Ps1;
+        let line = crate::dist::InstallScript::signed_release_line(true);
+        let text = std::fs::read_to_string(dir.join(script.file_name()))
+            .with_context(|| format!("cannot read {}", script.file_name()))?;
+        ensure!(
+            text.lines().any(|l| l == line),
+            "{} lacks `{line}`: rebuild with the Authenticode certificate ({})",
+            script.file_name(),
+            EnvVar::WindowsCertificateP12.name()
+        );
     }
     Ok(checked)
 }
