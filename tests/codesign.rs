@@ -215,6 +215,25 @@ fn developer_id_signatures_verify_with_openssl_and_cover_every_page() {
                 "{what}: our own check refuses what openssl accepts"
             );
 
+            // A broken time-stamp token (outside what the CMS signature covers) is refused too.
+            let token = std::fs::read(sig.join("timestamp.der")).expect("token");
+            let at = bytes
+                .windows(token.len())
+                .position(|w| w == token.as_slice())
+                .expect("the token is in the binary");
+            let mut bad = bytes.clone();
+            bad[at + token.len() - 10] ^= 0x01;
+            let err = xtask::codesign::apple::verify(
+                &bad,
+                codesign::bundle_identifier(binary),
+                &s.pki.trust().expect("trust"),
+            )
+            .expect_err("a broken time-stamp token must fail");
+            assert!(
+                format!("{err:#}").contains("time-stamp token"),
+                "{what}: {err:#}"
+            );
+
             // One changed byte in any page fails both readings.
             let pages = report["pages"].as_u64().expect("pages") as usize;
             let page = report["page_size"].as_u64().expect("page size") as usize;
@@ -307,7 +326,10 @@ fn verify_release_accepts_the_release_identity_and_refuses_any_other() {
     .expect("write");
     let err = codesign::verify_platform_signatures(&copy, &trust)
         .expect_err("install.ps1 would not check the signatures");
-    assert!(format!("{err:#}").contains("$SignedRelease = $true"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("$SignedRelease = $true"),
+        "{err:#}"
+    );
 
     let mut wrong_ca = trust;
     wrong_ca.windows_ca_file = Some(s.pki.tsa_ca_pem.clone());
