@@ -197,14 +197,20 @@ impl TestPki {
                 dir.display()
             ),
         )?;
-        Ok(Self {
+        Ok(Self::at(dir))
+    }
+
+    /// The PKI [`TestPki::create`] made in `dir` earlier (by another test process).
+    pub fn at(dir: &Path) -> Self {
+        let d = |s: &str| dir.join(s);
+        Self {
             dir: dir.to_path_buf(),
             ca_pem: d("ca.pem"),
             tsa_ca_pem: d("tsaca.pem"),
             tsa_pem: d("tsa.pem"),
             apple_p12: d("apple.p12"),
             windows_p12: d("windows.p12"),
-        })
+        }
     }
 
     /// The code-signing CA as DER, the form `SignatureTrust::apple_roots` takes.
