@@ -118,6 +118,14 @@ $TrustedKeys = @(
     @{ Id = 'codex-release-1'; Spki = 'MCowBQYDK2VwAyEAGQDfW+ejGsQd6lKu5JQgUGRgA1zrEkfDL0zI3UAFJXc=' }
 )
 # END GENERATED: trusted-keys
+# The publisher (certificate subject CN) of the release's Authenticode signatures.
+# BEGIN GENERATED: expected-publisher (cargo xtask generate, from crates/installer/src/signature.rs)
+$ExpectedPublisher = 'OpenAI (set before the first signed release)'
+# END GENERATED: expected-publisher
+# Whether the release this script is pinned to has Authenticode-signed programs: the release
+# build rewrites this line to $true when it signs them. Then that release's programs must carry
+# a Valid signature by $ExpectedPublisher; other versions are checked when they carry one.
+$SignedRelease = $false
 
 $DefaultBaseUrl = 'https://github.com/openai/codex/releases'
 # Every release ships these programs for every target, as <name>-<triple>.zip holding only
@@ -619,6 +627,33 @@ function Expand-SingleEntry {
         [System.IO.Compression.ZipFileExtensions]::ExtractToFile($entry, $Destination, $true)
     } finally {
         $zip.Dispose()
+    }
+}
+
+# Checks the Authenticode signature of a program just extracted, before anything is switched:
+# Windows must call it Valid and its signer must be $ExpectedPublisher. The release this script
+# is pinned to must be signed when $SignedRelease says so. A signature on any other version is
+# checked the same way; an unsigned program of another version (releases made before signing
+# began, or by a build without the certificate) is installed with a warning, since its bytes
+# were already checked against the release's Ed25519-signed manifest.
+function Assert-Authenticode {
+    param([string]$Exe, [string]$Version)
+    $name = Split-Path -Leaf $Exe
+    $sig = Get-AuthenticodeSignature -LiteralPath $Exe
+    $status = [string]$sig.Status
+    if ($status -eq 'NotSigned') {
+        if ($SignedRelease -and ($Version -eq $DefaultVersion)) {
+            throw "$name of release $Version carries no Authenticode signature, but that release is signed; nothing was switched, the previous install is unchanged"
+        }
+        Write-Note "$name of release $Version carries no Authenticode signature"
+        return
+    }
+    if ($status -ne 'Valid') {
+        throw "the Authenticode signature of $name is $status ($(Get-OneLine $sig.StatusMessage)); nothing was switched, the previous install is unchanged"
+    }
+    $publisher = $sig.SignerCertificate.GetNameInfo([System.Security.Cryptography.X509Certificates.X509NameType]::SimpleName, $false)
+    if ($publisher -cne $ExpectedPublisher) {
+        throw "$name is signed by '$publisher', not by $ExpectedPublisher; nothing was switched, the previous install is unchanged"
     }
 }
 
@@ -1185,6 +1220,7 @@ function Install-Codex {
                     $exe = Join-Path $newDir $artifact.InstalledName
                     Expand-SingleEntry $zipPath $artifact.EntryName $artifact.EntrySize $exe
                     Assert-Sha256 $exe $artifact.EntrySha256 $artifact.EntryName
+                    Assert-Authenticode $exe $version
                 }
                 foreach ($binary in $Binaries) {
                     $null = Invoke-VersionCheck (Join-Path $newDir "$binary.exe") $version

@@ -1,6 +1,8 @@
 # Template of the Homebrew cask for macOS; `cargo xtask dist` fills in the {{…}} fields from the
 # release manifest and writes dist/homebrew/Casks/codex.rb. A cask has one download per arch and
 # every release archive holds one program, so codex-exec-server is its own cask, a dependency.
+# A release's programs are Developer ID signed and notarized, so Gatekeeper accepts them from
+# quarantine: no quarantine workaround belongs here (docs/homebrew.md).
 cask "codex" do
   arch arm: "aarch64", intel: "x86_64"
 

@@ -522,6 +522,15 @@ const CMDLETS_5_1: &[(&str, &[&str])] = &[
     ("Get-Command", &["Name", "CommandType", "All"]),
     ("Get-Date", &[]),
     ("Get-FileHash", &["Path", "LiteralPath", "Algorithm"]),
+    (
+        "Get-AuthenticodeSignature",
+        &[
+            "FilePath",
+            "LiteralPath",
+            "Content",
+            "SourcePathOrExtension",
+        ],
+    ),
     ("Get-Item", &["Path", "LiteralPath", "Force"]),
     ("Get-ItemProperty", &["Path", "LiteralPath", "Name"]),
     ("Get-Process", &["Id", "Name"]),
@@ -1591,4 +1600,67 @@ fn the_embedded_trusted_keys_are_the_installer_crates_trusted_keys() {
         !text.contains(codex_installer::signature::DEVELOPMENT_KEY.id),
         "the repository's install.ps1 must not trust the development key"
     );
+}
+
+#[test]
+fn the_extracted_programs_authenticode_signature_is_checked_before_the_switch() {
+    let text = script();
+    let code = code_only(&text, analysis());
+    // The publisher comes from the one declaration in the installer crate.
+    let publisher = codex_installer::signature::RELEASE_PLATFORM_IDENTITY.windows_publisher;
+    let region = between(
+        &text,
+        "# BEGIN GENERATED: expected-publisher (cargo xtask generate, from crates/installer/src/signature.rs)\n",
+        "# END GENERATED: expected-publisher",
+    );
+    assert_eq!(
+        region,
+        format!("$ExpectedPublisher = '{}'\n", publisher.replace('\'', "''"))
+    );
+    // The check itself: Windows' verdict must be Valid and the signer the release's publisher.
+    let body = between(&code, "function Assert-Authenticode {", "\n}\n");
+    for needed in [
+        "Get-AuthenticodeSignature -LiteralPath $Exe",
+        "$status -ne 'Valid'",
+        "$publisher -cne $ExpectedPublisher",
+        "if ($SignedRelease -and ($Version -eq $DefaultVersion))",
+    ] {
+        assert!(
+            body.contains(needed),
+            "Assert-Authenticode lacks `{needed}`"
+        );
+    }
+    // Called on every program right after extraction, before the release folder is moved in
+    // and the copies in the bin dir are switched.
+    let call = code
+        .find("Assert-Authenticode $exe $version")
+        .expect("Assert-Authenticode is called");
+    let extract = code
+        .find("Expand-SingleEntry $zipPath")
+        .expect("extraction");
+    let move_in = code
+        .find("Move-Directory $newDir $releaseDir")
+        .expect("move in");
+    let switch = code
+        .find("Install-BinCopies $releaseDir $binDir")
+        .expect("switch");
+    assert!(extract < call && call < move_in && move_in < switch);
+
+    // The release build pins $SignedRelease; the pinned script still parses.
+    assert_eq!(
+        text.lines()
+            .filter(|l| *l == "$SignedRelease = $false")
+            .count(),
+        1
+    );
+    let version = semver::Version::new(1, 2, 3);
+    let keys = codex_installer::signature::TRUSTED_KEYS;
+    for signed in [false, true] {
+        let pinned = xtask::dist::InstallScript::Ps1
+            .pinned(&codex_e2e::workspace_root(), &version, keys, signed)
+            .expect("pinned");
+        assert!(pinned.contains(&format!("\n$SignedRelease = ${signed}\n")));
+        let a = analyze(&pinned);
+        assert_eq!(a["has_error"], false, "{:?}", syntax_errors(&a));
+    }
 }

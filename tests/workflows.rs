@@ -207,6 +207,12 @@ fn the_release_workflow_checks_the_tag_and_signs_with_the_release_key() {
         "run: cargo xtask dist",
         "run: cargo xtask verify --release dist",
         "npm/publish.sh dist",
+        "CODEX_APPLE_CERTIFICATE_P12: ${{ secrets.CODEX_APPLE_CERTIFICATE_P12 }}",
+        "CODEX_APPLE_CERTIFICATE_PASSWORD: ${{ secrets.CODEX_APPLE_CERTIFICATE_PASSWORD }}",
+        "CODEX_WINDOWS_CERTIFICATE_P12: ${{ secrets.CODEX_WINDOWS_CERTIFICATE_P12 }}",
+        "CODEX_WINDOWS_CERTIFICATE_PASSWORD: ${{ secrets.CODEX_WINDOWS_CERTIFICATE_PASSWORD }}",
+        "apt-get install -y --no-install-recommends osslsigncode",
+        r#"if [ -z "${CODEX_APPLE_CERTIFICATE_P12}" ] || [ -z "${CODEX_WINDOWS_CERTIFICATE_P12}" ]; then"#,
     ] {
         assert!(text.contains(needed), "release.yml lacks `{needed}`");
     }

@@ -2,6 +2,7 @@
 
 pub mod mirror;
 pub mod notary;
+pub mod pki;
 pub mod registry;
 pub mod standalone;
 
@@ -72,6 +73,7 @@ pub fn release(version: &str, targets: &[&'static Target]) -> Result<Release> {
             out: dir.clone(),
             profiles: Profiles::FixtureExceptHost(xtask::dist::host_target()?),
             print_build_env: false,
+            platform_signing: xtask::codesign::PlatformSigning::none(),
         })?;
         log_build(&base, &key, started.elapsed());
         if let Some(id) = &run_id {

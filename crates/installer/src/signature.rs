@@ -47,6 +47,28 @@ pub const TRUSTED_KEYS: &[TrustedKey] = &[TrustedKey {
     public_key: "GQDfW+ejGsQd6lKu5JQgUGRgA1zrEkfDL0zI3UAFJXc=",
 }];
 
+/// Who signs the release's executables for the operating systems, declared once: `cargo xtask
+/// dist` refuses a Developer ID or Authenticode certificate that is not this identity, `cargo
+/// xtask verify --release` refuses binaries signed by anyone else, and install.ps1 checks the
+/// Windows publisher (its `expected-publisher` region is generated from here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlatformIdentity {
+    /// Apple team identifier: the Developer ID certificate's OU and the signatures' team id.
+    pub apple_team_id: &'static str,
+    /// Common name of the Developer ID Application certificate.
+    pub apple_common_name: &'static str,
+    /// Subject common name of the Authenticode certificate: the publisher Windows shows.
+    pub windows_publisher: &'static str,
+}
+
+/// The release's identities. Placeholders: set them to the real certificates' names before the
+/// first signed release (docs/releasing.md); until then `dist` refuses any real certificate.
+pub const RELEASE_PLATFORM_IDENTITY: PlatformIdentity = PlatformIdentity {
+    apple_team_id: "UNSETTEAM0",
+    apple_common_name: "Developer ID Application: OpenAI (UNSETTEAM0)",
+    windows_publisher: "OpenAI (set before the first signed release)",
+};
+
 /// The development key: its secret half is committed (`keys/dev-signing-key.b64`) so that local
 /// `cargo xtask dist` builds are signed too. It is deliberately not in [`TRUSTED_KEYS`]; only
 /// tests and development tools that opt in by passing it accept its signatures.

@@ -18,7 +18,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::compile::{self, BuildEnv, Profiles};
 use crate::env::EnvVar;
 use crate::generate::{self, TrustedKeysRegion};
-use crate::{archive, homebrew, macho, npm, signing, tools, verify};
+use crate::{archive, codesign, homebrew, macho, npm, signing, tools, verify};
 
 /// What to build and where.
 pub struct DistOptions {
@@ -34,6 +34,10 @@ pub struct DistOptions {
     /// Print the environment each target would be compiled in (`KEY=VALUE` lines under a
     /// `# <triple>` line) and build nothing.
     pub print_build_env: bool,
+    /// Developer ID and Authenticode credentials; [`codesign::PlatformSigning::none`] keeps
+    /// the ad hoc (macOS) or no (Windows) signature. `cargo xtask dist` reads them from the
+    /// environment, tests pass their own.
+    pub platform_signing: codesign::PlatformSigning,
 }
 
 /// Bumped whenever [`archive::pack`] changes its output, so cached archives are not reused.
@@ -123,6 +127,9 @@ pub fn run(opts: &DistOptions) -> Result<()> {
             signing::DEV_KEY_FILE
         );
     }
+    for note in opts.platform_signing.unsigned_notes(&opts.targets) {
+        eprintln!("{note}");
+    }
     let env = BuildEnv {
         root: root.clone(),
         target_dir: target_dir().join("xtask-dist"),
@@ -165,7 +172,7 @@ pub fn run(opts: &DistOptions) -> Result<()> {
     std::fs::create_dir_all(&staging)
         .with_context(|| format!("cannot create {}", staging.display()))?;
 
-    let artifacts = build_all(&env, &opts.targets, &staging, tty)?;
+    let artifacts = build_all(&env, &opts.platform_signing, &opts.targets, &staging, tty)?;
 
     let manifest = Manifest {
         schema: SCHEMA_VERSION,
@@ -182,7 +189,12 @@ pub fn run(opts: &DistOptions) -> Result<()> {
         sums.push_str(&line);
     }
     for script in InstallScript::ALL {
-        let text = script.pinned(&root, &manifest.version, &keys)?;
+        let text = script.pinned(
+            &root,
+            &manifest.version,
+            &keys,
+            opts.platform_signing.windows.is_some(),
+        )?;
         std::fs::write(staging.join(script.file_name()), &text)?;
         sums.push_str(&Digest::of_bytes(text.as_bytes()).sha256sum_line(script.file_name()));
     }
@@ -238,13 +250,20 @@ impl InstallScript {
         }
     }
 
-    /// The repository's script with its default version set to `version` and its trusted keys
-    /// set to `keys`.
+    /// The line of install.ps1 that says whether the release it is pinned to has
+    /// Authenticode-signed programs.
+    pub fn signed_release_line(signed: bool) -> String {
+        format!("$SignedRelease = ${signed}")
+    }
+
+    /// The repository's script with its default version set to `version`, its trusted keys
+    /// set to `keys`, and (install.ps1) `$SignedRelease` set to `windows_signed`.
     pub fn pinned(
         self,
         root: &Path,
         version: &semver::Version,
         keys: &[TrustedKey],
+        windows_signed: bool,
     ) -> Result<String> {
         let path = root.join(self.file_name());
         let text = std::fs::read_to_string(&path)
@@ -256,7 +275,14 @@ impl InstallScript {
                 self.file_name()
             );
         }
-        let text = text.replace(&from, &self.version_line(&version.to_string()));
+        let mut text = text.replace(&from, &self.version_line(&version.to_string()));
+        if let Self::Ps1 = self {
+            let unsigned = Self::signed_release_line(false);
+            if text.matches(&unsigned).count() != 1 {
+                bail!("install.ps1 must contain the line `{unsigned}` exactly once");
+            }
+            text = text.replace(&unsigned, &Self::signed_release_line(windows_signed));
+        }
         generate::splice(
             self.file_name(),
             &text,
@@ -277,6 +303,7 @@ impl InstallScript {
 /// Post-processes one binary and packs it, reusing a cached archive when nothing changed.
 fn package(
     env: &BuildEnv,
+    os_signing: &codesign::PlatformSigning,
     target: &Target,
     binary: Binary,
     built: &Path,
@@ -286,6 +313,13 @@ fn package(
         std::fs::read(built).with_context(|| format!("cannot read {}", built.display()))?;
     stamp_version(env, target, &mut bytes)
         .with_context(|| format!("stamping version {} into {}", env.version, built.display()))?;
+    if target.os == Os::Windows {
+        // Signed or not, in the form that stripping a signature gives back (docs/release-build.md).
+        codesign::authenticode::normalize_pe(&mut bytes)
+            .with_context(|| format!("preparing {} for signing", built.display()))?;
+    }
+    // After stamping: what the signature covers is the reproducible unsigned build.
+    let bytes = os_signing.sign(target, binary, bytes)?;
     let entry_name = target.entry_name(binary);
     let archive_name = target.archive_name(binary);
     let entry_digest = Digest::of_bytes(&bytes);
@@ -369,6 +403,7 @@ fn parallel_targets(env: &BuildEnv, targets: &[&'static Target]) -> usize {
 /// in the order of `targets`. The first failure stops the targets not yet started.
 fn build_all(
     env: &BuildEnv,
+    os_signing: &codesign::PlatformSigning,
     targets: &[&'static Target],
     staging: &Path,
     tty: bool,
@@ -391,7 +426,7 @@ fn build_all(
                             return done;
                         }
                         let label = format!("[{}/{}] {}", i + 1, targets.len(), targets[i].triple);
-                        let r = build_one(env, targets[i], staging, tty, &bars, &label);
+                        let r = build_one(env, os_signing, targets[i], staging, tty, &bars, &label);
                         if r.is_err() {
                             failed.store(true, std::sync::atomic::Ordering::SeqCst);
                         }
@@ -420,6 +455,7 @@ fn build_all(
 /// Builds one target and packages its binaries.
 fn build_one(
     env: &BuildEnv,
+    os_signing: &codesign::PlatformSigning,
     target: &'static Target,
     staging: &Path,
     tty: bool,
@@ -437,7 +473,7 @@ fn build_one(
     bars.remove(&bar);
     let mut artifacts = Vec::new();
     for (binary, path) in binaries? {
-        artifacts.push(package(env, target, binary, &path, staging)?);
+        artifacts.push(package(env, os_signing, target, binary, &path, staging)?);
     }
     let line = format!("{label} built in {}", secs(t0.elapsed()));
     if tty {

@@ -19,6 +19,16 @@ pub enum EnvVar {
     TrustDevelopmentKey,
     /// Cargo profile of the `bench/` scripts' helpers and harnesses.
     BenchProfile,
+    /// The Developer ID Application certificate and key (PKCS#12) the macOS binaries are signed with.
+    AppleCertificateP12,
+    /// Password of [`EnvVar::AppleCertificateP12`].
+    AppleCertificatePassword,
+    /// The Authenticode certificate and key (PKCS#12) the Windows binaries are signed with.
+    WindowsCertificateP12,
+    /// Password of [`EnvVar::WindowsCertificateP12`].
+    WindowsCertificatePassword,
+    /// RFC 3161 time-stamp authority for both platforms' signatures.
+    TimestampUrl,
     /// Key ID of the App Store Connect API key `notarize` authenticates with.
     AppleApiKeyId,
     /// Issuer ID (the team's) of that App Store Connect API key.
@@ -33,7 +43,7 @@ pub enum EnvVar {
 
 impl EnvVar {
     /// All variables, for generated docs.
-    pub const ALL: [EnvVar; 12] = [
+    pub const ALL: [EnvVar; 17] = [
         Self::SourceDateEpoch,
         Self::GitCommit,
         Self::ReleaseVersion,
@@ -41,6 +51,11 @@ impl EnvVar {
         Self::SigningKey,
         Self::TrustDevelopmentKey,
         Self::BenchProfile,
+        Self::AppleCertificateP12,
+        Self::AppleCertificatePassword,
+        Self::WindowsCertificateP12,
+        Self::WindowsCertificatePassword,
+        Self::TimestampUrl,
         Self::AppleApiKeyId,
         Self::AppleApiIssuer,
         Self::AppleApiKeyP8,
@@ -60,6 +75,11 @@ impl EnvVar {
             Self::TrustDevelopmentKey => codex_installer::signature::TRUST_DEVELOPMENT_KEY_VAR,
             // Also read by bench/lib.sh and bench/exec-server.sh.
             Self::BenchProfile => "CODEX_BENCH_PROFILE",
+            Self::AppleCertificateP12 => "CODEX_APPLE_CERTIFICATE_P12",
+            Self::AppleCertificatePassword => "CODEX_APPLE_CERTIFICATE_PASSWORD",
+            Self::WindowsCertificateP12 => "CODEX_WINDOWS_CERTIFICATE_P12",
+            Self::WindowsCertificatePassword => "CODEX_WINDOWS_CERTIFICATE_PASSWORD",
+            Self::TimestampUrl => "CODEX_TIMESTAMP_URL",
             Self::AppleApiKeyId => "CODEX_APPLE_API_KEY_ID",
             Self::AppleApiIssuer => "CODEX_APPLE_API_ISSUER",
             Self::AppleApiKeyP8 => "CODEX_APPLE_API_KEY_P8",
@@ -88,6 +108,17 @@ impl EnvVar {
             }
             Self::TrustDevelopmentKey => {
                 "Set by `dist` for the build: `1` (signing with the development key) makes the binaries trust that key too"
+            }
+            Self::AppleCertificateP12 => {
+                "Developer ID Application certificate and key: base64 of a .p12, or its path; `dist` signs the macOS binaries with it (docs/releasing.md); unset: zig's ad hoc signature"
+            }
+            Self::AppleCertificatePassword => "Password of the Developer ID .p12",
+            Self::WindowsCertificateP12 => {
+                "Authenticode certificate and key: base64 of a .p12, or its path; `dist` signs the Windows binaries with osslsigncode (docs/releasing.md); unset: unsigned"
+            }
+            Self::WindowsCertificatePassword => "Password of the Authenticode .p12",
+            Self::TimestampUrl => {
+                "RFC 3161 time-stamp authority for the macOS and Windows signatures; default: Apple's (macOS) and DigiCert's (Windows)"
             }
             Self::BenchProfile => {
                 "Cargo profile the `bench/` scripts build their helpers and harnesses with; default: release (`bench` for `cargo bench`); the test run's smoke runs use `dev`"

@@ -86,6 +86,10 @@ fn outputs() -> Vec<(&'static str, Output)> {
             Output::Region("trusted-keys", TrustedKeysRegion::Ps1.body(TRUSTED_KEYS)),
         ),
         (
+            "install.ps1",
+            Output::Region("expected-publisher", install_ps1_expected_publisher()),
+        ),
+        (
             "npm/codex/lib/fallback.js",
             Output::Region("trusted-keys", TrustedKeysRegion::Js.body(TRUSTED_KEYS)),
         ),
@@ -109,6 +113,12 @@ fn outputs() -> Vec<(&'static str, Output)> {
             Output::Region("npm-packages", crate::npm::platform_packages_markdown()),
         ),
     ]
+}
+
+/// install.ps1's `$ExpectedPublisher`: the Authenticode publisher of the release's identity.
+fn install_ps1_expected_publisher() -> String {
+    let publisher = codex_installer::signature::RELEASE_PLATFORM_IDENTITY.windows_publisher;
+    format!("$ExpectedPublisher = '{}'\n", publisher.replace('\'', "''"))
 }
 
 /// `current` with the named region replaced by `body`. The markers are the lines containing

@@ -7,6 +7,7 @@
 pub mod archive;
 pub mod bench;
 pub mod cargo_dist;
+pub mod codesign;
 pub mod compile;
 pub mod dist;
 pub mod env;
@@ -173,6 +174,9 @@ pub fn main() -> Result<()> {
                     compile::Profiles::Shipped
                 },
                 print_build_env,
+                platform_signing: codesign::PlatformSigning::from_env(
+                    &codex_installer::signature::RELEASE_PLATFORM_IDENTITY,
+                )?,
             })
         }
         Cmd::Verify { dir, release } => {
@@ -186,6 +190,10 @@ pub fn main() -> Result<()> {
                 );
             }
             let v = verify::verify_release(&dir)?;
+            if release {
+                codesign::verify_platform_signatures(&dir, &codesign::SignatureTrust::release())
+                    .context("the macOS and Windows code signatures")?;
+            }
             let m = &v.manifest;
             let trust = if v.signer == codex_installer::signature::DEVELOPMENT_KEY {
                 "the development key, which no released installer trusts"

@@ -32,6 +32,8 @@ const DEBIAN_TEST_TOOLS: &[(&str, &str)] = &[
     // Check release signatures the way users' machines do (crates/installer/tests/signature_interop.rs).
     ("openssl", "openssl"),
     ("minisign", "minisign"),
+    // Signs and verifies the Windows programs' Authenticode signatures (tests/codesign.rs).
+    ("osslsigncode", "osslsigncode"),
 ];
 
 /// How much of the suite a test run covers.

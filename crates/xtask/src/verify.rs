@@ -41,8 +41,10 @@ pub fn verify_dir(dir: &Path) -> Result<Manifest> {
 /// follow the convention; each archive holds exactly one regular file with mode 0755 (owner 0/0 in
 /// tar); digests and sizes agree between the files, `manifest.json`, `<archive>.sha256` and
 /// `SHA256SUMS`; each binary is the right executable format and CPU for its target, static on
-/// Linux, code-signed (with valid page hashes) on arm64 macOS, and stamped with the manifest's
-/// version and commit; and nothing else is in `dir`.
+/// Linux, code-signed (with valid page hashes) on arm64 macOS (and x86_64 macOS when signed with
+/// a Developer ID), and stamped with the manifest's version and commit; and nothing else is in
+/// `dir`. Who signed the macOS and Windows programs is `verify --release`'s business
+/// ([`crate::codesign::verify_platform_signatures`]).
 pub fn verify_release(dir: &Path) -> Result<Verified> {
     // First, so that a tampered manifest is reported as such, not as whatever it now says.
     let signer = crate::signing::verify_release(dir)?;
