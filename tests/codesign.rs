@@ -638,3 +638,40 @@ fn the_casks_carry_no_quarantine_workaround() {
         }
     }
 }
+
+/// `codex doctor`'s reader (which ships inside codex, unlike the build driver's verifier) names
+/// the release's signatures as what they are: the Developer ID with its team, hardened runtime
+/// and timestamp on the signed programs, ad hoc or none on the unsigned ones.
+#[test]
+fn codex_doctor_reads_the_developer_id_signature_and_the_ad_hoc_one() {
+    use codex_installer::codesign::{Signature, inspect};
+    let signed = signed();
+    let unsigned = unsigned();
+    for binary in Binary::ALL {
+        for triple in ["aarch64-apple-darwin", "x86_64-apple-darwin"] {
+            let sig = inspect(&entry(&signed.release, binary, triple)).expect("readable");
+            assert!(sig.is_developer_id(), "{binary:?} {triple}: {sig}");
+            let Signature::Certificate {
+                team,
+                hardened_runtime,
+                timestamped,
+                ..
+            } = &sig
+            else {
+                unreachable!("a Developer ID is a certificate");
+            };
+            assert_eq!(team.as_deref(), Some(TEST_IDENTITY.apple_team_id), "{sig}");
+            assert!(*hardened_runtime && *timestamped, "{sig}");
+        }
+        assert_eq!(
+            inspect(&entry(&unsigned, binary, "aarch64-apple-darwin")).expect("readable"),
+            Signature::AdHoc {
+                hardened_runtime: false
+            }
+        );
+        assert_eq!(
+            inspect(&entry(&unsigned, binary, "x86_64-apple-darwin")).expect("readable"),
+            Signature::Unsigned
+        );
+    }
+}

@@ -84,7 +84,8 @@ fn names(cert: &CapturedX509Certificate) -> (Option<String>, Option<String>) {
     (cert.subject_common_name(), cert.apple_team_id())
 }
 
-/// What kind of signature a Mach-O carries, for messages and `codex doctor`.
+/// What kind of signature a Mach-O carries, for `verify`'s messages (`codex doctor` reads it with
+/// `codex_installer::codesign`, which the shipped binary can carry).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignatureKind {
     /// No LC_CODE_SIGNATURE.
