@@ -262,8 +262,12 @@ fn a_second_version_is_stamped_into_the_same_linked_binaries() {
                 ("1.2.4-e2e.2", second.manifest.commit.as_str()),
                 "{what}"
             );
-            // Besides the stamp, only what the macOS re-signing derives from the contents.
+            // Besides the stamp, only what is derived from the contents: the PE checksum, and
+            // what the macOS re-signing rewrites.
             let mut derived = vec![slot];
+            if let Ok(checksum) = xtask::codesign::authenticode::checksum_range(&a) {
+                derived.push(checksum);
+            }
             if let Ok(m) = xtask::macho::parse(&a) {
                 let uuid = m.uuid.expect("LC_UUID");
                 let at = a.windows(16).position(|w| w == uuid).expect("uuid");

@@ -92,6 +92,17 @@ impl AuthenticodeIdentity {
 /// header's CheckSum computed. `dist` does this to every Windows program, signed or not, so that
 /// stripping a release's signature gives back exactly the reproducible unsigned build.
 pub fn normalize_pe(bytes: &mut Vec<u8>) -> Result<()> {
+    let checksum_at = checksum_range(bytes)?.start;
+    bytes.resize(bytes.len().next_multiple_of(8), 0);
+    bytes[checksum_at..checksum_at + 4].fill(0);
+    let checksum = pe_checksum(bytes);
+    bytes[checksum_at..checksum_at + 4].copy_from_slice(&checksum.to_le_bytes());
+    Ok(())
+}
+
+/// Where the optional header's CheckSum (4 bytes) lies in a PE file. It is computed over the
+/// whole file, so it changes with any byte, the version stamp included.
+pub fn checksum_range(bytes: &[u8]) -> Result<std::ops::Range<usize>> {
     ensure!(
         bytes.len() >= 0x40 && bytes[..2] == *b"MZ",
         "not a PE file (no MZ header)"
@@ -100,14 +111,10 @@ pub fn normalize_pe(bytes: &mut Vec<u8>) -> Result<()> {
     // "PE\0\0", the 20-byte COFF header, then the optional header; CheckSum is at offset 64.
     let checksum_at = pe + 4 + 20 + 64;
     ensure!(
-        bytes.len() >= checksum_at + 4 && bytes[pe..pe + 4] == *b"PE\0\0",
+        bytes.len() >= checksum_at + 4 && bytes.get(pe..pe + 4) == Some(b"PE\0\0".as_slice()),
         "not a PE file (no PE signature at {pe:#x})"
     );
-    bytes.resize(bytes.len().next_multiple_of(8), 0);
-    bytes[checksum_at..checksum_at + 4].fill(0);
-    let checksum = pe_checksum(bytes);
-    bytes[checksum_at..checksum_at + 4].copy_from_slice(&checksum.to_le_bytes());
-    Ok(())
+    Ok(checksum_at..checksum_at + 4)
 }
 
 /// The PE image checksum: the 16-bit one's-complement-style sum of the file (CheckSum field
