@@ -513,7 +513,7 @@ fn the_signed_macos_programs_are_the_reproducible_unsigned_build_plus_a_signatur
 
 #[test]
 fn the_signed_windows_program_still_runs() {
-    const WINE: &str = "/usr/lib/wine/wine64";
+    use codex_e2e::WINE;
     assert!(
         Path::new(WINE).is_file(),
         "{WINE} is missing; `cargo xtask test` installs Debian's wine64"
@@ -531,23 +531,7 @@ fn the_signed_windows_program_still_runs() {
     };
     let o = wine("wineboot").arg("--init").output().expect("wineboot");
     assert!(o.status.success(), "{}", describe(&o));
-    let dll = prefix.join("drive_c/windows/system32/bcryptprimitives.dll");
-    let src = workspace_root().join("tests/wine");
-    let o = xtask::tools::zig_command()
-        .args([
-            "cc",
-            "-target",
-            "x86_64-windows-gnu",
-            "-shared",
-            "-O2",
-            "-o",
-        ])
-        .arg(&dll)
-        .arg(src.join("bcryptprimitives.c"))
-        .arg(src.join("bcryptprimitives.def"))
-        .output()
-        .expect("zig cc");
-    assert!(o.status.success(), "{}", describe(&o));
+    codex_e2e::install_wine_prng_stub(&prefix).expect("the ProcessPrng stub");
     let exe: PathBuf = tmp.path().join("codex.exe");
     std::fs::write(
         &exe,

@@ -11,14 +11,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use codex_e2e::mirror::{Fault, Mirror};
-use codex_e2e::{Release, describe, e2e_dir, workspace_root};
+use codex_e2e::{Release, describe, e2e_dir};
 use codex_installer::archive::read_single_entry;
 use codex_installer::layout::Receipt;
 use codex_installer::target::{Binary, Target};
 
 const A: &str = "1.2.3-e2e.1";
 const B: &str = "1.3.0-e2e.1";
-const WINE: &str = "/usr/lib/wine/wine64";
+use codex_e2e::WINE;
 const WINESERVER: &str = "/usr/lib/wine/wineserver64";
 
 fn windows() -> &'static Target {
@@ -89,25 +89,7 @@ impl World {
             .output()
             .expect("wineboot");
         assert!(out.status.success(), "wineboot: {out:?}");
-        let dll = self
-            .prefix
-            .join("drive_c/windows/system32/bcryptprimitives.dll");
-        let src = workspace_root().join("tests/wine");
-        let out = xtask::tools::zig_command()
-            .args([
-                "cc",
-                "-target",
-                "x86_64-windows-gnu",
-                "-shared",
-                "-O2",
-                "-o",
-            ])
-            .arg(&dll)
-            .arg(src.join("bcryptprimitives.c"))
-            .arg(src.join("bcryptprimitives.def"))
-            .output()
-            .expect("zig cc");
-        assert!(out.status.success(), "zig cc: {out:?}");
+        codex_e2e::install_wine_prng_stub(&self.prefix).expect("the ProcessPrng stub");
     }
 
     /// What install.ps1 leaves: releases\<version>-<target>\ with both programs, copies of them

@@ -213,3 +213,29 @@ pub fn plant_precious(home: &Path) -> PathBuf {
     std::fs::write(&precious, "mine\n").expect("precious");
     precious
 }
+
+/// Debian's wine64, which runs the Windows programs in the tests.
+pub const WINE: &str = "/usr/lib/wine/wine64";
+
+/// Puts the stub `bcryptprimitives.dll` (tests/wine) into the booted wine prefix `prefix`,
+/// compiled with zig: Debian's wine 8 lacks the `ProcessPrng` that Rust programs import.
+pub fn install_wine_prng_stub(prefix: &Path) -> Result<()> {
+    let dll = prefix.join("drive_c/windows/system32/bcryptprimitives.dll");
+    let src = workspace_root().join("tests/wine");
+    let out = xtask::tools::zig_command()
+        .args([
+            "cc",
+            "-target",
+            "x86_64-windows-gnu",
+            "-shared",
+            "-O2",
+            "-o",
+        ])
+        .arg(&dll)
+        .arg(src.join("bcryptprimitives.c"))
+        .arg(src.join("bcryptprimitives.def"))
+        .output()
+        .context("running zig cc")?;
+    anyhow::ensure!(out.status.success(), "zig cc: {}", describe(&out));
+    Ok(())
+}
