@@ -175,8 +175,13 @@ fn cms_verifies(dir: &Path, ca: &Path) -> std::process::Output {
 fn developer_id_signatures_verify_with_openssl_and_cover_every_page() {
     let s = signed();
     let tmp = scratch("developer-id-");
+    let trust = s.pki.trust().expect("trust");
     for triple in ["aarch64-apple-darwin", "x86_64-apple-darwin"] {
         for binary in Binary::ALL {
+            // Our own check, beside the independent ones.
+            let ours = |b: &[u8]| {
+                xtask::codesign::apple::verify(b, codesign::bundle_identifier(binary), &trust)
+            };
             let what = format!("{} for {triple}", binary.name());
             let dir = tmp.path().join(format!("{triple}-{}", binary.name()));
             std::fs::create_dir_all(&dir).expect("mkdir");
@@ -231,12 +236,7 @@ fn developer_id_signatures_verify_with_openssl_and_cover_every_page() {
                 describe(&o)
             );
             assert!(
-                xtask::codesign::apple::verify(
-                    &bytes,
-                    codesign::bundle_identifier(binary),
-                    &s.pki.trust().expect("trust")
-                )
-                .is_ok(),
+                ours(&bytes).is_ok(),
                 "{what}: our own check refuses what openssl accepts"
             );
 
@@ -248,12 +248,7 @@ fn developer_id_signatures_verify_with_openssl_and_cover_every_page() {
                 .expect("the token is in the binary");
             let mut bad = bytes.clone();
             bad[at + token.len() - 10] ^= 0x01;
-            let err = xtask::codesign::apple::verify(
-                &bad,
-                codesign::bundle_identifier(binary),
-                &s.pki.trust().expect("trust"),
-            )
-            .expect_err("a broken time-stamp token must fail");
+            let err = ours(&bad).expect_err("a broken time-stamp token must fail");
             assert!(
                 format!("{err:#}").contains("time-stamp token"),
                 "{what}: {err:#}"
@@ -275,12 +270,7 @@ fn developer_id_signatures_verify_with_openssl_and_cover_every_page() {
                     serde_json::json!([p]),
                     "{what}: page {p} changed"
                 );
-                let err = xtask::codesign::apple::verify(
-                    &bad,
-                    codesign::bundle_identifier(binary),
-                    &s.pki.trust().expect("trust"),
-                )
-                .expect_err("a tampered page must fail");
+                let err = ours(&bad).expect_err("a tampered page must fail");
                 assert!(
                     format!("{err:#}").contains("does not verify"),
                     "{what}: {err:#}"
