@@ -179,6 +179,19 @@ pub fn codex_169_bin(npm_tools: &std::path::Path) -> Option<PathBuf> {
     None
 }
 
+/// `python -m pip install`, quietly; the packages and options follow.
+fn pip_install(python: &str) -> Command {
+    let mut cmd = Command::new(python);
+    cmd.args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ]);
+    cmd
+}
+
 /// Returns the `cargo-zigbuild` executable, installing zig and cargo-zigbuild from PyPI when
 /// either is missing.
 pub fn ensure_zigbuild() -> Result<PathBuf> {
@@ -187,14 +200,7 @@ pub fn ensure_zigbuild() -> Result<PathBuf> {
     }
     let python = python();
     eprintln!("installing {ZIG_PYPI} and {ZIGBUILD_PYPI} with {python} -m pip");
-    let pip = Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
+    let pip = pip_install(&python)
         .args([ZIG_PYPI, ZIGBUILD_PYPI])
         .stdin(Stdio::null())
         .output();
@@ -246,13 +252,8 @@ pub fn ensure_cargo_dist() -> Result<PathBuf> {
         home.display()
     );
     output(
-        Command::new(&python)
+        pip_install(&python)
             .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
                 "--no-deps",
                 // A wheel or nothing: a source build would need cargo-dist's whole dependency tree.
                 "--only-binary=:all:",
