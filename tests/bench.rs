@@ -32,6 +32,19 @@ fn smoke(name: &str) {
     }
 }
 
+/// A benchmark must time the program users get: codex-cli's dev-dependencies may not change
+/// the features its `codex` is built with, since its harnesses time that build. (bench/exec-server.sh
+/// times a `cargo build -p codex-exec-server --bins` server, which has no dev-dependencies.)
+#[test]
+fn cargo_bench_builds_the_shipped_codex() {
+    let root = codex_e2e::workspace_root();
+    let drift = xtask::bench::dev_feature_drift(&root, "codex-cli").expect("cargo tree");
+    assert!(
+        drift.is_empty(),
+        "`cargo bench -p codex-cli` builds other features than the release: {drift:#?}"
+    );
+}
+
 #[test]
 fn every_benchmark_has_a_smoke_test_here() {
     let all: Vec<&str> = SMOKES.iter().map(Smoke::name).collect();

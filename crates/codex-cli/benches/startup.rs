@@ -11,6 +11,9 @@
 //! with this one, so "no slower than before" is measured in one run on one machine state.
 //!
 //! `cargo bench -p codex-cli --bench startup [-- RUNS] [--against PATH]`
+//!
+//! Run it with `-p codex-cli` alone: the `codex` it times then has the release's features
+//! (tests/bench.rs checks that codex-cli's dev-dependencies change none of them).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -113,8 +113,11 @@ impl Smoke {
             }
             Bench::Harness { package, name } => {
                 let mut c = Command::new("cargo");
+                // The test build has xtask's `os-signing` (the e2e tests sign): with it, the
+                // smoke run reuses that build's dependencies instead of compiling a second set.
                 c.args(["bench", "--locked", "--profile", SMOKE_PROFILE])
-                    .args(["-p", package, "--bench", name, "--"]);
+                    .args(["-p", package, "--features", "xtask/os-signing"])
+                    .args(["--bench", name, "--"]);
                 c
             }
         };
@@ -141,13 +144,78 @@ impl Smoke {
     }
 }
 
+/// Features the dev-dependencies may add to a benchmarked package's own dependencies, as (package,
+/// feature), because they change nothing a benchmark measures: `codex-tui`'s `test-panic` adds
+/// the TUI's `/panic` command, which costs nothing until typed.
+pub const HARMLESS_DEV_FEATURES: &[(&str, &str)] = &[("codex-tui", "test-panic")];
+
+/// What `cargo bench -p package` builds differently from the shipped `package`: one line per
+/// dependency whose features its dev-dependencies change (beyond [`HARMLESS_DEV_FEATURES`]), as
+/// `name version: shipped [..] / benched [..]`.
+///
+/// Cargo unifies the features of a package's dev-dependencies with those of the binaries it
+/// benchmarks. A test helper that turned on reqwest's native root certificates once made the
+/// benchmarked `codex` read all of /etc/ssl/certs at start-up, which the shipped one never does.
+pub fn dev_feature_drift(root: &Path, package: &str) -> Result<Vec<String>> {
+    let features = |edges: &str| -> Result<std::collections::BTreeMap<String, Vec<String>>> {
+        let mut cmd = Command::new("cargo");
+        cmd.args(["tree", "--locked", "--offline", "-p", package, "-e", edges])
+            .args(["--prefix", "none", "--format", "{p}|{f}"]);
+        let out = compile::without_cargo_crate_vars(&mut cmd)
+            .current_dir(root)
+            .output()
+            .context("cannot run cargo tree")?;
+        if !out.status.success() {
+            bail!(
+                "cargo tree failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        let mut map = std::collections::BTreeMap::new();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let line = line.trim_end_matches(" (*)");
+            let Some((pkg, f)) = line.split_once('|') else {
+                continue;
+            };
+            // A package built for the host and for the target has a line per build.
+            let list: &mut Vec<String> = map.entry(pkg.to_owned()).or_default();
+            list.extend(f.split(',').filter(|f| !f.is_empty()).map(str::to_owned));
+            list.sort();
+            list.dedup();
+        }
+        Ok(map)
+    };
+    let shipped = features("normal,build")?;
+    let benched = features("normal,build,dev")?;
+    let mut drift = Vec::new();
+    let counted = |name: &str, f: &[String]| -> Vec<String> {
+        f.iter()
+            .filter(|f| !HARMLESS_DEV_FEATURES.contains(&(name, f.as_str())))
+            .cloned()
+            .collect()
+    };
+    for (pkg, ours) in &shipped {
+        let name = pkg.split(' ').next().unwrap_or_default();
+        let ours = counted(name, ours);
+        let theirs = counted(
+            name,
+            benched.get(pkg).map(Vec::as_slice).unwrap_or_default(),
+        );
+        if theirs != ours {
+            drift.push(format!("{pkg}: shipped {ours:?} / benched {theirs:?}"));
+        }
+    }
+    Ok(drift)
+}
+
 impl std::fmt::Display for Smoke {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.bench {
             Bench::Script(name) => write!(f, "bash bench/{name}")?,
             Bench::Harness { package, name } => write!(
                 f,
-                "cargo bench --profile {SMOKE_PROFILE} -p {package} --bench {name} --"
+                "cargo bench --profile {SMOKE_PROFILE} -p {package} --features xtask/os-signing \
+                 --bench {name} --"
             )?,
         }
         for a in self.args {

@@ -73,6 +73,12 @@ impl AppleIdentity {
     }
 }
 
+/// The subject common name of the certificate in `p` (Authenticode checks its publisher with it).
+pub(super) fn certificate_common_name(p: &Pkcs12) -> Result<String> {
+    let (cert, _key) = open(p)?;
+    Ok(cert.subject_common_name().unwrap_or_default())
+}
+
 fn open(p: &Pkcs12) -> Result<(CapturedX509Certificate, InMemoryPrivateKey)> {
     parse_pfx_data(&p.der, &p.password)
         .map_err(|e| anyhow::anyhow!("{e}"))

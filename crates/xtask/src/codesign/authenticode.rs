@@ -30,10 +30,7 @@ impl AuthenticodeIdentity {
     /// Opens `pkcs12` and checks that its certificate's subject common name is `expected`'s
     /// Windows publisher; signatures will be time-stamped by `timestamp_url` (RFC 3161).
     pub fn new(pkcs12: Pkcs12, expected: &PlatformIdentity, timestamp_url: &str) -> Result<Self> {
-        let (cert, _key) = apple_codesign::cryptography::parse_pfx_data(&pkcs12.der, &pkcs12.password)
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .context("cannot open the PKCS#12 bundle (wrong password, or not a .p12 with one key and certificate)")?;
-        let cn = cert.subject_common_name().unwrap_or_default();
+        let cn = super::apple::certificate_common_name(&pkcs12)?;
         ensure!(
             cn == expected.windows_publisher,
             "the certificate is issued to {cn:?}, not the release's publisher {:?}; use the \

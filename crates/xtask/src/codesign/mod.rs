@@ -6,6 +6,10 @@
 //! Without credentials nothing changes: macOS binaries keep zig's ad hoc signature and Windows
 //! binaries stay unsigned, which `verify --release` refuses.
 
+#[cfg(feature = "os-signing")]
+pub mod apple;
+#[cfg(not(feature = "os-signing"))]
+#[path = "apple_unavailable.rs"]
 pub mod apple;
 pub mod authenticode;
 
