@@ -14,9 +14,12 @@ pub enum Ours {
     Differs(&'static str),
     /// Refused (clap's "unexpected argument"/"unrecognized subcommand"): why.
     Absent(&'static str),
+    /// Not in 0.169's help for this command, but accepted by ours: what it does. A script that
+    /// passes it will not run under 0.169.
+    Only(&'static str),
 }
 
-/// One 0.169 subcommand or flag.
+/// One 0.169 subcommand or flag, or one only ours has ([`Ours::Only`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Entry {
     /// The command it belongs to, as typed after `codex` (`""` is `codex` itself, `"*"` every
@@ -47,7 +50,7 @@ pub const COMMANDS: &[&str] = &[
     "completion",
 ];
 
-use Ours::{Absent, Differs, Same};
+use Ours::{Absent, Differs, Only, Same};
 
 const fn e(command: &'static str, item: &'static str, ours: Ours) -> Entry {
     Entry {
@@ -68,6 +71,23 @@ const NO_THREAD_SOURCE: &str = "codex keeps no thread classification";
 const PROFILES: &str = "also reads the older `[profiles.NAME]` tables, which 0.169 refuses (NAME.config.toml is laid over the table); a profile defined nowhere is an error naming where it was looked for, where 0.169 goes on without it";
 const ACCESS_TOKEN: &str = "any JWT is stored and sent as the ChatGPT access token (with the account id it names); 0.169 expects its own agent-identity token format. Either way it cannot be renewed";
 const MCP_FILE: &str = "accepted; `codex mcp` reads and edits config.toml itself, so overrides change neither what it lists nor what it writes";
+
+// Only ours: `codex`'s flags are global in ours (taken after any command), and `exec`'s are taken
+// on either side of `exec resume`; 0.169 takes each only where its help lists it.
+const EXEC_SERVER: &str = "runs the model's commands on a remote exec-server (docs/exec-server.md)";
+const EXEC_SERVER_TOKEN: &str =
+    "the remote exec-server's token, read from this file (else from CODEX_EXEC_SERVER_TOKEN)";
+const IGNORE_USER_CONFIG: &str =
+    "does not read $CODEX_HOME/config.toml; 0.169 takes it only on `exec` and `exec resume`";
+const AFTER_RESUME: &str =
+    "`exec`'s flag, which ours also takes after `resume`; 0.169 only before it";
+const EXEC_APPROVAL: &str = "`codex`'s flag; `exec` never asks (no one is there to answer), so any policy but `never` gets a warning and what the sandbox refuses fails";
+const EXEC_NO_ALT_SCREEN: &str =
+    "`codex`'s flag for the interactive screen; `exec` draws none, so it changes nothing";
+const EXEC_SEARCH: &str =
+    "`codex`'s flag: offers the model the web_search tool in this run (Responses API providers)";
+const EXEC_NO_DAEMON: &str =
+    "`codex`'s flag, accepted for 0.169's scripts; no codex ever uses a background server";
 
 /// Every covered 0.169 subcommand and flag, by command.
 pub const ENTRIES: &[Entry] = &[
@@ -227,6 +247,9 @@ pub const ENTRIES: &[Entry] = &[
         ),
     ),
     e("", "--no-daemon", Same),
+    e("", "--ignore-user-config", Only(IGNORE_USER_CONFIG)),
+    e("", "--exec-server", Only(EXEC_SERVER)),
+    e("", "--exec-server-token-file", Only(EXEC_SERVER_TOKEN)),
     e(
         "",
         "-V, --version",
@@ -301,6 +324,12 @@ pub const ENTRIES: &[Entry] = &[
         ),
     ),
     e("exec", "-o, --output-last-message", Same),
+    e("exec", "-a, --ask-for-approval", Only(EXEC_APPROVAL)),
+    e("exec", "--no-alt-screen", Only(EXEC_NO_ALT_SCREEN)),
+    e("exec", "--search", Only(EXEC_SEARCH)),
+    e("exec", "--no-daemon", Only(EXEC_NO_DAEMON)),
+    e("exec", "--exec-server", Only(EXEC_SERVER)),
+    e("exec", "--exec-server-token-file", Only(EXEC_SERVER_TOKEN)),
     e(
         "exec",
         "-V, --version",
@@ -355,6 +384,22 @@ pub const ENTRIES: &[Entry] = &[
         ),
     ),
     e("exec resume", "-o, --output-last-message", Same),
+    e("exec resume", "-p, --profile", Only(AFTER_RESUME)),
+    e("exec resume", "-s, --sandbox", Only(AFTER_RESUME)),
+    e("exec resume", "-C, --cd", Only(AFTER_RESUME)),
+    e("exec resume", "--oss", Only(AFTER_RESUME)),
+    e("exec resume", "--local-provider", Only(AFTER_RESUME)),
+    e("exec resume", "--add-dir", Only(AFTER_RESUME)),
+    e("exec resume", "-a, --ask-for-approval", Only(EXEC_APPROVAL)),
+    e("exec resume", "--no-alt-screen", Only(EXEC_NO_ALT_SCREEN)),
+    e("exec resume", "--search", Only(EXEC_SEARCH)),
+    e("exec resume", "--no-daemon", Only(EXEC_NO_DAEMON)),
+    e("exec resume", "--exec-server", Only(EXEC_SERVER)),
+    e(
+        "exec resume",
+        "--exec-server-token-file",
+        Only(EXEC_SERVER_TOKEN),
+    ),
     // codex resume
     e("resume", "--last", Same),
     e("resume", "--all", Same),
@@ -410,6 +455,13 @@ pub const ENTRIES: &[Entry] = &[
         ),
     ),
     e("resume", "--no-daemon", Same),
+    e("resume", "--ignore-user-config", Only(IGNORE_USER_CONFIG)),
+    e("resume", "--exec-server", Only(EXEC_SERVER)),
+    e(
+        "resume",
+        "--exec-server-token-file",
+        Only(EXEC_SERVER_TOKEN),
+    ),
     e(
         "resume",
         "-V, --version",
@@ -499,7 +551,7 @@ pub fn markdown() -> String {
          Every subcommand and flag of Codex 0.169's `codex`, `exec`, `exec resume`, `resume`, \
          `login`, `logout`, `mcp` and `completion`, with ours beside it. *same*: accepted and \
          does what 0.169 does. *differs*: accepted, with the difference. *absent*: refused, \
-         with why. \
+         with why. After each command's table, the flags and subcommands only ours has. \
          crates/codex-cli/tests/cli_compat.rs checks this list against 0.169's `--help` and \
          against ours.\n",
     );
@@ -516,13 +568,26 @@ pub fn markdown() -> String {
         s.push_str(&format!(
             "\n## {title}\n\n| 0.169 | Ours | Notes |\n| --- | --- | --- |\n"
         ));
+        let mut only = Vec::new();
         for r in rows {
             let (word, note) = match r.ours {
                 Same => ("same", ""),
                 Differs(n) => ("differs", n),
                 Absent(n) => ("absent", n),
+                Only(n) => {
+                    only.push((r.item, n));
+                    continue;
+                }
             };
             s.push_str(&format!("| `{}` | {word} | {note} |\n", r.item));
+        }
+        if !only.is_empty() {
+            s.push_str(&format!(
+                "\nOnly ours: 0.169's {title} refuses these.\n\n| Ours | What it does |\n| --- | --- |\n"
+            ));
+            for (item, note) in only {
+                s.push_str(&format!("| `{item}` | {note} |\n"));
+            }
         }
     }
     s.push_str("\n## Configuration keys\n\n");

@@ -109,8 +109,11 @@ fn every_flag_and_subcommand_of_0_169_is_accepted_or_listed_with_a_reason() {
         }
     }
     assert!(missing.is_empty(), "{}", missing.join("\n"));
-    // And the table names nothing 0.169 does not have.
-    for e in ENTRIES.iter().filter(|e| e.command != "*") {
+    // And the table names nothing 0.169 does not have, except as ours only.
+    for e in ENTRIES
+        .iter()
+        .filter(|e| e.command != "*" && !matches!(e.ours, Ours::Only(_)))
+    {
         assert!(
             listed.contains(&(e.command, e.item)),
             "compat.rs lists `codex {}` {}, which 0.169's help does not",
@@ -118,6 +121,69 @@ fn every_flag_and_subcommand_of_0_169_is_accepted_or_listed_with_a_reason() {
             e.item
         );
     }
+}
+
+/// Whether 0.169 accepts `item` under `command` although its help does not show it (a hidden
+/// subcommand or flag): clap says "unexpected argument" or "unrecognized subcommand" only for
+/// what it does not know. `--help` after the item keeps 0.169 from doing anything; a flag that
+/// wants a value refuses it with another message.
+fn hidden_in_0_169(bin: &std::path::Path, command: &str, item: &str) -> bool {
+    let home = tempfile::tempdir().expect("home");
+    let spelling = item.split(", ").last().unwrap_or(item);
+    let out = Command::new(bin)
+        .args(command.split_whitespace())
+        .args([spelling, "--help"])
+        .env("CODEX_HOME", home.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run codex 0.169");
+    let err = String::from_utf8_lossy(&out.stderr);
+    !err.contains("unexpected argument") && !err.contains("unrecognized subcommand")
+}
+
+/// The reverse: every flag and subcommand our help shows that 0.169's help for the same command
+/// does not is in the table as ours only, so a script written against ours knows what 0.169 will
+/// refuse; and nothing listed as ours only is in 0.169's help.
+#[test]
+fn every_flag_and_subcommand_only_ours_has_is_listed() {
+    let Some(bin) = xtask::tools::codex_169_for_tests() else {
+        return;
+    };
+    let mut root = codex_cli::cli_command();
+    root.build();
+    let mut unlisted = Vec::new();
+    'commands: for command in COMMANDS {
+        let theirs = oracle(&bin, command);
+        // A command ours lacks is in the table as absent, and has nothing of ours to list.
+        let mut cmd = &root;
+        for name in command.split_whitespace() {
+            match cmd.find_subcommand(name) {
+                Some(sub) => cmd = sub,
+                None => continue 'commands,
+            }
+        }
+        let ours = parse_help(&cmd.clone().render_long_help().to_string());
+        assert!(
+            !ours.is_empty(),
+            "no items parsed from our `{command} --help`"
+        );
+        for item in &ours {
+            let only = entry(command, item).is_some_and(|e| matches!(e.ours, Ours::Only(_)));
+            if theirs.contains(item) || hidden_in_0_169(&bin, command, item) {
+                assert!(
+                    !only,
+                    "compat.rs lists `codex {command}` {item} as ours only, but 0.169 has it"
+                );
+            } else if !only {
+                unlisted.push(format!("`codex {command}` {item}"));
+            }
+        }
+    }
+    assert!(
+        unlisted.is_empty(),
+        "in our help but not 0.169's, and not listed as Ours::Only in compat.rs:\n{}",
+        unlisted.join("\n")
+    );
 }
 
 #[test]
@@ -137,7 +203,7 @@ fn what_the_table_says_of_ours_is_true() {
                 // A global flag on a command ours lacks (listed for that command's parent) has
                 // nothing to be checked against.
                 (_, None) => e.command == "*",
-                (Ours::Same | Ours::Differs(_), Some(a)) => a,
+                (Ours::Same | Ours::Differs(_) | Ours::Only(_), Some(a)) => a,
                 (Ours::Absent(_), Some(a)) => !a,
             };
             if !ok {
