@@ -10,15 +10,21 @@ use codex_cli::compat::{COMMANDS, ENTRIES, Entry, Ours};
 /// The flags (as written in the help: `-m, --model` or `--json`) and subcommands 0.169's help
 /// lists for `command`.
 fn oracle(bin: &std::path::Path, command: &str) -> Vec<String> {
-    let home = tempfile::tempdir().expect("home");
-    let out = Command::new(bin)
-        .args(command.split_whitespace())
-        .arg("--help")
-        .env("CODEX_HOME", home.path())
-        .output()
-        .expect("run codex 0.169");
+    let out = run_0_169(bin, command, &["--help"]);
     assert!(out.status.success(), "codex 0.169 {command} --help failed");
     parse_help(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// 0.169 run as `codex COMMAND ARGS...` with an empty CODEX_HOME and no stdin.
+fn run_0_169(bin: &std::path::Path, command: &str, args: &[&str]) -> std::process::Output {
+    let home = tempfile::tempdir().expect("home");
+    Command::new(bin)
+        .args(command.split_whitespace())
+        .args(args)
+        .env("CODEX_HOME", home.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run codex 0.169")
 }
 
 /// The items of a clap help text: option lines (`  -m, --model <MODEL>`, `      --json`) and
@@ -56,15 +62,19 @@ fn entry(command: &str, item: &str) -> Option<&'static Entry> {
         .or_else(|| ENTRIES.iter().find(|e| e.item == item && e.command == "*"))
 }
 
+/// Our `command` (as typed after `codex`) under the built `root`; `None` when ours lacks it.
+fn our_command<'a>(root: &'a clap::Command, command: &str) -> Option<&'a clap::Command> {
+    command
+        .split_whitespace()
+        .try_fold(root, |cmd, name| cmd.find_subcommand(name))
+}
+
 /// Whether our command line accepts `item` (a flag, every spelling of it, or a subcommand)
 /// under `command`; `None` when ours has no such command at all.
 fn ours_accepts(command: &str, item: &str) -> Option<bool> {
     let mut root = codex_cli::cli_command();
     root.build();
-    let mut cmd = &root;
-    for name in command.split_whitespace() {
-        cmd = cmd.find_subcommand(name)?;
-    }
+    let cmd = our_command(&root, command)?;
     if !item.starts_with('-') {
         return Some(cmd.find_subcommand(item).is_some());
     }
@@ -128,15 +138,8 @@ fn every_flag_and_subcommand_of_0_169_is_accepted_or_listed_with_a_reason() {
 /// what it does not know. `--help` after the item keeps 0.169 from doing anything; a flag that
 /// wants a value refuses it with another message.
 fn hidden_in_0_169(bin: &std::path::Path, command: &str, item: &str) -> bool {
-    let home = tempfile::tempdir().expect("home");
     let spelling = item.split(", ").last().unwrap_or(item);
-    let out = Command::new(bin)
-        .args(command.split_whitespace())
-        .args([spelling, "--help"])
-        .env("CODEX_HOME", home.path())
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run codex 0.169");
+    let out = run_0_169(bin, command, &[spelling, "--help"]);
     let err = String::from_utf8_lossy(&out.stderr);
     !err.contains("unexpected argument") && !err.contains("unrecognized subcommand")
 }
@@ -152,16 +155,12 @@ fn every_flag_and_subcommand_only_ours_has_is_listed() {
     let mut root = codex_cli::cli_command();
     root.build();
     let mut unlisted = Vec::new();
-    'commands: for command in COMMANDS {
-        let theirs = oracle(&bin, command);
+    for command in COMMANDS {
         // A command ours lacks is in the table as absent, and has nothing of ours to list.
-        let mut cmd = &root;
-        for name in command.split_whitespace() {
-            match cmd.find_subcommand(name) {
-                Some(sub) => cmd = sub,
-                None => continue 'commands,
-            }
-        }
+        let Some(cmd) = our_command(&root, command) else {
+            continue;
+        };
+        let theirs = oracle(&bin, command);
         let ours = parse_help(&cmd.clone().render_long_help().to_string());
         assert!(
             !ours.is_empty(),

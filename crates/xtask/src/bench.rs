@@ -113,11 +113,7 @@ impl Smoke {
             }
             Bench::Harness { package, name } => {
                 let mut c = Command::new("cargo");
-                // The test build has xtask's `os-signing` (the e2e tests sign): with it, the
-                // smoke run reuses that build's dependencies instead of compiling a second set.
-                c.args(["bench", "--locked", "--profile", SMOKE_PROFILE])
-                    .args(["-p", package, "--features", "xtask/os-signing"])
-                    .args(["--bench", name, "--"]);
+                c.args(harness_args(package, name));
                 c
             }
         };
@@ -142,6 +138,26 @@ impl Smoke {
             started.elapsed().as_secs_f64()
         ))
     }
+}
+
+/// `cargo`'s arguments for the smoke run of the harness `name` of `package`, up to the `--`
+/// before the harness's own.
+fn harness_args<'a>(package: &'a str, name: &'a str) -> [&'a str; 11] {
+    // The test build has xtask's `os-signing` (the e2e tests sign): with it, the smoke run
+    // reuses that build's dependencies instead of compiling a second set.
+    [
+        "bench",
+        "--locked",
+        "--profile",
+        SMOKE_PROFILE,
+        "-p",
+        package,
+        "--features",
+        "xtask/os-signing",
+        "--bench",
+        name,
+        "--",
+    ]
 }
 
 /// Features the dev-dependencies may add to a benchmarked package's own dependencies, as (package,
@@ -212,11 +228,9 @@ impl std::fmt::Display for Smoke {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.bench {
             Bench::Script(name) => write!(f, "bash bench/{name}")?,
-            Bench::Harness { package, name } => write!(
-                f,
-                "cargo bench --profile {SMOKE_PROFILE} -p {package} --features xtask/os-signing \
-                 --bench {name} --"
-            )?,
+            Bench::Harness { package, name } => {
+                write!(f, "cargo {}", harness_args(package, name).join(" "))?
+            }
         }
         for a in self.args {
             write!(f, " {a}")?;
